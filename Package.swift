@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "bertinspect",
+    products: [
+        .executable(name: "bertinspect", targets: ["bertinspect"]),
+        .library(name: "TensorFormats", targets: ["TensorFormats"]),
+        .library(name: "HDF5Formats", targets: ["HDF5Formats"]),
+        .library(name: "BERTGraph", targets: ["BERTGraph"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "TensorFormats"),
+        .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5"]),
+        .target(name: "BERTGraph", dependencies: ["TensorFormats"]),
+        .executableTarget(
+            name: "bertinspect",
+            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph"]
+        ),
+        .testTarget(name: "TensorFormatsTests", dependencies: ["TensorFormats"]),
+        .testTarget(name: "HDF5FormatsTests", dependencies: ["HDF5Formats", "TensorFormats"]),
+        .testTarget(name: "BERTGraphTests", dependencies: ["BERTGraph", "TensorFormats", "HDF5Formats"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["bertinspect", "TensorFormats"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

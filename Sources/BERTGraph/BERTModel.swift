@@ -1,0 +1,56 @@
+import TensorFormats
+
+/// A parameter of the typed model bound to the stored tensor that holds it.
+public struct BoundParameter: Sendable, Hashable {
+    public var spec: ParameterSpec
+    public var stored: StoredTensor
+    /// Whether training would update it (Keras `trainable`, or a recorded freeze).
+    public var trainable: Bool
+    /// The top-level layer that owns it (the Keras layer group, or the first path component).
+    public var layer: String
+}
+
+/// A top-level layer as Keras' `model.summary()` or PyTorch's `named_children()` lists it.
+public struct TopLevelLayer: Sendable, Hashable {
+    /// The layer's name in the file (`bert`, `dropout_37`, `classifier`, `conv1d_1`).
+    public var name: String
+    /// Class to show (`TFBertMainLayer`, `Dropout`, `Dense`, `Conv1D`).
+    public var className: String
+    /// Canonical path prefix of the parameters it owns; nil for weightless layers.
+    public var parameterPrefix: [String]?
+}
+
+/// A BERT checkpoint understood as a typed model: architecture, configuration, bound parameters and what loading found.
+public struct BERTModel: Sendable {
+    public var architecture: Architecture
+    public var configuration: BERTConfiguration
+    public var naming: NamingScheme
+    public var hasPooler: Bool
+    /// Parameters in canonical order, each bound to its stored tensor (only those found).
+    public var parameters: [BoundParameter]
+    /// Keras layers outside BERT (the CNN head), in file order.
+    public var kerasLayers: [KerasLayer]
+    /// Top-level layers in file order.
+    public var layers: [TopLevelLayer]
+    public var report: LoadReport
+    /// Canonical prefixes recorded as frozen in the checkpoint (bertinspect metadata), if any.
+    public var frozenPrefixes: [[String]]
+
+    /// Every parameter the configuration and file layers imply, found or not.
+    public var expectedParameters: [ParameterSpec]
+
+    /// Total, trainable and non-trainable parameter counts (each tensor once; buffers never).
+    public var parameterCounts: (total: Int, trainable: Int, nonTrainable: Int) {
+        let total = parameters.reduce(0) { $0 + $1.spec.elementCount }
+        let trainable = parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount }
+        return (total, trainable, total - trainable)
+    }
+
+    /// The bound parameter with canonical name `name`.
+    public func parameter(named name: String) -> BoundParameter? {
+        parameters.first { $0.spec.name == name }
+    }
+}
+
+/// The metadata key under which bertinspect records frozen subtrees (a JSON list of canonical prefixes).
+public let frozenMetadataKey = "bertinspect.frozen"

@@ -1,0 +1,312 @@
+import TensorFormats
+
+/// Turns an opened checkpoint into a typed `BERTModel`: recognises the naming family and prefixes from the stored
+/// names, infers the configuration from shapes, merges config.json, binds every expected parameter strictly and
+/// collects every problem into the load report.
+public enum ModelLoader {
+    /// Loads `checkpoint`; problems with individual tensors go into the report, not into errors.
+    /// Throws only when the tensors do not form any model bertinspect knows.
+    public static func load(_ checkpoint: Checkpoint) throws -> BERTModel {
+        let store = checkpoint.store
+        let names = Set(store.tensors.map(\.name))
+        let byName = Dictionary(store.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let family: NamingFamily = store.layout == .keras3Weights ? .keras3
+            : (store.tensors.contains { $0.name.contains("/") } ? .tensorflow : .pytorch)
+        let suffix = family == .tensorflow && store.tensors.contains(where: { $0.name.hasSuffix(":0") }) ? ":0" : ""
+        var scheme = NamingScheme(family: family, mainPrefix: "", suffix: suffix)
+        var configuration = BERTConfiguration()
+        var report = LoadReport()
+        let kerasConfig = KerasModelConfig(json: store.metadata["model_config"])
+
+        // 1. The BERT main layer: found by its word embeddings, its prefix taken from the stored name.
+        var hasEncoder = false
+        var hasPooler = false
+        if let prefix = mainLayerPrefix(names: names, family: family, suffix: suffix) {
+            hasEncoder = true
+            scheme.mainPrefix = prefix
+            scheme.gammaBeta = family == .pytorch && names.contains(prefix + "embeddings.LayerNorm.gamma")
+            inferShapes(&configuration, scheme: scheme, byName: byName)
+            hasPooler = names.contains(scheme.storedName(for: ParameterSpec(path: ["bert", "pooler", "dense", "weight"], shape: [], kind: .linearWeight)))
+        }
+
+        // 2. Heads, each found by its first parameter.
+        var heads: [String] = []
+        for (group, relative, pytorchName) in headMarkers {
+            if family == .pytorch {
+                if names.contains(pytorchName) { heads.append(group) }
+            } else if let name = names.first(where: { $0.hasSuffix(relative + suffix) && ($0 == relative + suffix || $0.dropLast((relative + suffix).count).hasSuffix("/")) }) {
+                scheme.headPrefixes[group] = String(name.dropLast((relative + suffix).count))
+                heads.append(group)
+            }
+        }
+        if heads.contains("classifier") {
+            let probe = ParameterSpec(path: ["classifier", "weight"], shape: [], kind: .linearWeight)
+            if let tensor = byName[scheme.storedName(for: probe)], tensor.shape.count == 2 {
+                configuration.numLabels = family == .pytorch ? tensor.shape[0] : tensor.shape[1]
+                configuration.sources["num_labels"] = .inferred
+            }
+        }
+
+        // 3. Bind main layer and head parameters; what stays unused may be Keras layers.
+        let config = checkpoint.config
+        var architecture = decideArchitecture(heads: heads, hasEncoder: hasEncoder, hasPooler: hasPooler, config: config)
+        var specs: [ParameterSpec] = []
+        if hasEncoder { specs += configuration.mainLayerParameters(pooler: hasPooler) }
+        specs += configuration.headParameters(architecture)
+        var used = Set(specs.map { scheme.storedName(for: $0) })
+
+        // 4. Keras layers outside BERT, from the file's layer list (or Keras-named tensors in a converted file).
+        var kerasLayers: [KerasLayer] = []
+        var topLevel: [TopLevelLayer] = []
+        let groupOfMain = hasEncoder ? firstComponent(scheme.mainPrefix, family: family) : nil
+        if let groups = store.layerGroups {
+            for group in groups {
+                let layerName = family == .keras3 ? lastComponent(group.name) : group.name
+                let className = kerasConfig?.className(of: layerName)
+                let unused = group.tensorNames.filter { !used.contains($0) }
+                if group.tensorNames.isEmpty {
+                    kerasLayers.append(KerasLayer(name: layerName, kind: .weightless, className: className ?? kerasClassName(layerName)))
+                    topLevel.append(TopLevelLayer(name: layerName, className: className ?? kerasClassName(layerName), parameterPrefix: nil))
+                    report.weightlessLayers.append(layerName)
+                    continue
+                }
+                if group.tensorNames.contains(where: used.contains) || isTiedGroup(unused, used: used, family: family) {
+                    if let layer = topLevelLayer(forGroup: group.name, heads: heads, mainGroup: groupOfMain, className: className) {
+                        if !topLevel.contains(layer) { topLevel.append(layer) }
+                    }
+                    continue
+                }
+                guard let (layer, layerSpecs, stored) = kerasLayer(named: layerName, tensors: unused.compactMap { byName[$0] }, className: className, family: family) else {
+                    continue
+                }
+                kerasLayers.append(layer)
+                topLevel.append(TopLevelLayer(name: layerName, className: layer.className, parameterPrefix: [layerName]))
+                scheme.kerasLayers[layerName] = stored
+                specs += layerSpecs
+                used.formUnion(stored)
+            }
+        }
+        if topLevel.isEmpty || store.layerGroups == nil {
+            topLevel = defaultTopLevel(architecture: architecture, hasEncoder: hasEncoder)
+        }
+        if kerasLayers.contains(where: { $0.kind == .conv1D }) {
+            architecture = hasEncoder ? .bertCNN : .kerasCNN
+        } else if !hasEncoder {
+            throw GraphError.unsupported(
+                path: checkpoint.path,
+                reason: "no BERT word embeddings ('…embeddings/word_embeddings/weight' or 'embeddings.word_embeddings.weight') and no Keras Conv1D head were found among its \(store.tensors.count) tensors")
+        }
+
+        // 5. Configuration from config.json / Keras model_config, checked against the shapes.
+        try mergeConfig(&configuration, config: config, kerasConfig: kerasConfig, tokenizerConfig: checkpoint.tokenizerConfig,
+                        path: checkpoint.configPath ?? checkpoint.path, report: &report, hasEncoder: hasEncoder)
+
+        // 6. Strict binding.
+        let frozen = frozenPrefixes(store.metadata[frozenMetadataKey])
+        var bound: [BoundParameter] = []
+        for spec in specs {
+            let storedName = scheme.storedName(for: spec)
+            guard let tensor = byName[storedName] else {
+                report.missing.append((spec.name, storedName))
+                continue
+            }
+            let expected = scheme.storedShape(for: spec)
+            guard tensor.shape == expected else {
+                report.shapeMismatches.append((storedName, expected, tensor.shape))
+                continue
+            }
+            guard tensor.dtype.isFloatingPoint else {
+                report.dtypeMismatches.append((storedName, tensor.dtype))
+                continue
+            }
+            let layer = owningLayer(spec, topLevel: topLevel)
+            var trainable = !frozen.contains { spec.path.starts(with: $0) }
+            if let kerasConfig, !kerasConfig.isTrainable(layer: layer) { trainable = false }
+            bound.append(BoundParameter(spec: spec, stored: tensor, trainable: trainable, layer: layer))
+        }
+
+        // 7. Everything else in the file: buffers, tied copies, or unexpected.
+        let boundWeightNames = Set(bound.map { weightName($0.stored.name, family: family) })
+        for tensor in store.tensors where !used.contains(tensor.name) {
+            if tensor.name.hasSuffix("position_ids") {
+                report.ignoredBuffers.append(tensor.name)
+            } else if family == .pytorch, tensor.name == "cls.predictions.decoder.weight" || tensor.name == "cls.predictions.decoder.bias" {
+                report.tiedCopies.append(tensor.name)
+            } else if family != .pytorch, boundWeightNames.contains(weightName(tensor.name, family: family)) {
+                report.tiedCopies.append(tensor.name)
+            } else {
+                report.unexpected.append(tensor.name)
+            }
+        }
+
+        var model = BERTModel(
+            architecture: architecture, configuration: configuration, naming: scheme, hasPooler: hasPooler,
+            parameters: bound, kerasLayers: kerasLayers, layers: topLevel, report: report, frozenPrefixes: frozen,
+            expectedParameters: specs)
+        model.report.warnings += HeadInspection.warnings(for: model, store: store)
+        return model
+    }
+
+    /// (TF head group, its first parameter's TF relative name, its PyTorch name).
+    static let headMarkers: [(String, String, String)] = [
+        ("classifier", "classifier/kernel", "classifier.weight"),
+        ("mlm___cls", "mlm___cls/predictions/transform/dense/kernel", "cls.predictions.transform.dense.weight"),
+        ("nsp___cls", "nsp___cls/seq_relationship/kernel", "cls.seq_relationship.weight"),
+    ]
+
+    /// The prefix before the main layer's names, chosen among all word-embedding tensors as the one with an encoder.
+    static func mainLayerPrefix(names: Set<String>, family: NamingFamily, suffix: String) -> String? {
+        let marker = family == .pytorch ? "embeddings.word_embeddings.weight" : "embeddings/word_embeddings/weight" + suffix
+        let probe = family == .pytorch ? "encoder.layer.0.attention.self.query.weight" : "encoder/layer_._0/attention/self/query/kernel" + suffix
+        let candidates = names.filter { $0.hasSuffix(marker) }.map { String($0.dropLast(marker.count)) }
+            .filter { $0.isEmpty || $0.hasSuffix(family == .pytorch ? "." : "/") }
+            .sorted()
+        return candidates.first { names.contains($0 + probe) } ?? candidates.first
+    }
+
+    /// Vocabulary, width, depth, intermediate size, positions and token types from the stored shapes.
+    static func inferShapes(_ configuration: inout BERTConfiguration, scheme: NamingScheme, byName: [String: StoredTensor]) {
+        func tensor(_ path: [String], _ kind: ParameterKind) -> StoredTensor? {
+            byName[scheme.storedName(for: ParameterSpec(path: path, shape: [], kind: kind))]
+        }
+        func set(_ field: String, _ value: Int) {
+            configuration.setInteger(field, value)
+            configuration.sources[field] = .inferred
+        }
+        if let word = tensor(["bert", "embeddings", "word_embeddings", "weight"], .embedding), word.shape.count == 2 {
+            set("vocab_size", word.shape[0])
+            set("hidden_size", word.shape[1])
+        }
+        if let positions = tensor(["bert", "embeddings", "position_embeddings", "weight"], .embedding), positions.shape.count == 2 {
+            set("max_position_embeddings", positions.shape[0])
+        }
+        if let types = tensor(["bert", "embeddings", "token_type_embeddings", "weight"], .embedding), types.shape.count == 2 {
+            set("type_vocab_size", types.shape[0])
+        }
+        var layers = 0
+        while tensor(["bert", "encoder", "layer", String(layers), "attention", "self", "query", "weight"], .linearWeight) != nil { layers += 1 }
+        set("num_hidden_layers", layers)
+        if let intermediate = tensor(["bert", "encoder", "layer", "0", "intermediate", "dense", "weight"], .linearWeight), intermediate.shape.count == 2 {
+            set("intermediate_size", scheme.family == .pytorch ? intermediate.shape[0] : intermediate.shape[1])
+        }
+    }
+
+    static func decideArchitecture(heads: [String], hasEncoder: Bool, hasPooler: Bool, config: JSONValue?) -> Architecture {
+        let declared = config?["architectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        if heads.contains("mlm___cls") { return heads.contains("nsp___cls") ? .preTraining : .maskedLM }
+        if heads.contains("classifier") {
+            if declared.contains(where: { $0.contains("TokenClassification") }) { return .tokenClassification }
+            if declared.contains(where: { $0.contains("SequenceClassification") }) { return .sequenceClassification }
+            return hasPooler ? .sequenceClassification : .tokenClassification
+        }
+        return .bertModel
+    }
+
+    /// The top-level layer a Keras group holding BERT or a transformers head stands for.
+    static func topLevelLayer(forGroup name: String, heads: [String], mainGroup: String?, className: String?) -> TopLevelLayer? {
+        switch name {
+        case mainGroup: return TopLevelLayer(name: name, className: className ?? "TFBertMainLayer", parameterPrefix: ["bert"])
+        case "classifier": return TopLevelLayer(name: name, className: className ?? "Dense", parameterPrefix: ["classifier"])
+        case "mlm___cls": return TopLevelLayer(name: name, className: "TFBertMLMHead", parameterPrefix: ["cls", "predictions"])
+        case "nsp___cls": return TopLevelLayer(name: name, className: "TFBertNSPHead", parameterPrefix: ["cls", "seq_relationship"])
+        default: return nil
+        }
+    }
+
+    /// Top-level children as transformers' PyTorch classes name them, for files without a layer list.
+    static func defaultTopLevel(architecture: Architecture, hasEncoder: Bool) -> [TopLevelLayer] {
+        var layers: [TopLevelLayer] = []
+        if hasEncoder { layers.append(TopLevelLayer(name: "bert", className: "BertModel", parameterPrefix: ["bert"])) }
+        switch architecture {
+        case .sequenceClassification, .tokenClassification:
+            layers.append(TopLevelLayer(name: "dropout", className: "Dropout", parameterPrefix: nil))
+            layers.append(TopLevelLayer(name: "classifier", className: "Linear", parameterPrefix: ["classifier"]))
+        case .preTraining:
+            layers.append(TopLevelLayer(name: "cls", className: "BertPreTrainingHeads", parameterPrefix: ["cls"]))
+        case .maskedLM:
+            layers.append(TopLevelLayer(name: "cls", className: "BertOnlyMLMHead", parameterPrefix: ["cls"]))
+        default: break
+        }
+        return layers
+    }
+
+    /// The name of the top-level layer owning `spec`: the longest matching parameter prefix.
+    static func owningLayer(_ spec: ParameterSpec, topLevel: [TopLevelLayer]) -> String {
+        topLevel.filter { $0.parameterPrefix.map { spec.path.starts(with: $0) } ?? false }
+            .max { ($0.parameterPrefix?.count ?? 0) < ($1.parameterPrefix?.count ?? 0) }?.name ?? spec.path[0]
+    }
+
+    /// A Keras layer outside BERT from its unused tensors: Embedding, Conv1D or Dense by name and rank.
+    static func kerasLayer(named name: String, tensors: [StoredTensor], className: String?, family: NamingFamily)
+        -> (KerasLayer, [ParameterSpec], [String])?
+    {
+        func leaf(_ t: StoredTensor) -> String {
+            let last = lastComponent(t.name)
+            return last.hasSuffix(":0") ? String(last.dropLast(2)) : last
+        }
+        let kernel = tensors.first { ["kernel", "embeddings", "0"].contains(leaf($0)) }
+        let bias = tensors.first { ["bias", "1"].contains(leaf($0)) }
+        guard let kernel, tensors.count <= 2 else { return nil }
+        let isEmbedding = leaf(kernel) == "embeddings" || (leaf(kernel) == "0" && bias == nil && (className ?? kerasClassName(name)) == "Embedding")
+        let s = kernel.shape
+        var specs: [ParameterSpec]
+        let kind: KerasLayer.Kind
+        if isEmbedding, s.count == 2 {
+            kind = .embedding
+            specs = [ParameterSpec(path: [name, "weight"], shape: s, kind: .embedding)]
+        } else if s.count == 3 {
+            kind = .conv1D
+            specs = [ParameterSpec(path: [name, "weight"], shape: [s[2], s[1], s[0]], kind: .conv1dWeight)]
+        } else if s.count == 2 {
+            kind = .dense
+            specs = [ParameterSpec(path: [name, "weight"], shape: [s[1], s[0]], kind: .linearWeight)]
+        } else {
+            return nil
+        }
+        var stored = [kernel.name]
+        if let bias {
+            specs.append(ParameterSpec(path: [name, "bias"], shape: bias.shape, kind: .bias))
+            stored.append(bias.name)
+        }
+        return (KerasLayer(name: name, kind: kind, className: className ?? kind.rawValue), specs, stored)
+    }
+
+    /// Whether a group's unused tensors are all second copies of weights stored elsewhere (Keras lists a shared
+    /// layer's weights under every layer that uses it).
+    static func isTiedGroup(_ unused: [String], used: Set<String>, family: NamingFamily) -> Bool {
+        let usedWeights = Set(used.map { weightName($0, family: family) })
+        return unused.allSatisfy { usedWeights.contains(weightName($0, family: family)) }
+    }
+
+    /// A Keras-2 stored name without its layer group: the variable's own name, equal for every copy of it.
+    static func weightName(_ name: String, family: NamingFamily) -> String {
+        guard family == .tensorflow, let slash = name.firstIndex(of: "/") else { return name }
+        return String(name[name.index(after: slash)...])
+    }
+
+    static func firstComponent(_ prefix: String, family: NamingFamily) -> String? {
+        guard family != .pytorch, let slash = prefix.firstIndex(of: "/") else { return nil }
+        return String(prefix[..<slash])
+    }
+
+    static func lastComponent(_ name: String) -> String {
+        name.split(separator: "/").last.map(String.init) ?? name
+    }
+
+    /// The Keras class a layer name was generated from (`conv1d_2` → `Conv1D`).
+    static func kerasClassName(_ name: String) -> String {
+        let base = name.split(separator: "_").filter { Int($0) == nil }.joined(separator: "_")
+        let known = [
+            "conv1d": "Conv1D", "dense": "Dense", "dropout": "Dropout", "embedding": "Embedding",
+            "global_max_pooling1d": "GlobalMaxPooling1D", "input": "InputLayer", "bert": "TFBertMainLayer",
+            "classifier": "Dense", "tf.concat": "TFOpLambda", "concatenate": "Concatenate", "flatten": "Flatten",
+        ]
+        return known[base] ?? "Layer"
+    }
+
+    /// Canonical prefixes from the bertinspect frozen-state metadata (a JSON list of dotted names).
+    static func frozenPrefixes(_ text: String?) -> [[String]] {
+        guard let text, let list = try? JSONParser.parse(text).arrayValue else { return [] }
+        return list.compactMap(\.stringValue).map { $0.split(separator: ".").map(String.init) }
+    }
+}

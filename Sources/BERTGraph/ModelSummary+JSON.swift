@@ -1,0 +1,61 @@
+import TensorFormats
+
+extension ModelSummary {
+    /// The versioned JSON form (`bertinspect.summary/1`).
+    public func json(includeTensors: Bool) -> JSONValue {
+        var config: [(String, JSONValue)] = []
+        var sources: [(String, JSONValue)] = []
+        if hasEncoder {
+            for field in BERTConfiguration.fieldNames {
+                switch field {
+                case "layer_norm_eps": config.append((field, .number(configuration.layerNormEps)))
+                case "hidden_act": config.append((field, .string(configuration.hiddenAct)))
+                default:
+                    if let value = configuration.integer(field) { config.append((field, .integer(Int64(value)))) }
+                    else { config.append((field, .null)) }
+                }
+                if let source = configuration.sources[field] { sources.append((field, .string(source.rawValue))) }
+            }
+            if !configuration.id2label.isEmpty {
+                config.append(("id2label", .object(configuration.id2label.keys.sorted().map { (String($0), .string(configuration.id2label[$0]!)) })))
+            }
+        }
+        var members: [(String, JSONValue)] = [
+            ("schema", .string(Self.schema)),
+            ("path", .string(path)),
+            ("format", .string(format)),
+            ("layout", .string(layout)),
+            ("naming", .string(naming)),
+            ("architecture", .string(architecture.className)),
+            ("config", .object(config)),
+            ("config_source", .object(sources)),
+            ("parameters", .object([("total", .integer(Int64(total))), ("trainable", .integer(Int64(trainable))), ("non_trainable", .integer(Int64(nonTrainable)))])),
+            ("bytes", .integer(Int64(bytes))),
+            ("file_size", .integer(Int64(fileSize))),
+            ("dtypes", .object(dtypes.keys.sorted { $0.rawValue < $1.rawValue }.map { ($0.rawValue, .integer(Int64(dtypes[$0]!))) })),
+            ("frozen", .array(frozen.map { .string($0) })),
+            ("layers", .array(layers.map(Self.json))),
+            ("warnings", .array(warnings.map { .string($0) })),
+        ]
+        if includeTensors {
+            members.append(("tensors", .array(tensors.map { row in
+                .object([
+                    ("name", .string(row.storedName)), ("canonical", .string(row.canonicalName)), ("dtype", .string(row.dtype.rawValue)),
+                    ("shape", .array(row.shape.map { .integer(Int64($0)) })), ("bytes", .integer(Int64(row.bytes))),
+                ])
+            })))
+        }
+        return .object(members)
+    }
+
+    static func json(_ node: SummaryNode) -> JSONValue {
+        let trainable: JSONValue = node.trainable.map { .bool($0) } ?? .string("partial")
+        var members: [(String, JSONValue)] = [
+            ("name", .string(node.name)), ("type", .string(node.type)), ("parameters", .integer(Int64(node.parameters))),
+            ("trainable_parameters", .integer(Int64(node.trainableParameters))), ("trainable", trainable),
+        ]
+        if let dims = node.dims { members.append(("dims", .string(dims))) }
+        members.append(("children", .array(node.children.map(json))))
+        return .object(members)
+    }
+}

@@ -1,0 +1,170 @@
+import TensorFormats
+
+/// One node of the summary tree: a layer or module with its parameter counts.
+public struct SummaryNode: Sendable, Equatable {
+    public var name: String
+    public var type: String
+    public var parameters: Int
+    public var trainableParameters: Int
+    /// A short description of the module's dimensions (`32 → 2`, `vocab 1000 × 32`), when it has one.
+    public var dims: String?
+    public var children: [SummaryNode]
+
+    /// true, false, or nil when only some parameters train.
+    public var trainable: Bool? {
+        if trainableParameters == parameters { return true }
+        if trainableParameters == 0 { return false }
+        return nil
+    }
+}
+
+/// One stored tensor as `summary --tensors` lists it.
+public struct TensorRow: Sendable, Equatable {
+    public var storedName: String
+    /// The canonical (HF PyTorch) name, or a note (`buffer`, `tied copy`, `unused`).
+    public var canonicalName: String
+    public var dtype: DType
+    public var shape: [Int]
+    public var bytes: Int
+}
+
+/// What `bertinspect summary` reports about a checkpoint; built from a loaded model, rendered by the executable.
+public struct ModelSummary: Sendable {
+    public static let schema = "bertinspect.summary/1"
+
+    public var path: String
+    public var format: String
+    public var layout: String
+    public var naming: String
+    public var architecture: Architecture
+    public var configuration: BERTConfiguration
+    public var hasEncoder: Bool
+    public var total: Int
+    public var trainable: Int
+    public var nonTrainable: Int
+    /// Bytes of all stored tensor data.
+    public var bytes: Int
+    public var fileSize: Int
+    /// Parameter count per stored dtype.
+    public var dtypes: [DType: Int]
+    public var layers: [SummaryNode]
+    public var warnings: [String]
+    public var tensors: [TensorRow]
+    public var frozen: [String]
+
+    /// Summarises `model`, loaded from `checkpoint`.
+    public init(model: BERTModel, checkpoint: Checkpoint) {
+        let store = checkpoint.store
+        path = checkpoint.path
+        format = store.layout == .safetensors ? "safetensors" : "HDF5"
+        var layout = store.layout == .safetensors ? "metadata format '\(store.metadata["format"] ?? "none")'" : store.layout.rawValue
+        if let sharded = store as? ShardedStore { layout += ", sharded in \(sharded.shards.count) files" }
+        self.layout = layout
+        naming = model.naming.family.rawValue
+        architecture = model.architecture
+        configuration = model.configuration
+        hasEncoder = model.architecture.hasEncoder
+        let counts = model.parameterCounts
+        total = counts.total
+        trainable = counts.trainable
+        nonTrainable = counts.nonTrainable
+        bytes = store.tensors.reduce(0) { $0 + $1.byteCount }
+        fileSize = store.fileSize
+        dtypes = model.parameters.reduce(into: [:]) { $0[$1.stored.dtype, default: 0] += $1.spec.elementCount }
+        layers = model.layers.map { Self.node(for: $0, model: model) }
+        frozen = model.frozenPrefixes.map { $0.joined(separator: ".") }
+
+        let report = model.report
+        var warnings = report.problems
+        if !report.unexpected.isEmpty {
+            warnings.append("\(report.unexpected.count) stored tensor(s) nothing uses: " + Self.list(report.unexpected))
+        }
+        if !report.ignoredBuffers.isEmpty {
+            warnings.append("buffer(s) ignored, not parameters: " + Self.list(report.ignoredBuffers))
+        }
+        warnings += report.warnings
+        self.warnings = warnings
+
+        var canonical: [String: String] = [:]
+        for parameter in model.parameters { canonical[parameter.stored.name] = parameter.spec.name }
+        for name in report.ignoredBuffers { canonical[name] = "(buffer, ignored)" }
+        for name in report.tiedCopies { canonical[name] = "(tied copy)" }
+        tensors = store.tensors.map {
+            TensorRow(storedName: $0.name, canonicalName: canonical[$0.name] ?? "(unused)", dtype: $0.dtype, shape: $0.shape, bytes: $0.byteCount)
+        }
+    }
+
+    static func list(_ names: [String]) -> String {
+        names.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+    }
+
+    /// The subtree of a top-level layer, built from the canonical paths of the parameters it owns.
+    static func node(for layer: TopLevelLayer, model: BERTModel) -> SummaryNode {
+        guard let prefix = layer.parameterPrefix else {
+            return SummaryNode(name: layer.name, type: layer.className, parameters: 0, trainableParameters: 0, dims: nil, children: [])
+        }
+        let owned = model.parameters.filter { $0.layer == layer.name }
+        var root = build(name: layer.name, type: layer.className, depth: prefix.count, parameters: owned)
+        if root.dims == nil, owned.count <= 2 { root.dims = dims(of: owned) }
+        return root
+    }
+
+    private static func build(name: String, type: String, depth: Int, parameters: [BoundParameter]) -> SummaryNode {
+        var children: [SummaryNode] = []
+        var order: [String] = []
+        var groups: [String: [BoundParameter]] = [:]
+        for parameter in parameters where parameter.spec.path.count > depth + 1 {
+            var key = parameter.spec.path[depth]
+            if key == "layer", parameter.spec.path.count > depth + 2, Int(parameter.spec.path[depth + 1]) != nil {
+                key = "layer." + parameter.spec.path[depth + 1]
+            }
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(parameter)
+        }
+        for key in order {
+            let members = groups[key]!
+            let childDepth = depth + (key.hasPrefix("layer.") ? 2 : 1)
+            let childType = moduleType(key, parent: name)
+            var child = build(name: key, type: childType, depth: childDepth, parameters: members)
+            if child.children.isEmpty { child.dims = dims(of: members) }
+            children.append(child)
+        }
+        let count = parameters.reduce(0) { $0 + $1.spec.elementCount }
+        let trainable = parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount }
+        return SummaryNode(name: name, type: type, parameters: count, trainableParameters: trainable, dims: nil, children: children)
+    }
+
+    /// transformers' PyTorch module class for a path component.
+    static func moduleType(_ key: String, parent: String) -> String {
+        if key.hasPrefix("layer.") { return "BertLayer" }
+        switch key {
+        case "embeddings": return "BertEmbeddings"
+        case "word_embeddings", "position_embeddings", "token_type_embeddings": return "Embedding"
+        case "LayerNorm": return "LayerNorm"
+        case "encoder": return "BertEncoder"
+        case "attention": return "BertAttention"
+        case "self": return "BertSelfAttention"
+        case "output": return parent == "attention" ? "BertSelfOutput" : "BertOutput"
+        case "intermediate": return "BertIntermediate"
+        case "pooler": return "BertPooler"
+        case "predictions": return "BertLMPredictionHead"
+        case "transform": return "BertPredictionHeadTransform"
+        default: return "Linear"
+        }
+    }
+
+    /// Dimensions of a module from its own parameters.
+    static func dims(of parameters: [BoundParameter]) -> String? {
+        guard let weight = parameters.first(where: { $0.spec.path.last == "weight" }) else {
+            return parameters.first.map { "\($0.spec.shape.map(String.init).joined(separator: " × "))" }
+        }
+        let s = weight.spec.shape
+        switch weight.spec.kind {
+        case .linearWeight: return "\(s[1]) → \(s[0])"
+        case .embedding: return "\(s[0]) × \(s[1])"
+        case .normWeight: return "\(s[0])"
+        case .conv1dWeight: return "width \(s[2]), \(s[1]) → \(s[0])"
+        default: return s.map(String.init).joined(separator: " × ")
+        }
+    }
+}

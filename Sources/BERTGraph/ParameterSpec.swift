@@ -1,0 +1,104 @@
+/// How a parameter is used, which decides how each checkpoint family stores it.
+public enum ParameterKind: Sendable, Hashable {
+    /// A dense projection: PyTorch `[out, in]`, TensorFlow kernel `[in, out]`.
+    case linearWeight
+    /// A bias vector.
+    case bias
+    /// An embedding table `[rows, width]`, the same in every family.
+    case embedding
+    /// LayerNorm scale (`weight`, TF `gamma`).
+    case normWeight
+    /// LayerNorm shift (`bias`, TF `beta`).
+    case normBias
+    /// A 1-D convolution: PyTorch `[out, in, width]`, Keras `[width, in, out]`.
+    case conv1dWeight
+}
+
+/// One parameter of the typed model: its canonical path (the HF PyTorch name, split on dots), its shape in
+/// PyTorch layout, and its kind.
+public struct ParameterSpec: Sendable, Hashable {
+    public var path: [String]
+    public var shape: [Int]
+    public var kind: ParameterKind
+
+    public init(path: [String], shape: [Int], kind: ParameterKind) {
+        self.path = path
+        self.shape = shape
+        self.kind = kind
+    }
+
+    /// The canonical name, e.g. `bert.encoder.layer.3.attention.self.query.weight`.
+    public var name: String { path.joined(separator: ".") }
+
+    /// Number of values.
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A Keras layer outside the BERT main layer (the notebook's CNN head, an Embedding), enumerated from the file's
+/// layer list because Keras layer names are not derivable from a configuration.
+public struct KerasLayer: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case embedding = "Embedding"
+        case conv1D = "Conv1D"
+        case dense = "Dense"
+        case weightless = "-"
+    }
+    /// The Keras layer name as stored (`conv1d_1`).
+    public var name: String
+    public var kind: Kind
+    /// The Keras class name to show (`Conv1D`, `Dropout`, `GlobalMaxPooling1D`).
+    public var className: String
+}
+
+extension BERTConfiguration {
+    /// Every parameter of the BERT main layer, in the order transformers creates them.
+    func mainLayerParameters(pooler: Bool) -> [ParameterSpec] {
+        let h = hiddenSize, i = intermediateSize
+        var specs: [ParameterSpec] = [
+            ParameterSpec(path: ["bert", "embeddings", "word_embeddings", "weight"], shape: [vocabSize, h], kind: .embedding),
+            ParameterSpec(path: ["bert", "embeddings", "position_embeddings", "weight"], shape: [maxPositionEmbeddings, h], kind: .embedding),
+            ParameterSpec(path: ["bert", "embeddings", "token_type_embeddings", "weight"], shape: [typeVocabSize, h], kind: .embedding),
+        ]
+        specs += Self.norm(["bert", "embeddings", "LayerNorm"], h)
+        for layer in 0..<numHiddenLayers {
+            let base = ["bert", "encoder", "layer", String(layer)]
+            for projection in ["query", "key", "value"] {
+                specs += Self.linear(base + ["attention", "self", projection], out: h, in: h)
+            }
+            specs += Self.linear(base + ["attention", "output", "dense"], out: h, in: h)
+            specs += Self.norm(base + ["attention", "output", "LayerNorm"], h)
+            specs += Self.linear(base + ["intermediate", "dense"], out: i, in: h)
+            specs += Self.linear(base + ["output", "dense"], out: h, in: i)
+            specs += Self.norm(base + ["output", "LayerNorm"], h)
+        }
+        if pooler { specs += Self.linear(["bert", "pooler", "dense"], out: h, in: h) }
+        return specs
+    }
+
+    /// Parameters of the head of `architecture` (CNN heads excluded: they come from the file's layers).
+    func headParameters(_ architecture: Architecture) -> [ParameterSpec] {
+        let h = hiddenSize
+        switch architecture {
+        case .sequenceClassification, .tokenClassification:
+            return Self.linear(["classifier"], out: numLabels ?? 0, in: h)
+        case .preTraining, .maskedLM:
+            var specs = Self.linear(["cls", "predictions", "transform", "dense"], out: h, in: h)
+            specs += Self.norm(["cls", "predictions", "transform", "LayerNorm"], h)
+            specs.append(ParameterSpec(path: ["cls", "predictions", "bias"], shape: [vocabSize], kind: .bias))
+            if architecture == .preTraining { specs += Self.linear(["cls", "seq_relationship"], out: 2, in: h) }
+            return specs
+        case .bertModel, .bertCNN, .kerasCNN:
+            return []
+        }
+    }
+
+    static func linear(_ base: [String], out: Int, in inputs: Int) -> [ParameterSpec] {
+        [ParameterSpec(path: base + ["weight"], shape: [out, inputs], kind: .linearWeight),
+         ParameterSpec(path: base + ["bias"], shape: [out], kind: .bias)]
+    }
+
+    static func norm(_ base: [String], _ width: Int) -> [ParameterSpec] {
+        [ParameterSpec(path: base + ["weight"], shape: [width], kind: .normWeight),
+         ParameterSpec(path: base + ["bias"], shape: [width], kind: .normBias)]
+    }
+}

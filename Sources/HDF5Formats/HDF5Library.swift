@@ -1,0 +1,84 @@
+import CHDF5
+
+/// The one place where libhdf5 is called: every call's result is checked here and a failure becomes an
+/// `HDF5Error` carrying the function name and HDF5's own error text. Automatic error printing is off.
+///
+/// libhdf5 (serial build) is not thread-safe, so every call is made under one lock.
+enum HDF5Library {
+    private static let lock = Mutex()
+    nonisolated(unsafe) private static var initialized = false
+
+    /// Runs `body` with libhdf5 initialised, error printing silenced, and the library lock held.
+    static func withLibrary<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        if !initialized {
+            H5open()
+            H5Eset_auto2(chdf5_error_default(), nil, nil)
+            initialized = true
+        }
+        return try body()
+    }
+
+    /// Checks an `herr_t` result.
+    static func check(_ result: herr_t, _ function: String, path: String) throws(HDF5Error) {
+        if result < 0 { throw failure(function, path: path) }
+    }
+
+    /// Checks an identifier result.
+    static func check(id: hid_t, _ function: String, path: String) throws(HDF5Error) -> hid_t {
+        if id < 0 { throw failure(function, path: path) }
+        return id
+    }
+
+    /// Checks a count or size result (negative means failure).
+    static func check<T: BinaryInteger>(count: T, _ function: String, path: String) throws(HDF5Error) -> Int {
+        if count < 0 { throw failure(function, path: path) }
+        return Int(count)
+    }
+
+    /// The error for a failed call, with the innermost message of HDF5's error stack; the stack is cleared.
+    static func failure(_ function: String, path: String) -> HDF5Error {
+        final class Messages { var items: [String] = [] }
+        let messages = Messages()
+        let walker: H5E_walk2_t = { _, description, context in
+            guard let description, let context else { return 0 }
+            let box = Unmanaged<Messages>.fromOpaque(context).takeUnretainedValue()
+            if let text = description.pointee.desc, text.pointee != 0 {
+                box.items.append(String(cString: text))
+            }
+            return 0
+        }
+        let stack = H5Eget_current_stack()
+        if stack >= 0 {
+            _ = H5Ewalk2(stack, H5E_WALK_DOWNWARD, walker, Unmanaged.passUnretained(messages).toOpaque())
+            _ = H5Eclose_stack(stack)
+        }
+        let message = messages.items.last ?? "no further detail from HDF5"
+        return .call(path: path, function: function, message: message)
+    }
+}
+
+/// An HDF5 identifier that closes itself when released.
+final class HDF5Handle {
+    enum Kind { case file, group, dataset, dataspace, datatype, attribute, propertyList }
+    let id: hid_t
+    let kind: Kind
+
+    init(_ id: hid_t, _ kind: Kind) {
+        self.id = id
+        self.kind = kind
+    }
+
+    deinit {
+        switch kind {
+        case .file: H5Fclose(id)
+        case .group: H5Gclose(id)
+        case .dataset: H5Dclose(id)
+        case .dataspace: H5Sclose(id)
+        case .datatype: H5Tclose(id)
+        case .attribute: H5Aclose(id)
+        case .propertyList: H5Pclose(id)
+        }
+    }
+}

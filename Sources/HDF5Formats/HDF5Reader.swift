@@ -1,0 +1,292 @@
+import CHDF5
+import TensorFormats
+
+/// A dataset found by walking the file along hard links, with the facts needed to read it safely.
+struct HDF5Dataset: Sendable {
+    /// Path from the root without the leading slash.
+    var path: String
+    var dtype: DType
+    var shape: [Int]
+    /// Byte offset of contiguous, little-endian data in the file, when it can be viewed in place.
+    var fileOffset: Int?
+}
+
+/// A value of an HDF5 attribute, as far as bertinspect reads attributes.
+enum HDF5AttributeValue: Sendable, Equatable {
+    case strings([String])
+    case numbers([Double])
+    case unreadable
+}
+
+/// Read-only access to an HDF5 file that treats its contents as hostile: only hard links are followed,
+/// external storage, virtual datasets and filters are refused, and every size is checked against the file.
+final class HDF5Reader {
+    /// Most objects visited in one file.
+    static let maximumObjects = 200_000
+    /// Deepest group nesting followed.
+    static let maximumDepth = 32
+    /// Most elements read from one attribute.
+    static let maximumAttributeElements = 1_000_000
+    /// Most bytes read from one attribute.
+    static let maximumAttributeBytes = 64 << 20
+
+    let path: String
+    let fileSize: Int
+    private let file: HDF5Handle
+    private let linkAccess: HDF5Handle
+
+    init(path: String, fileSize: Int) throws(HDF5Error) {
+        self.path = path
+        self.fileSize = fileSize
+        let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary { () throws(HDF5Error) in
+            let fapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_fapl_class()), "H5Pcreate", path: path), .propertyList)
+            try HDF5Library.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", path: path)
+            // The walk refuses soft and external links before any path lookup could traverse one.
+            let lapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_lapl_class()), "H5Pcreate", path: path), .propertyList)
+            let id = try HDF5Library.check(id: H5Fopen(path, chdf5_acc_rdonly(), fapl.id), "H5Fopen", path: path)
+            return (HDF5Handle(id, .file), lapl)
+        }
+        file = opened.0
+        linkAccess = opened.1
+    }
+
+    /// Every dataset and group reachable from the root through hard links, in name order.
+    /// Soft and external links are refused: a checkpoint has no reason to hold them.
+    func walk() throws(HDF5Error) -> (datasets: [HDF5Dataset], groups: Set<String>) {
+        try HDF5Library.withLibrary { () throws(HDF5Error) in
+            var datasets: [HDF5Dataset] = []
+            var groups: Set<String> = [""]
+            var visited = Set<haddr_t>()
+            var count = 0
+            try walkGroup("", depth: 0, datasets: &datasets, groups: &groups, visited: &visited, count: &count)
+            return (datasets, groups)
+        }
+    }
+
+    private func walkGroup(
+        _ groupPath: String, depth: Int, datasets: inout [HDF5Dataset], groups: inout Set<String>,
+        visited: inout Set<haddr_t>, count: inout Int
+    ) throws(HDF5Error) {
+        guard depth < Self.maximumDepth else { throw .malformed(path: path, reason: "groups nest deeper than \(Self.maximumDepth) levels") }
+        let group = HDF5Handle(try HDF5Library.check(id: H5Gopen2(file.id, groupPath.isEmpty ? "/" : "/" + groupPath, chdf5_default()), "H5Gopen2", path: path), .group)
+        var info = H5G_info_t()
+        try HDF5Library.check(H5Gget_info(group.id, &info), "H5Gget_info", path: path)
+        guard info.nlinks <= UInt64(Self.maximumObjects) else {
+            throw .malformed(path: path, reason: "group '/\(groupPath)' claims \(info.nlinks) members")
+        }
+        for index in 0..<info.nlinks {
+            count += 1
+            guard count <= Self.maximumObjects else { throw .malformed(path: path, reason: "more than \(Self.maximumObjects) objects") }
+            let nameLength = try HDF5Library.check(
+                count: H5Lget_name_by_idx(group.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, linkAccess.id),
+                "H5Lget_name_by_idx", path: path)
+            guard nameLength <= 65_536 else { throw .malformed(path: path, reason: "a link name is \(nameLength) bytes long") }
+            var buffer = [CChar](repeating: 0, count: nameLength + 1)
+            _ = try HDF5Library.check(
+                count: H5Lget_name_by_idx(group.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, nameLength + 1, linkAccess.id),
+                "H5Lget_name_by_idx", path: path)
+            let name = String(decoding: buffer.prefix(nameLength).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let childPath = groupPath.isEmpty ? name : groupPath + "/" + name
+            var link = H5L_info_t()
+            try HDF5Library.check(H5Lget_info(group.id, name, &link, linkAccess.id), "H5Lget_info", path: path)
+            switch link.type {
+            case H5L_TYPE_HARD: break
+            case H5L_TYPE_EXTERNAL: throw .unsafe(path: path, reason: "'/\(childPath)' is an external link to another file")
+            case H5L_TYPE_SOFT: throw .unsafe(path: path, reason: "'/\(childPath)' is a soft link")
+            default: throw .unsafe(path: path, reason: "'/\(childPath)' is a user-defined link")
+            }
+            var object = H5O_info_t()
+            try HDF5Library.check(H5Oget_info_by_name2(group.id, name, &object, UInt32(H5O_INFO_BASIC), linkAccess.id), "H5Oget_info_by_name2", path: path)
+            guard visited.insert(object.addr).inserted else { continue }
+            switch object.type {
+            case H5O_TYPE_GROUP:
+                groups.insert(childPath)
+                try walkGroup(childPath, depth: depth + 1, datasets: &datasets, groups: &groups, visited: &visited, count: &count)
+            case H5O_TYPE_DATASET:
+                datasets.append(try describeDataset(childPath))
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Type, shape and storage of one dataset, refusing what cannot be read safely in place.
+    private func describeDataset(_ datasetPath: String) throws(HDF5Error) -> HDF5Dataset {
+        let dataset = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + datasetPath, chdf5_default()), "H5Dopen2", path: path), .dataset)
+        let shape = try dataspaceShape(try HDF5Library.check(id: H5Dget_space(dataset.id), "H5Dget_space", path: path), what: "/" + datasetPath)
+        let type = HDF5Handle(try HDF5Library.check(id: H5Dget_type(dataset.id), "H5Dget_type", path: path), .datatype)
+        let (dtype, littleEndian) = try elementType(type.id, what: "/" + datasetPath)
+        guard let byteCount = checkedByteCount(shape: shape, elementSize: dtype.size), byteCount <= fileSize else {
+            throw .malformed(path: path, reason: "dataset '/\(datasetPath)' needs more bytes than the file holds")
+        }
+        let plist = HDF5Handle(try HDF5Library.check(id: H5Dget_create_plist(dataset.id), "H5Dget_create_plist", path: path), .propertyList)
+        let externals = try HDF5Library.check(count: H5Pget_external_count(plist.id), "H5Pget_external_count", path: path)
+        guard externals == 0 else { throw .unsafe(path: path, reason: "dataset '/\(datasetPath)' keeps its data in external files") }
+        let layout = H5Pget_layout(plist.id)
+        switch layout {
+        case H5D_CONTIGUOUS, H5D_COMPACT: break
+        case H5D_CHUNKED:
+            let filters = try HDF5Library.check(count: H5Pget_nfilters(plist.id), "H5Pget_nfilters", path: path)
+            guard filters == 0 else {
+                throw .unsupported(path: path, reason: "dataset '/\(datasetPath)' is compressed or filtered; weights are expected uncompressed")
+            }
+        case H5D_VIRTUAL: throw .unsafe(path: path, reason: "dataset '/\(datasetPath)' is a virtual dataset")
+        default: throw .malformed(path: path, reason: "dataset '/\(datasetPath)' has an unknown storage layout")
+        }
+        var offset: Int?
+        if layout == H5D_CONTIGUOUS, littleEndian, byteCount > 0 {
+            let address = H5Dget_offset(dataset.id)
+            if address != chdf5_haddr_undef() {
+                guard address <= UInt(fileSize), UInt(byteCount) <= UInt(fileSize) - address else {
+                    throw .malformed(path: path, reason: "dataset '/\(datasetPath)' lies beyond the end of the file")
+                }
+                offset = Int(address)
+            }
+        }
+        return HDF5Dataset(path: datasetPath, dtype: dtype, shape: shape, fileOffset: offset)
+    }
+
+    private func dataspaceShape(_ spaceID: hid_t, what: String) throws(HDF5Error) -> [Int] {
+        let space = HDF5Handle(spaceID, .dataspace)
+        let rank = try HDF5Library.check(count: H5Sget_simple_extent_ndims(space.id), "H5Sget_simple_extent_ndims", path: path)
+        guard rank <= 8 else { throw .unsupported(path: path, reason: "'\(what)' has \(rank) dimensions") }
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        if rank > 0 {
+            _ = try HDF5Library.check(count: H5Sget_simple_extent_dims(space.id, &dims, nil), "H5Sget_simple_extent_dims", path: path)
+        }
+        var shape: [Int] = []
+        for d in dims.prefix(rank) {
+            guard d <= UInt64(Int32.max) else { throw .malformed(path: path, reason: "'\(what)' has a dimension of \(d)") }
+            shape.append(Int(d))
+        }
+        return shape
+    }
+
+    /// The tensor element type of an HDF5 datatype; non-numeric types are refused.
+    private func elementType(_ type: hid_t, what: String) throws(HDF5Error) -> (DType, Bool) {
+        let size = H5Tget_size(type)
+        let littleEndian = H5Tget_order(type) == H5T_ORDER_LE
+        switch H5Tget_class(type) {
+        case H5T_FLOAT:
+            var spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0
+            try HDF5Library.check(H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize), "H5Tget_fields", path: path)
+            switch (size, esize, msize) {
+            case (8, 11, 52): return (.f64, littleEndian)
+            case (4, 8, 23): return (.f32, littleEndian)
+            case (2, 5, 10): return (.f16, littleEndian)
+            case (2, 8, 7): return (.bf16, littleEndian)
+            default: throw .unsupported(path: path, reason: "'\(what)' has a \(size)-byte floating-point type that is not IEEE")
+            }
+        case H5T_INTEGER:
+            let signed = H5Tget_sign(type) == H5T_SGN_2
+            switch (size, signed) {
+            case (8, true): return (.i64, littleEndian)
+            case (4, true): return (.i32, littleEndian)
+            case (2, true): return (.i16, littleEndian)
+            case (1, true): return (.i8, true)
+            case (8, false): return (.u64, littleEndian)
+            case (4, false): return (.u32, littleEndian)
+            case (2, false): return (.u16, littleEndian)
+            case (1, false): return (.u8, true)
+            default: throw .unsupported(path: path, reason: "'\(what)' has a \(size)-byte integer type")
+            }
+        default:
+            throw .unsupported(path: path, reason: "'\(what)' is not a numeric dataset")
+        }
+    }
+
+    /// Reads a whole dataset as little-endian bytes into `buffer` (exactly the dataset's size).
+    func read(_ dataset: HDF5Dataset, into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) {
+        try HDF5Library.withLibrary { () throws(HDF5Error) in
+            let handle = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + dataset.path, chdf5_default()), "H5Dopen2", path: path), .dataset)
+            let fileType = HDF5Handle(try HDF5Library.check(id: H5Dget_type(handle.id), "H5Dget_type", path: path), .datatype)
+            let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(fileType.id), "H5Tcopy", path: path), .datatype)
+            if dataset.dtype.size > 1 {
+                try HDF5Library.check(H5Tset_order(memoryType.id, H5T_ORDER_LE), "H5Tset_order", path: path)
+            }
+            guard buffer.count > 0 else { return }
+            try HDF5Library.check(H5Dread(handle.id, memoryType.id, chdf5_space_all(), chdf5_space_all(), chdf5_default(), buffer.baseAddress), "H5Dread", path: path)
+        }
+    }
+
+    /// The attributes of the object at `objectPath` (no leading slash; "" is the root) that hold strings or numbers.
+    func attributes(of objectPath: String) throws(HDF5Error) -> [String: HDF5AttributeValue] {
+        try HDF5Library.withLibrary { () throws(HDF5Error) in
+            let location = "/" + objectPath
+            var object = H5O_info_t()
+            try HDF5Library.check(H5Oget_info_by_name2(file.id, location, &object, UInt32(H5O_INFO_NUM_ATTRS), linkAccess.id), "H5Oget_info_by_name2", path: path)
+            guard object.num_attrs <= 10_000 else { throw .malformed(path: path, reason: "'\(location)' claims \(object.num_attrs) attributes") }
+            var result: [String: HDF5AttributeValue] = [:]
+            for index in 0..<object.num_attrs {
+                let attribute = HDF5Handle(try HDF5Library.check(
+                    id: H5Aopen_by_idx(file.id, location, H5_INDEX_NAME, H5_ITER_INC, index, chdf5_default(), linkAccess.id),
+                    "H5Aopen_by_idx", path: path), .attribute)
+                let nameLength = try HDF5Library.check(count: H5Aget_name(attribute.id, 0, nil), "H5Aget_name", path: path)
+                guard nameLength <= 65_536 else { throw .malformed(path: path, reason: "an attribute name is \(nameLength) bytes long") }
+                var nameBuffer = [CChar](repeating: 0, count: nameLength + 1)
+                _ = try HDF5Library.check(count: H5Aget_name(attribute.id, nameLength + 1, &nameBuffer), "H5Aget_name", path: path)
+                let name = String(decoding: nameBuffer.prefix(nameLength).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                result[name] = try readAttribute(attribute.id, name: name, on: location)
+            }
+            return result
+        }
+    }
+
+    private func readAttribute(_ attribute: hid_t, name: String, on location: String) throws(HDF5Error) -> HDF5AttributeValue {
+        let what = "attribute '\(name)' of '\(location)'"
+        let space = HDF5Handle(try HDF5Library.check(id: H5Aget_space(attribute), "H5Aget_space", path: path), .dataspace)
+        let points = H5Sget_simple_extent_npoints(space.id)
+        guard points >= 0, points <= Int64(Self.maximumAttributeElements) else {
+            throw .malformed(path: path, reason: "\(what) claims \(points) elements")
+        }
+        let count = Int(points)
+        let type = HDF5Handle(try HDF5Library.check(id: H5Aget_type(attribute), "H5Aget_type", path: path), .datatype)
+        switch H5Tget_class(type.id) {
+        case H5T_STRING:
+            if count == 0 { return .strings([]) }
+            let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(chdf5_c_s1()), "H5Tcopy", path: path), .datatype)
+            try HDF5Library.check(H5Tset_cset(memoryType.id, H5Tget_cset(type.id)), "H5Tset_cset", path: path)
+            if H5Tis_variable_str(type.id) > 0 {
+                try HDF5Library.check(H5Tset_size(memoryType.id, chdf5_variable()), "H5Tset_size", path: path)
+                var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+                try HDF5Library.check(H5Aread(attribute, memoryType.id, &pointers), "H5Aread", path: path)
+                var strings: [String] = []
+                var total = 0
+                for pointer in pointers {
+                    guard let pointer else { strings.append(""); continue }
+                    let length = strnlen(pointer, Self.maximumAttributeBytes)
+                    total += length
+                    guard total < Self.maximumAttributeBytes else { break }
+                    strings.append(String(decoding: UnsafeRawBufferPointer(start: pointer, count: length), as: UTF8.self))
+                }
+                _ = H5Dvlen_reclaim(memoryType.id, space.id, chdf5_default(), &pointers)
+                guard total < Self.maximumAttributeBytes else { throw .malformed(path: path, reason: "\(what) is larger than 64 MiB") }
+                return .strings(strings)
+            }
+            let size = H5Tget_size(type.id)
+            guard size > 0, size <= Self.maximumAttributeBytes, size * count <= Self.maximumAttributeBytes else {
+                throw .malformed(path: path, reason: "\(what) is larger than 64 MiB")
+            }
+            try HDF5Library.check(H5Tset_size(memoryType.id, size), "H5Tset_size", path: path)
+            var bytes = [UInt8](repeating: 0, count: size * count)
+            try HDF5Library.check(H5Aread(attribute, memoryType.id, &bytes), "H5Aread", path: path)
+            return .strings((0..<count).map { i in
+                let slice = bytes[(i * size)..<((i + 1) * size)]
+                let end = slice.firstIndex(of: 0) ?? slice.endIndex
+                return String(decoding: bytes[slice.startIndex..<end], as: UTF8.self)
+            })
+        case H5T_FLOAT, H5T_INTEGER:
+            var values = [Double](repeating: 0, count: count)
+            if count > 0 {
+                try HDF5Library.check(H5Aread(attribute, chdf5_native_double(), &values), "H5Aread", path: path)
+            }
+            return .numbers(values)
+        default:
+            return .unreadable
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,106 @@
+/// A checkpoint as the user names it (a weights file, a shard index or a model folder), opened:
+/// its tensor store plus the companion files that say what shapes cannot (config.json, vocab.txt).
+public struct Checkpoint: Sendable {
+    /// The path the user gave.
+    public var path: String
+    /// The weights file or index that was opened.
+    public var weightsPath: String
+    public var store: any TensorStore
+    /// config.json beside the weights, parsed, if present.
+    public var config: JSONValue?
+    public var configPath: String?
+    /// vocab.txt beside the weights, if present.
+    public var vocabPath: String?
+    /// tokenizer_config.json beside the weights, parsed, if present.
+    public var tokenizerConfig: JSONValue?
+
+    /// Largest config.json / tokenizer_config.json read.
+    public static let maximumConfigSize = 16 << 20
+
+    /// Weight file names looked for in a model folder, in order of preference (HF conventions first).
+    public static let weightFileNames = [
+        "model.safetensors.index.json", "model.safetensors", "tf_model.h5.index.json", "tf_model.h5",
+        "model.weights.h5", "weights.h5", "model.h5",
+    ]
+
+    /// Opens `path` with the given formats, detecting the format from the file's content, never its name.
+    public static func open(_ path: String, formats: [any CheckpointFormat]) throws -> Checkpoint {
+        guard let isDirectory = FilePath.isDirectory(path) else {
+            throw TensorFormatError.cannotOpen(path: path, reason: "no such file or directory")
+        }
+        let weightsPath = isDirectory ? try findWeights(in: path) : path
+        let store = try openStore(weightsPath, formats: formats)
+        let folder = FilePath.directory(of: weightsPath)
+        var checkpoint = Checkpoint(path: path, weightsPath: weightsPath, store: store)
+        let configPath = FilePath.join(folder, "config.json")
+        if FilePath.isRegularFile(configPath) {
+            checkpoint.config = try readJSON(configPath)
+            checkpoint.configPath = configPath
+        }
+        let vocabPath = FilePath.join(folder, "vocab.txt")
+        if FilePath.isRegularFile(vocabPath) { checkpoint.vocabPath = vocabPath }
+        let tokenizerPath = FilePath.join(folder, "tokenizer_config.json")
+        if FilePath.isRegularFile(tokenizerPath) { checkpoint.tokenizerConfig = try readJSON(tokenizerPath) }
+        return checkpoint
+    }
+
+    init(path: String, weightsPath: String, store: any TensorStore) {
+        self.path = path
+        self.weightsPath = weightsPath
+        self.store = store
+    }
+
+    /// The weights file a model folder holds.
+    static func findWeights(in directory: String) throws -> String {
+        for name in weightFileNames {
+            let candidate = FilePath.join(directory, name)
+            if FilePath.isRegularFile(candidate) { return candidate }
+        }
+        let others = FilePath.contents(of: directory).filter {
+            ($0.hasSuffix(".safetensors") || $0.hasSuffix(".h5")) && FilePath.isRegularFile(FilePath.join(directory, $0))
+        }
+        guard others.count == 1 else {
+            let reason = others.isEmpty
+                ? "the folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")), *.safetensors, *.h5)"
+                : "the folder holds several weights files (\(others.joined(separator: ", "))); name one"
+            throw TensorFormatError.emptyDirectory(path: directory, reason: reason)
+        }
+        return FilePath.join(directory, others[0])
+    }
+
+    /// Opens one weights file or shard index, recognising the format by content.
+    public static func openStore(_ path: String, formats: [any CheckpointFormat]) throws -> any TensorStore {
+        let file = try MappedFile(path: path)
+        let prefix = UnsafeRawBufferPointer(rebasing: file.bytes.prefix(1024))
+        if let first = prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{") {
+            let index = try ShardIndex(path: path)
+            let shardFormat = try detect(FilePath.join(index.directory, index.shards[0]), index: index, formats: formats)
+            return try ShardedStore(index: index, open: { try shardFormat.open(path: $0) })
+        }
+        for format in formats where format.recognizes(prefix: prefix, fileSize: file.count) {
+            return try format.open(path: path)
+        }
+        if file.count == 0 { throw TensorFormatError.cannotOpen(path: path, reason: "the file is empty") }
+        throw TensorFormatError.unrecognizedFormat(path: path)
+    }
+
+    private static func detect(_ shardPath: String, index: ShardIndex, formats: [any CheckpointFormat]) throws -> any CheckpointFormat {
+        let resolved = try index.resolve(FilePath.fileName(of: shardPath))
+        let file = try MappedFile(path: resolved)
+        let prefix = UnsafeRawBufferPointer(rebasing: file.bytes.prefix(1024))
+        guard let format = formats.first(where: { $0.recognizes(prefix: prefix, fileSize: file.count) }) else {
+            throw TensorFormatError.unrecognizedFormat(path: resolved)
+        }
+        return format
+    }
+
+    /// Reads a small JSON companion file.
+    static func readJSON(_ path: String) throws(TensorFormatError) -> JSONValue {
+        let file = try MappedFile(path: path)
+        guard file.count <= maximumConfigSize else { throw .invalidCompanion(path: path, reason: "the file is larger than 16 MiB") }
+        do { return try JSONParser.parse(file.bytes) } catch {
+            throw .invalidCompanion(path: path, reason: "not valid JSON: \(error.description)")
+        }
+    }
+}
+

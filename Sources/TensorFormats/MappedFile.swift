@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory; unmapped when released.
+///
+/// Mapping never reads the file eagerly: a summary of a 440 MB checkpoint touches only the header pages.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    /// The mapped bytes; empty for an empty file.
+    public let bytes: UnsafeRawBufferPointer
+    private let base: UnsafeMutableRawPointer?
+
+    /// Maps `path` read-only.
+    public init(path: String) throws(TensorFormatError) {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .cannotOpen(path: path, reason: "it is not a regular file") }
+        let size = Int(info.st_size)
+        if size == 0 {
+            base = nil
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
+            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        }
+        base = pointer
+        bytes = UnsafeRawBufferPointer(start: pointer, count: size)
+    }
+
+    deinit {
+        if let base { munmap(base, bytes.count) }
+    }
+
+    public var count: Int { bytes.count }
+}

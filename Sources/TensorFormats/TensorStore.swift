@@ -1,0 +1,49 @@
+/// A named group of stored tensors as a Keras-style file lists it (a top-level Keras layer), in file order.
+/// Weightless layers (dropout, pooling) appear with no tensors.
+public struct LayerGroup: Sendable, Hashable {
+    public var name: String
+    /// Stored names of the group's tensors, in the order the file lists them.
+    public var tensorNames: [String]
+
+    public init(name: String, tensorNames: [String]) {
+        self.name = name
+        self.tensorNames = tensorNames
+    }
+}
+
+/// Which on-disk layout a store was read from.
+public enum StoreLayout: String, Sendable, Hashable {
+    case safetensors = "safetensors"
+    case hfTFWeights = "HF TF tf_model.h5"
+    case kerasWeights = "Keras-2 weights (save_weights)"
+    case kerasFullModel = "Keras-2 full model (model.save)"
+    case keras3Weights = "Keras 3 weights (.weights.h5)"
+}
+
+/// Read access to the tensors of one checkpoint, whatever the file format.
+///
+/// A store is opened once and validated at its boundary; afterwards its tensor list and byte views are
+/// trusted. Byte views stay valid for the lifetime of the store.
+public protocol TensorStore: AnyObject, Sendable {
+    /// The path the user gave (or the shard index), used in every message.
+    var path: String { get }
+    /// The layout the file was recognised as.
+    var layout: StoreLayout { get }
+    /// Every stored tensor in file order.
+    var tensors: [StoredTensor] { get }
+    /// Keras layer groups in file order, or nil for formats without layers (safetensors).
+    var layerGroups: [LayerGroup]? { get }
+    /// String metadata: safetensors `__metadata__`, or the string attributes of an HDF5 file's root.
+    var metadata: [String: String] { get }
+    /// Total size of the files read, in bytes.
+    var fileSize: Int { get }
+    /// Calls `body` with the little-endian bytes of `tensor`, without copying where the file allows.
+    func withBytes<R>(of tensor: StoredTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
+}
+
+extension TensorStore {
+    /// The stored tensor called `name`, if any.
+    public func tensor(named name: String) -> StoredTensor? {
+        tensors.first { $0.name == name }
+    }
+}

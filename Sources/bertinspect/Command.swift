@@ -1,0 +1,42 @@
+import HDF5Formats
+import TensorFormats
+
+/// A subcommand: its name, one-line purpose, help text and entry point.
+struct Command: Sendable {
+    var name: String
+    var abstract: String
+    var help: String
+    var run: @Sendable ([String]) throws -> ExitCode
+}
+
+/// The formats every command reads, assembled here at the edge so the libraries need not know each other.
+let checkpointFormats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format()]
+
+/// The tool's version, printed by `--version` and recorded in files it writes.
+let toolVersion = "0.1.0"
+
+/// Writes `text` to standard error.
+func printError(_ text: String) {
+    var stream = StandardError()
+    print(text, to: &stream)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var text = string
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

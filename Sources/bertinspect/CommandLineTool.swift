@@ -1,0 +1,62 @@
+import BERTGraph
+import HDF5Formats
+import TensorFormats
+
+/// Every subcommand, in the order `--help` lists them.
+let commands: [Command] = [summaryCommand]
+
+func usage() -> String {
+    var text = """
+    bertinspect \(toolVersion): inspect, convert, freeze and verify BERT checkpoints without Python.
+
+    Usage: bertinspect <command> [options]
+
+    Commands:
+
+    """
+    for command in commands {
+        text += "  " + pad(command.name, 12) + command.abstract + "\n"
+    }
+    text += """
+
+    Run 'bertinspect <command> --help' for a command's options and an example.
+    Exit codes: 0 success, 1 a check found a difference, 2 usage error,
+    3 input unreadable, malformed, unsafe or unsupported, 4 device unavailable.
+    """
+    return text
+}
+
+/// Runs the command line and returns the process exit code; every error becomes a message and a code here.
+func runMain(_ arguments: [String]) -> ExitCode {
+    guard let first = arguments.first else {
+        printError(usage())
+        return .usage
+    }
+    if first == "--help" || first == "-h" || first == "help" {
+        print(usage())
+        return .success
+    }
+    if first == "--version" {
+        print("bertinspect \(toolVersion)")
+        return .success
+    }
+    guard let command = commands.first(where: { $0.name == first }) else {
+        printError("bertinspect: unknown command '\(first)'.\n\n" + usage())
+        return .usage
+    }
+    let rest = Array(arguments.dropFirst())
+    if rest.contains("--help") || rest.contains("-h") {
+        print(command.help)
+        return .success
+    }
+    do {
+        return try command.run(rest)
+    } catch let error as UsageError {
+        printError("bertinspect \(command.name): \(error.description)\n\n\(command.help)")
+        return .usage
+    } catch {
+        printError("bertinspect \(command.name): \(error)")
+        return .badInput
+    }
+}
+

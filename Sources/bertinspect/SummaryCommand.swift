@@ -1,0 +1,123 @@
+import BERTGraph
+import TensorFormats
+
+let summaryCommand = Command(
+    name: "summary",
+    abstract: "Show what a checkpoint holds: layout, config, layers, parameter counts, problems.",
+    help: """
+    Usage: bertinspect summary PATH [--json] [--tensors] [--depth N]
+
+    PATH is an HDF5 file (HF tf_model.h5, Keras save_weights or model.save, Keras 3 .weights.h5), a safetensors
+    file, a shard index (*.index.json) or a model folder. Only metadata is read.
+
+    Options:
+      --json       Print one JSON object (schema bertinspect.summary/1).
+      --tensors    Also list every stored tensor: stored name, canonical name, dtype, shape, bytes.
+      --depth N    Depth of the layer tree (default 2; 3 or more unfolds encoder layers).
+
+    Example:
+      bertinspect summary fixtures/tf-seqcls/tf_model.h5
+    """,
+    run: runSummary
+)
+
+func runSummary(_ arguments: [String]) throws -> ExitCode {
+    let parsed = try Arguments(arguments, flags: ["--json", "--tensors"], options: ["--depth"])
+    let path = try parsed.single("PATH")
+    let depth = try parsed.integer("--depth", default: 2, in: 1...16)
+    let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
+    let model = try ModelLoader.load(checkpoint)
+    let summary = ModelSummary(model: model, checkpoint: checkpoint)
+    if parsed.has("--json") {
+        print(summary.json(includeTensors: parsed.has("--tensors")).serialized())
+    } else {
+        print(renderSummary(summary, depth: depth, tensors: parsed.has("--tensors")), terminator: "")
+    }
+    return .success
+}
+
+/// The text form of a summary: header, Keras-style layer table, totals, warnings.
+func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String {
+    var out = ""
+    out += "File:          \(summary.path) (\(humanSize(summary.fileSize)))\n"
+    out += "Format:        \(summary.format), \(summary.layout), \(summary.naming)\n"
+    var architecture = summary.architecture.className
+    if let labels = summary.configuration.numLabels {
+        let names = (0..<labels).compactMap { summary.configuration.id2label[$0] }
+        architecture += " (\(labels) label\(labels == 1 ? "" : "s")\(names.count == labels ? ": " + names.joined(separator: ", ") : ""))"
+    }
+    out += "Architecture:  \(architecture)\n"
+    if summary.hasEncoder {
+        let c = summary.configuration
+        func field(_ name: String, _ value: String) -> String {
+            "\(name) \(value)" + (c.sources[name].map { " (\($0.rawValue))" } ?? "")
+        }
+        let fields = BERTConfiguration.fieldNames.compactMap { name -> String? in
+            switch name {
+            case "layer_norm_eps": return field(name, "\(c.layerNormEps)")
+            case "hidden_act": return field(name, c.hiddenAct)
+            default: return c.integer(name).map { field(name, grouped($0)) }
+            }
+        }
+        out += "Config:        " + fields.prefix(4).joined(separator: ", ") + "\n"
+        out += "               " + fields.dropFirst(4).joined(separator: ", ") + "\n"
+    }
+    if !summary.frozen.isEmpty { out += "Frozen:        " + summary.frozen.joined(separator: ", ") + "\n" }
+    out += "\n"
+
+    var rows: [(String, String, String, String)] = []
+    func yesNo(_ node: SummaryNode) -> String {
+        if node.parameters == 0 { return "-" }
+        return node.trainable.map { $0 ? "yes" : "no" } ?? "partly"
+    }
+    func visit(_ node: SummaryNode, level: Int) {
+        let indent = String(repeating: "  ", count: level)
+        rows.append((indent + "\(node.name) (\(node.type))", node.dims ?? "", grouped(node.parameters), yesNo(node)))
+        guard level + 1 < depth else { return }
+        let layers = node.children.filter { $0.name.hasPrefix("layer.") }
+        if level + 2 >= depth, layers.count > 1, layers.allSatisfy({ $0.parameters == layers[0].parameters && $0.type == layers[0].type }) {
+            for child in node.children where !child.name.hasPrefix("layer.") { visit(child, level: level + 1) }
+            let first = layers[0].name, last = layers[layers.count - 1].name.dropFirst("layer.".count)
+            let label = "\(first)–\(last) (\(layers.count) × \(layers[0].type))"
+            let trainable = Set(layers.map(yesNo)).count == 1 ? yesNo(layers[0]) : "partly"
+            rows.append((indent + "  " + label, "", "\(layers.count) × \(grouped(layers[0].parameters))", trainable))
+            return
+        }
+        for child in node.children { visit(child, level: level + 1) }
+    }
+    for layer in summary.layers { visit(layer, level: 0) }
+
+    let headers = ("Layer (type)", "Shape / dims", "Param #", "Trainable")
+    let w0 = max(headers.0.count, rows.map(\.0.count).max() ?? 0) + 2
+    let w1 = max(headers.1.count, rows.map(\.1.count).max() ?? 0) + 2
+    let w2 = max(headers.2.count, rows.map(\.2.count).max() ?? 0)
+    let rule = String(repeating: "─", count: w0 + w1 + w2 + 12) + "\n"
+    out += pad(headers.0, w0) + pad(headers.1, w1) + pad(headers.2, w2, right: true) + "   " + headers.3 + "\n"
+    out += rule
+    for row in rows {
+        out += pad(row.0, w0) + pad(row.1, w1) + pad(row.2, w2, right: true) + "   " + row.3 + "\n"
+    }
+    out += rule
+    let bytesPerParameter = summary.total > 0 ? Double(summary.bytes) / Double(max(summary.total, 1)) : 4
+    func size(_ count: Int) -> String { humanSize(Int((Double(count) * bytesPerParameter).rounded())) }
+    out += "Total params: \(grouped(summary.total)) (\(size(summary.total)))\n"
+    out += "Trainable params: \(grouped(summary.trainable)) (\(size(summary.trainable)))\n"
+    out += "Non-trainable params: \(grouped(summary.nonTrainable)) (\(size(summary.nonTrainable)))\n"
+    let dtypeText = summary.dtypes.keys.sorted { $0.rawValue < $1.rawValue }.map { "\($0.rawValue) \(grouped(summary.dtypes[$0]!))" }
+    out += "Stored: \(dtypeText.joined(separator: ", ")) params; \(humanSize(summary.bytes)) of tensor data in \(summary.tensors.count) tensors\n"
+
+    if tensors {
+        out += "\nTensors:\n"
+        let n0 = summary.tensors.map(\.storedName.count).max() ?? 0
+        let n1 = summary.tensors.map(\.canonicalName.count).max() ?? 0
+        for row in summary.tensors {
+            out += "  " + pad(row.storedName, n0 + 2) + pad(row.canonicalName, n1 + 2) + pad(row.dtype.rawValue, 6)
+                + pad(shapeText(row.shape), 14) + pad(grouped(row.bytes), 12, right: true) + "\n"
+        }
+    }
+    if !summary.warnings.isEmpty {
+        out += "\nWarnings:\n"
+        for warning in summary.warnings { out += "  - \(warning)\n" }
+    }
+    return out
+}

@@ -1,0 +1,90 @@
+"""Shared helpers for tools/make_fixtures.py (no TensorFlow / PyTorch imports here)."""
+
+import json
+import os
+
+import numpy as np
+
+
+def _scalar(x):
+    return x is None or isinstance(x, (bool, int, float, str))
+
+
+def dumps(obj, ensure_ascii=False, indent=0):
+    """JSON text with objects indented and lists of scalars kept on one line.
+
+    Floats are written with Python's repr of float(x): a float32 value turned into a Python
+    float prints every digit needed to round-trip it exactly.
+    """
+    pad, pad1 = " " * indent, " " * (indent + 1)
+    if isinstance(obj, dict):
+        if not obj:
+            return "{}"
+        items = [f"{pad1}{json.dumps(str(k), ensure_ascii=ensure_ascii)}: "
+                 f"{dumps(v, ensure_ascii, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, (list, tuple)):
+        if all(_scalar(v) for v in obj):
+            return json.dumps(list(obj), ensure_ascii=ensure_ascii, allow_nan=False)
+        items = [pad1 + dumps(v, ensure_ascii, indent + 1) for v in obj]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return json.dumps(obj, ensure_ascii=ensure_ascii, allow_nan=False)
+
+
+def write_json(path, obj, ensure_ascii=False):
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(dumps(to_py(obj), ensure_ascii=ensure_ascii) + "\n")
+
+
+def to_py(x):
+    """numpy / tensors -> plain Python (float32 values become the exact Python float)."""
+    if isinstance(x, dict):
+        return {k: to_py(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [to_py(v) for v in x]
+    if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+        try:
+            x = x.detach().cpu().numpy() if hasattr(x, "detach") else x.numpy()
+        except Exception:
+            pass
+    if isinstance(x, np.ndarray):
+        if x.dtype.kind == "f":
+            return x.astype(np.float32).astype(np.float64).tolist()
+        return x.tolist()
+    if isinstance(x, np.floating):
+        return float(np.float32(x))
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def h5_count_datasets(path):
+    import h5py
+
+    n = 0
+
+    def visit(_name, obj):
+        nonlocal n
+        if isinstance(obj, h5py.Dataset):
+            n += 1
+
+    with h5py.File(path, "r") as f:
+        f.visititems(visit)
+    return n
+
+
+def safetensors_count(path):
+    from safetensors import safe_open
+
+    with safe_open(path, framework="numpy") as f:
+        return len(list(f.keys()))
+
+
+def folder_size(path):
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            total += os.path.getsize(os.path.join(root, name))
+    return total
