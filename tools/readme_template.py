@@ -101,7 +101,7 @@ def write(path, rows, versions, command, out):
       "these files:")
     w("")
     w(f"- Python {sys.version.split()[0]}, " + ", ".join(f"{k} {v}" for k, v in versions.items())
-      + ", keras 3 (keras3/ only: see its reference.json)")
+      + ".")
     w("")
     w("## Common to all folders")
     w("")
@@ -159,6 +159,15 @@ def write(path, rows, versions, command, out):
         w(f"### {folder}/")
         w("")
         w(DETAILS[folder])
+        w("")
+    mine = {r[0] for r in rows}
+    others = sorted(n for n in os.listdir(out) if os.path.isdir(os.path.join(out, n)) and n not in mine)
+    if others:
+        w("## Folders written by other tools")
+        w("")
+        w("tools/make_fixtures.py neither writes nor deletes these: "
+          + ", ".join(f"`{n}/`" for n in others) + " (see the tool that writes each, e.g. "
+          "tools/make_malformed.py for `malformed/`).")
         w("")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines))

@@ -82,6 +82,9 @@ public struct ModelSummary: Sendable {
         if !report.ignoredBuffers.isEmpty {
             warnings.append("buffer(s) ignored, not parameters: " + Self.list(report.ignoredBuffers))
         }
+        if !store.unlistedNames.isEmpty {
+            warnings.append("\(store.unlistedNames.count) dataset(s) outside the layer list were not read (optimizer state or similar): " + Self.list(store.unlistedNames))
+        }
         warnings += report.warnings
         self.warnings = warnings
 

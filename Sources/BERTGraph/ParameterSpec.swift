@@ -102,3 +102,12 @@ extension BERTConfiguration {
          ParameterSpec(path: base + ["bias"], shape: [width], kind: .normBias)]
     }
 }
+
+extension BERTConfiguration {
+    /// Every parameter of a transformers BERT class with this configuration: the main layer (with a pooler unless
+    /// the class has none) and the head.
+    public func allParameters(for architecture: Architecture) -> [ParameterSpec] {
+        let pooler = architecture != .tokenClassification && architecture != .maskedLM
+        return mainLayerParameters(pooler: pooler) + headParameters(architecture)
+    }
+}

@@ -116,9 +116,6 @@ final class HDF5Reader {
         let shape = try dataspaceShape(try HDF5Library.check(id: H5Dget_space(dataset.id), "H5Dget_space", path: path), what: "/" + datasetPath)
         let type = HDF5Handle(try HDF5Library.check(id: H5Dget_type(dataset.id), "H5Dget_type", path: path), .datatype)
         let (dtype, littleEndian) = try elementType(type.id, what: "/" + datasetPath)
-        guard let byteCount = checkedByteCount(shape: shape, elementSize: dtype.size), byteCount <= fileSize else {
-            throw .malformed(path: path, reason: "dataset '/\(datasetPath)' needs more bytes than the file holds")
-        }
         let plist = HDF5Handle(try HDF5Library.check(id: H5Dget_create_plist(dataset.id), "H5Dget_create_plist", path: path), .propertyList)
         let externals = try HDF5Library.check(count: H5Pget_external_count(plist.id), "H5Pget_external_count", path: path)
         guard externals == 0 else { throw .unsafe(path: path, reason: "dataset '/\(datasetPath)' keeps its data in external files") }
@@ -132,6 +129,9 @@ final class HDF5Reader {
             }
         case H5D_VIRTUAL: throw .unsafe(path: path, reason: "dataset '/\(datasetPath)' is a virtual dataset")
         default: throw .malformed(path: path, reason: "dataset '/\(datasetPath)' has an unknown storage layout")
+        }
+        guard let byteCount = checkedByteCount(shape: shape, elementSize: dtype.size), byteCount <= fileSize else {
+            throw .malformed(path: path, reason: "dataset '/\(datasetPath)' needs more bytes than the file holds")
         }
         var offset: Int?
         if layout == H5D_CONTIGUOUS, littleEndian, byteCount > 0 {

@@ -13,7 +13,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
     public let layerGroups: [LayerGroup]?
     public let metadata: [String: String]
     /// Datasets the file holds that no layer list names (optimizer state, `top_level_model_weights`).
-    public let unlistedDatasets: [String]
+    public let unlistedNames: [String]
     public var fileSize: Int { mapped.count }
 
     private let reader: HDF5Reader
@@ -121,7 +121,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         self.layerGroups = layerGroups
         self.metadata = metadata
         self.datasets = datasets
-        unlistedDatasets = found.map(\.path).filter { !listed.contains($0) }
+        unlistedNames = found.map(\.path).filter { !listed.contains($0) }
     }
 
     public func withBytes<R>(of tensor: StoredTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {

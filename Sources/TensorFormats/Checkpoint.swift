@@ -72,7 +72,9 @@ public struct Checkpoint: Sendable {
     public static func openStore(_ path: String, formats: [any CheckpointFormat]) throws -> any TensorStore {
         let file = try MappedFile(path: path)
         let prefix = UnsafeRawBufferPointer(rebasing: file.bytes.prefix(1024))
-        if let first = prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{") {
+        // A shard index is JSON text; a safetensors length prefix holds NUL bytes, so text never looks like one.
+        if let first = prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{"),
+           !prefix.prefix(16).contains(0) {
             let index = try ShardIndex(path: path)
             let shardFormat = try detect(FilePath.join(index.directory, index.shards[0]), index: index, formats: formats)
             return try ShardedStore(index: index, open: { try shardFormat.open(path: $0) })

@@ -14,10 +14,11 @@ public struct SafetensorsFormat: CheckpointFormat {
     public var name: String { "safetensors" }
 
     public func recognizes(prefix: UnsafeRawBufferPointer, fileSize: Int) -> Bool {
-        guard prefix.count >= 9 else { return false }
+        guard prefix.count >= 8 else { return false }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(prefix[i]) << (8 * UInt64(i)) }
-        return length > 0 && prefix[8] == UInt8(ascii: "{")
+        if prefix.count > 8, prefix[8] == UInt8(ascii: "{") { return true }
+        return length > 0 && length <= UInt64(max(fileSize - 8, 0))
     }
 
     public func open(path: String) throws -> any TensorStore { try SafetensorsFile(path: path) }

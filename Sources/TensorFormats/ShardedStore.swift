@@ -8,6 +8,7 @@ public final class ShardedStore: TensorStore, @unchecked Sendable {
     public let metadata: [String: String]
     public var layout: StoreLayout { shards[0].layout }
     public var fileSize: Int { shards.reduce(0) { $0 + $1.fileSize } }
+    public var unlistedNames: [String] { shards.flatMap(\.unlistedNames) }
 
     /// Opens every shard the index names with `open`, and checks that the index and the shards agree:
     /// each indexed tensor lives in the shard the index names, and no tensor is stored twice.

@@ -37,11 +37,15 @@ public protocol TensorStore: AnyObject, Sendable {
     var metadata: [String: String] { get }
     /// Total size of the files read, in bytes.
     var fileSize: Int { get }
+    /// Entries the file holds outside its list of model weights (a Keras full model's optimizer state).
+    var unlistedNames: [String] { get }
     /// Calls `body` with the little-endian bytes of `tensor`, without copying where the file allows.
     func withBytes<R>(of tensor: StoredTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
 }
 
 extension TensorStore {
+    public var unlistedNames: [String] { [] }
+
     /// The stored tensor called `name`, if any.
     public func tensor(named name: String) -> StoredTensor? {
         tensors.first { $0.name == name }

@@ -73,14 +73,16 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     func visit(_ node: SummaryNode, level: Int) {
         let indent = String(repeating: "  ", count: level)
         rows.append((indent + "\(node.name) (\(node.type))", node.dims ?? "", grouped(node.parameters), yesNo(node)))
-        guard level + 1 < depth else { return }
         let layers = node.children.filter { $0.name.hasPrefix("layer.") }
-        if level + 2 >= depth, layers.count > 1, layers.allSatisfy({ $0.parameters == layers[0].parameters && $0.type == layers[0].type }) {
-            for child in node.children where !child.name.hasPrefix("layer.") { visit(child, level: level + 1) }
-            let first = layers[0].name, last = layers[layers.count - 1].name.dropFirst("layer.".count)
-            let label = "\(first)–\(last) (\(layers.count) × \(layers[0].type))"
-            let trainable = Set(layers.map(yesNo)).count == 1 ? yesNo(layers[0]) : "partly"
-            rows.append((indent + "  " + label, "", "\(layers.count) × \(grouped(layers[0].parameters))", trainable))
+        guard level + 1 < depth else {
+            // Encoder layers are folded into one line until --depth reaches them.
+            if let first = layers.first, let last = layers.last {
+                let label = "\(first.name)–\(last.name.dropFirst("layer.".count)) (\(layers.count) × \(first.type))"
+                let uniform = layers.allSatisfy { $0.parameters == first.parameters }
+                let trainable = Set(layers.map(yesNo)).count == 1 ? yesNo(first) : "partly"
+                let count = uniform ? "\(layers.count) × \(grouped(first.parameters))" : grouped(node.parameters)
+                rows.append((indent + "  " + label, "", count, trainable))
+            }
             return
         }
         for child in node.children { visit(child, level: level + 1) }

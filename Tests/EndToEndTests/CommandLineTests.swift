@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import TensorFormats
+
+/// Runs the built `bertinspect` binary (it sits beside the test bundle) and captures its output.
+func bertinspect(_ arguments: String...) throws -> (code: Int32, stdout: String, stderr: String) {
+    let folder = FilePath.directory(of: FilePath.realPath("/proc/self/exe") ?? CommandLine.arguments[0])
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: FilePath.join(folder, "bertinspect"))
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+}
+
+@Suite("bertinspect summary")
+struct SummaryCommandTests {
+    @Test("prints the notebook model's table and the totals Keras reported")
+    func text() throws {
+        let result = try bertinspect("summary", Fixtures.path("tf-seqcls"))
+        let reference = try Fixtures.reference("tf-seqcls")
+        #expect(result.code == 0)
+        #expect(result.stderr.isEmpty)
+        let total = reference["parameters"]!["total"]!.intValue!
+        #expect(result.stdout.contains("Total params: \(grouped(total))"))
+        #expect(result.stdout.contains("bert (TFBertMainLayer)"))
+        #expect(result.stdout.contains("classifier (Dense)"))
+        #expect(result.stdout.contains("layer.0–1 (2 × BertLayer)"))
+    }
+
+    @Test("--json follows the bertinspect.summary/1 schema", arguments: ["tf-seqcls", "pt-seqcls", "keras-cnn-functional", "keras3"])
+    func json(folder: String) throws {
+        let result = try bertinspect("summary", Fixtures.path(folder), "--json", "--tensors")
+        #expect(result.code == 0)
+        let json = try JSONParser.parse(result.stdout)
+        let reference = try Fixtures.reference(folder)
+        #expect(json["schema"] == .string("bertinspect.summary/1"))
+        for key in ["path", "format", "architecture", "config", "config_source", "parameters", "bytes", "dtypes", "layers", "warnings", "tensors"] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        #expect(json["parameters"]?["total"]?.intValue == reference["parameters"]?["total"]?.intValue)
+        #expect(json["parameters"]?["trainable"]?.intValue == reference["parameters"]?["trainable"]?.intValue)
+        #expect(json["tensors"]?.arrayValue?.count == reference["stored_tensors"]?.intValue)
+    }
+
+    @Test("config fields say whether they were read, inferred or assumed")
+    func configSources() throws {
+        let result = try bertinspect("summary", Fixtures.path("keras-bert-cnn-functional/weights.h5"), "--json")
+        let json = try JSONParser.parse(result.stdout)
+        #expect(json["config_source"]?["hidden_size"] == .string("inferred"))
+        #expect(json["config_source"]?["num_attention_heads"] == .string("read"))
+    }
+}
+
+@Suite("Bad input")
+struct BadInputTests {
+    static let corpus: [(String, String)] = {
+        guard let file = try? MappedFile(path: Fixtures.path("malformed/expected.json")),
+              let json = try? JSONParser.parse(file.bytes), let members = json.objectValue
+        else { return [] }
+        return members.map { ($0.0, $0.1.stringValue ?? "") }
+    }()
+
+    @Test("the malformed corpus is there")
+    func corpusPresent() {
+        #expect(Self.corpus.count >= 40)
+    }
+
+    @Test("every malformed file exits 3 with one line naming the file and the problem", arguments: corpus)
+    func malformed(name: String, phrase: String) throws {
+        let path = Fixtures.path("malformed/\(name)")
+        let result = try bertinspect("summary", path)
+        #expect(result.code == 3)
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(name))
+        if !phrase.isEmpty { #expect(result.stderr.contains(phrase), "\(result.stderr)") }
+    }
+
+    @Test("usage errors exit 2", arguments: [["summary"], ["summary", "a", "b"], ["summary", "--depth", "0", "x"], ["frobnicate"], []])
+    func usage(arguments: [String]) throws {
+        let folder = FilePath.directory(of: FilePath.realPath("/proc/self/exe") ?? CommandLine.arguments[0])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: FilePath.join(folder, "bertinspect"))
+        process.arguments = arguments
+        process.standardOutput = Pipe()
+        process.standardError = Pipe()
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2)
+    }
+
+    @Test("a missing path exits 3 naming it")
+    func missing() throws {
+        let result = try bertinspect("summary", "/nonexistent/ckpt.h5")
+        #expect(result.code == 3)
+        #expect(result.stderr.contains("/nonexistent/ckpt.h5"))
+    }
+
+    @Test("--help and --version succeed")
+    func help() throws {
+        #expect(try bertinspect("--help").code == 0)
+        #expect(try bertinspect("summary", "--help").stdout.contains("Example:"))
+        #expect(try bertinspect("--version").stdout.hasPrefix("bertinspect "))
+    }
+}
+
+/// `1234567` → `1,234,567`, as the summary prints counts.
+func grouped(_ value: Int) -> String {
+    let digits = String(value)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return out
+}

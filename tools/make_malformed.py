@@ -1,0 +1,179 @@
+"""Writes fixtures/malformed/: files that break one rule each, with expected.json naming the error each must give.
+
+Run: /root/refenv/bin/python tools/make_malformed.py fixtures/malformed   (needs numpy and h5py only)
+Truncations are cut from real fixtures written by the frameworks (fixtures/tf-seqcls, fixtures/pt-seqcls).
+"""
+import json
+import os
+import random
+import struct
+import sys
+
+import h5py
+import numpy as np
+
+out = sys.argv[1] if len(sys.argv) > 1 else "fixtures/malformed"
+root = os.path.dirname(os.path.abspath(out.rstrip("/")))
+os.makedirs(out, exist_ok=True)
+for name in os.listdir(out):
+    path = os.path.join(out, name)
+    if os.path.isdir(path):
+        for inner in os.listdir(path):
+            os.remove(os.path.join(path, inner))
+        os.rmdir(path)
+    else:
+        os.remove(path)
+expected = {}
+
+
+def safetensors(name, header, data=b"", raw_header=None, length=None, expect=""):
+    body = raw_header if raw_header is not None else json.dumps(header).encode()
+    n = len(body) if length is None else length
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(struct.pack("<Q", n) + body + data)
+    expected[name] = expect
+
+
+good = {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}
+with open(os.path.join(out, "st-empty.safetensors"), "wb") as f:
+    f.write(b"")
+expected["st-empty.safetensors"] = "empty"
+with open(os.path.join(out, "st-four-bytes.safetensors"), "wb") as f:
+    f.write(b"\x10\x00\x00\x00")
+expected["st-four-bytes.safetensors"] = "not a checkpoint bertinspect reads"
+safetensors("st-header-too-large.safetensors", None, raw_header=b"{}", length=100_000_001, expect="over the 100,000,000-byte limit")
+safetensors("st-header-beyond-file.safetensors", None, raw_header=b'{"a":1}', length=4096, expect="but the file has only")
+safetensors("st-not-utf8.safetensors", None, raw_header=b'{"\xff\xfe": 1}', expect="not valid UTF-8")
+safetensors("st-not-object.safetensors", None, raw_header=b'[1, 2, 3]', expect="does not start with '{'")
+safetensors("st-not-json.safetensors", None, raw_header=b'{"a": {"dtype": "F32",,}}', expect="not valid JSON")
+safetensors("st-duplicate-key.safetensors", None,
+            raw_header=b'{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}',
+            data=b"\0" * 8, expect="lists 'a' twice")
+safetensors("st-metadata-not-string.safetensors", {"__metadata__": {"format": 1}, **good}, b"\0" * 8, expect="__metadata__ is invalid")
+safetensors("st-unknown-dtype.safetensors", {"a": {"dtype": "F31", "shape": [2], "data_offsets": [0, 8]}}, b"\0" * 8, expect="unknown dtype 'F31'")
+safetensors("st-negative-shape.safetensors", {"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, b"\0" * 8, expect="invalid shape")
+safetensors("st-float-shape.safetensors", {"a": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 8]}}, b"\0" * 8, expect="invalid shape")
+safetensors("st-overflow-shape.safetensors", {"a": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 8]}}, b"\0" * 8, expect="invalid shape")
+safetensors("st-missing-offsets.safetensors", {"a": {"dtype": "F32", "shape": [2]}}, b"\0" * 8, expect="'data_offsets' must be")
+safetensors("st-offsets-reversed.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, b"\0" * 8, expect="end before they begin")
+safetensors("st-offset-gap.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, b"\0" * 12, expect="gap or overlap")
+safetensors("st-offset-overlap.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                               "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, b"\0" * 12, expect="gap or overlap")
+safetensors("st-size-mismatch.safetensors", {"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}, b"\0" * 8, expect="need 12")
+safetensors("st-trailing-bytes.safetensors", good, b"\0" * 12, expect="the data buffer is 12 bytes but the tensors cover 8")
+safetensors("st-data-short.safetensors", good, b"\0" * 4, expect="the data buffer is 4 bytes but the tensors cover 8")
+safetensors("st-deep-json.safetensors", None, raw_header=b'{"a":' + b"[" * 200 + b"]" * 200 + b"}", expect="nesting deeper")
+
+# Truncations of real checkpoints at several offsets.
+for source, stem in [("tf-seqcls/tf_model.h5", "trunc-tf_model"), ("pt-seqcls/model.safetensors", "trunc-model")]:
+    data = open(os.path.join(root, source), "rb").read()
+    ext = ".h5" if source.endswith(".h5") else ".safetensors"
+    for cut in [7, 100, 1000, len(data) // 2, len(data) - 1]:
+        name = f"{stem}-{cut}{ext}"
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data[:cut])
+        expected[name] = ""
+
+rng = random.Random(1234)
+with open(os.path.join(out, "random-bytes.bin"), "wb") as f:
+    f.write(bytes(rng.randrange(256) for _ in range(4096)))
+expected["random-bytes.bin"] = "not a checkpoint bertinspect reads"
+with open(os.path.join(out, "hdf5-signature-only.h5"), "wb") as f:
+    f.write(b"\x89HDF\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(2000)))
+expected["hdf5-signature-only.h5"] = "HDF5 call H5Fopen failed"
+
+
+def keras_file(name, build, expect):
+    with h5py.File(os.path.join(out, name), "w", libver="earliest") as f:
+        build(f)
+    expected[name] = expect
+
+
+def dense_group(f, layer, weights):
+    group = f.create_group(layer)
+    group.attrs["weight_names"] = [w.encode() for w in weights]
+    return group
+
+
+def external_link(f):
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0"])
+    g["dense"] = h5py.ExternalLink("/etc/passwd", "/secret")
+
+
+def soft_link(f):
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0"])
+    g.create_dataset("real/kernel:0", data=np.zeros((2, 2), "float32"))
+    g["dense"] = h5py.SoftLink("/dense/real")
+
+
+def compressed(f):
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0"])
+    g.create_dataset("dense/kernel:0", data=np.zeros((64, 64), "float32"), compression="gzip", chunks=(8, 8))
+
+
+def string_weight(f):
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0"])
+    g.create_dataset("dense/kernel:0", data=np.array([b"not", b"numbers"]))
+
+
+def missing_group(f):
+    f.attrs["layer_names"] = [b"dense", b"ghost"]
+    g = dense_group(f, "dense", ["dense/kernel:0"])
+    g.create_dataset("dense/kernel:0", data=np.zeros((2, 2), "float32"))
+
+
+def missing_weight(f):
+    f.attrs["layer_names"] = [b"dense"]
+    dense_group(f, "dense", ["dense/kernel:0", "dense/bias:0"]).create_dataset("dense/kernel:0", data=np.zeros((2, 2), "float32"))
+
+
+def no_layer_list(f):
+    f.create_dataset("x", data=np.zeros(4, "float32"))
+
+
+def external_storage(f):
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0"])
+    g.create_dataset("dense/kernel:0", shape=(2, 2), dtype="float32", external=[("/etc/hostname", 0, 16)])
+
+
+def not_bert(f):
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0", "dense/bias:0"])
+    g.create_dataset("dense/kernel:0", data=np.zeros((4, 2), "float32"))
+    g.create_dataset("dense/bias:0", data=np.zeros(2, "float32"))
+
+
+keras_file("h5-external-link.h5", external_link, "is an external link to another file")
+keras_file("h5-soft-link.h5", soft_link, "is a soft link")
+keras_file("h5-compressed.h5", compressed, "compressed or filtered")
+keras_file("h5-string-weight.h5", string_weight, "is not a numeric dataset")
+keras_file("h5-missing-group.h5", missing_group, "layer 'ghost' is listed but has no group")
+keras_file("h5-missing-weight.h5", missing_weight, "which the file does not hold")
+keras_file("h5-no-layer-list.h5", no_layer_list, "not a Keras or transformers checkpoint")
+keras_file("h5-external-storage.h5", external_storage, "keeps its data in external files")
+keras_file("h5-not-bert.h5", not_bert, "no BERT word embeddings")
+
+# Shard indexes whose names try to leave the folder, or point nowhere.
+def index(name, weight_map, raw=None, expect=""):
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        f.write(raw if raw is not None else json.dumps({"metadata": {"total_size": 8}, "weight_map": weight_map}))
+    expected[name] = expect
+
+
+index("index-parent-dir", {"a": "../pt-seqcls/model.safetensors"}, expect="leaves the checkpoint's folder")
+index("index-absolute", {"a": "/etc/passwd"}, expect="leaves the checkpoint's folder")
+index("index-dotdot", {"a": ".."}, expect="leaves the checkpoint's folder")
+index("index-missing-shard", {"a": "model-00001-of-00001.safetensors"}, expect="does not exist")
+index("index-not-json", None, raw='{"weight_map": {"a": "x.safetensors",}}', expect="invalid shard index")
+index("index-no-map", None, raw='{"metadata": {}}', expect="'weight_map' is missing")
+
+with open(os.path.join(out, "expected.json"), "w") as f:
+    json.dump(dict(sorted(expected.items())), f, indent=1)
+print(f"{len(expected)} malformed inputs in {out}")
