@@ -2,7 +2,7 @@ import TensorFormats
 
 /// The `model_config` attribute of a Keras-2 full-model save, read as inert JSON (never deserialised into
 /// layers or executed): layer classes, trainable flags, and the BERT configuration a `TFBertMainLayer` carries.
-struct KerasModelConfig {
+public struct KerasModelConfig {
     private var layers: [String: (className: String, trainable: Bool, config: JSONValue?)] = [:]
     private var modelTrainable = true
 
@@ -27,5 +27,31 @@ struct KerasModelConfig {
     /// The transformers `BertConfig` dictionary a serialised `TFBertMainLayer` carries.
     var bertConfig: JSONValue? {
         layers.values.first { $0.className.hasSuffix("BertMainLayer") }?.config
+    }
+}
+
+extension KerasModelConfig {
+    /// `text` (a Keras `model_config`) with the `trainable` flag of each named top-level layer set as given.
+    /// Returns nil when the text is not a Keras model configuration.
+    public static func settingTrainable(_ text: String, _ flags: [String: Bool]) -> String? {
+        guard let root = try? JSONParser.parse(text), var rootMembers = root.objectValue,
+              let configIndex = rootMembers.firstIndex(where: { $0.0 == "config" }),
+              var config = rootMembers[configIndex].1.objectValue,
+              let layersIndex = config.firstIndex(where: { $0.0 == "layers" }),
+              let layers = config[layersIndex].1.arrayValue
+        else { return nil }
+        let updated = layers.map { layer -> JSONValue in
+            guard var members = layer.objectValue, let index = members.firstIndex(where: { $0.0 == "config" }),
+                  var layerConfig = members[index].1.objectValue,
+                  let name = layerConfig.first(where: { $0.0 == "name" })?.1.stringValue, let flag = flags[name]
+            else { return layer }
+            if let t = layerConfig.firstIndex(where: { $0.0 == "trainable" }) { layerConfig[t].1 = .bool(flag) }
+            else { layerConfig.append(("trainable", .bool(flag))) }
+            members[index].1 = .object(layerConfig)
+            return .object(members)
+        }
+        config[layersIndex].1 = .array(updated)
+        rootMembers[configIndex].1 = .object(config)
+        return JSONValue.object(rootMembers).serialized()
     }
 }

@@ -59,10 +59,12 @@ public enum ModelLoader {
         var kerasLayers: [KerasLayer] = []
         var topLevel: [TopLevelLayer] = []
         let groupOfMain = hasEncoder ? firstComponent(scheme.mainPrefix, family: family) : nil
-        if let groups = store.layerGroups {
+        let records = KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey])
+        let layerGroups = store.layerGroups ?? records?.map { LayerGroup(name: $0.name, tensorNames: $0.weights.map(\.canonical)) }
+        if let groups = layerGroups {
             for group in groups {
                 let layerName = family == .keras3 ? lastComponent(group.name) : group.name
-                let className = kerasConfig?.className(of: layerName)
+                let className = kerasConfig?.className(of: layerName) ?? records?.first { $0.name == layerName }?.className
                 let unused = group.tensorNames.filter { !used.contains($0) }
                 if group.tensorNames.isEmpty {
                     kerasLayers.append(KerasLayer(name: layerName, kind: .weightless, className: className ?? kerasClassName(layerName)))
@@ -86,7 +88,7 @@ public enum ModelLoader {
                 used.formUnion(stored)
             }
         }
-        if topLevel.isEmpty || store.layerGroups == nil {
+        if topLevel.isEmpty || layerGroups == nil {
             topLevel = defaultTopLevel(architecture: architecture, hasEncoder: hasEncoder)
         }
         if kerasLayers.contains(where: { $0.kind == .conv1D }) {
@@ -102,7 +104,7 @@ public enum ModelLoader {
                         path: checkpoint.configPath ?? checkpoint.path, report: &report, hasEncoder: hasEncoder)
 
         // 6. Strict binding.
-        let frozen = frozenPrefixes(store.metadata[frozenMetadataKey])
+        let frozen = FreezeState.decode(store.metadata[frozenMetadataKey])
         var bound: [BoundParameter] = []
         for spec in specs {
             let storedName = scheme.storedName(for: spec)
@@ -241,14 +243,17 @@ public enum ModelLoader {
         -> (KerasLayer, [ParameterSpec], [String])?
     {
         func leaf(_ t: StoredTensor) -> String {
-            let last = lastComponent(t.name)
+            let separator: Character = family == .pytorch ? "." : "/"
+            let last = t.name.split(separator: separator).last.map(String.init) ?? t.name
             return last.hasSuffix(":0") ? String(last.dropLast(2)) : last
         }
-        let kernel = tensors.first { ["kernel", "embeddings", "0"].contains(leaf($0)) }
+        let kernel = tensors.first { ["kernel", "embeddings", "0", "weight"].contains(leaf($0)) }
         let bias = tensors.first { ["bias", "1"].contains(leaf($0)) }
         guard let kernel, tensors.count <= 2 else { return nil }
-        let isEmbedding = leaf(kernel) == "embeddings" || (leaf(kernel) == "0" && bias == nil && (className ?? kerasClassName(name)) == "Embedding")
+        let declared = className ?? kerasClassName(name)
+        let isEmbedding = leaf(kernel) == "embeddings" || (bias == nil && declared == "Embedding")
         let s = kernel.shape
+        let pytorch = family == .pytorch
         var specs: [ParameterSpec]
         let kind: KerasLayer.Kind
         if isEmbedding, s.count == 2 {
@@ -256,10 +261,10 @@ public enum ModelLoader {
             specs = [ParameterSpec(path: [name, "weight"], shape: s, kind: .embedding)]
         } else if s.count == 3 {
             kind = .conv1D
-            specs = [ParameterSpec(path: [name, "weight"], shape: [s[2], s[1], s[0]], kind: .conv1dWeight)]
+            specs = [ParameterSpec(path: [name, "weight"], shape: pytorch ? s : [s[2], s[1], s[0]], kind: .conv1dWeight)]
         } else if s.count == 2 {
             kind = .dense
-            specs = [ParameterSpec(path: [name, "weight"], shape: [s[1], s[0]], kind: .linearWeight)]
+            specs = [ParameterSpec(path: [name, "weight"], shape: pytorch ? s : [s[1], s[0]], kind: .linearWeight)]
         } else {
             return nil
         }
@@ -284,9 +289,11 @@ public enum ModelLoader {
         return String(name[name.index(after: slash)...])
     }
 
+    /// The top-level layer holding the main layer: the Keras group (TF) or `bert` (PyTorch `bert.` prefix).
     static func firstComponent(_ prefix: String, family: NamingFamily) -> String? {
-        guard family != .pytorch, let slash = prefix.firstIndex(of: "/") else { return nil }
-        return String(prefix[..<slash])
+        let separator: Character = family == .pytorch ? "." : "/"
+        guard let end = prefix.firstIndex(of: separator) else { return nil }
+        return String(prefix[..<end])
     }
 
     static func lastComponent(_ name: String) -> String {
@@ -302,11 +309,5 @@ public enum ModelLoader {
             "classifier": "Dense", "tf.concat": "TFOpLambda", "concatenate": "Concatenate", "flatten": "Flatten",
         ]
         return known[base] ?? "Layer"
-    }
-
-    /// Canonical prefixes from the bertinspect frozen-state metadata (a JSON list of dotted names).
-    static func frozenPrefixes(_ text: String?) -> [[String]] {
-        guard let text, let list = try? JSONParser.parse(text).arrayValue else { return [] }
-        return list.compactMap(\.stringValue).map { $0.split(separator: ".").map(String.init) }
     }
 }

@@ -72,17 +72,13 @@ public struct NamingScheme: Sendable, Hashable {
 
     /// The shape `spec` has in this family's layout.
     public func storedShape(for spec: ParameterSpec) -> [Int] {
-        guard family != .pytorch || kerasLayers[spec.path[0]] != nil else { return spec.shape }
-        switch spec.kind {
-        case .linearWeight: return [spec.shape[1], spec.shape[0]]
-        case .conv1dWeight: return [spec.shape[2], spec.shape[1], spec.shape[0]]
-        default: return spec.shape
-        }
+        guard isTransposed(spec) else { return spec.shape }
+        return spec.kind == .conv1dWeight ? [spec.shape[2], spec.shape[1], spec.shape[0]] : [spec.shape[1], spec.shape[0]]
     }
 
-    /// Whether the stored layout differs from PyTorch's (a transposed kernel).
+    /// Whether this family stores `spec` in a layout other than PyTorch's (TF/Keras kernels).
     public func isTransposed(_ spec: ParameterSpec) -> Bool {
-        storedShape(for: spec) != spec.shape || ((spec.kind == .linearWeight || spec.kind == .conv1dWeight) && (family != .pytorch || kerasLayers[spec.path[0]] != nil))
+        family != .pytorch && (spec.kind == .linearWeight || spec.kind == .conv1dWeight)
     }
 
     /// The TF name of `spec` without prefix and `:0`, and the head group it belongs to (nil for the main layer).

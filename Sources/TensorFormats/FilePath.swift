@@ -57,4 +57,14 @@ public enum FilePath {
         }
         return names.sorted()
     }
+
+    /// Creates `path` and any missing parents (like `mkdir -p`).
+    public static func makeDirectories(_ path: String) throws(TensorFormatError) {
+        if isDirectory(path) == true { return }
+        let parent = directory(of: path)
+        if parent != path, parent != ".", parent != "/", isDirectory(parent) != true { try makeDirectories(parent) }
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw .cannotOpen(path: path, reason: "cannot create the folder: \(String(cString: strerror(errno)))")
+        }
+    }
 }

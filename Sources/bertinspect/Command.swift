@@ -16,9 +16,9 @@ let checkpointFormats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format
 let toolVersion = "0.1.0"
 
 /// Writes `text` to standard error.
-func printError(_ text: String) {
+func printError(_ text: String, newline: Bool = true) {
     var stream = StandardError()
-    print(text, to: &stream)
+    print(text, terminator: newline ? "\n" : "", to: &stream)
 }
 
 struct StandardError: TextOutputStream {

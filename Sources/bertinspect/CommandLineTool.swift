@@ -3,7 +3,7 @@ import HDF5Formats
 import TensorFormats
 
 /// Every subcommand, in the order `--help` lists them.
-let commands: [Command] = [summaryCommand]
+let commands: [Command] = [summaryCommand, convertCommand, freezeCommand, unfreezeCommand]
 
 func usage() -> String {
     var text = """
@@ -53,6 +53,9 @@ func runMain(_ arguments: [String]) -> ExitCode {
         return try command.run(rest)
     } catch let error as UsageError {
         printError("bertinspect \(command.name): \(error.description)\n\n\(command.help)")
+        return .usage
+    } catch let error as LayerSpecError {
+        printError("bertinspect \(command.name): \(error.description)")
         return .usage
     } catch {
         printError("bertinspect \(command.name): \(error)")

@@ -1,0 +1,160 @@
+import TensorFormats
+
+/// The format a conversion writes.
+public enum ConversionTarget: String, Sendable {
+    /// safetensors with HF PyTorch names and layouts (`{"format": "pt"}`).
+    case safetensors
+    /// HF `tf_model.h5` (Keras-2 weights) with TF names and layouts; the notebook's Keras models keep their layers.
+    case h5
+}
+
+/// Plans conversions of a loaded model into another checkpoint family: every bound parameter becomes one output
+/// tensor named by the target naming scheme, with the layout change between the two families' layouts.
+public enum Conversion {
+    /// The transformers TF class scope (`tf_bert_for_sequence_classification`) used in `tf_model.h5` names.
+    public static func tensorflowScope(_ architecture: Architecture) -> String {
+        switch architecture {
+        case .bertModel: return "tf_bert_model"
+        case .sequenceClassification: return "tf_bert_for_sequence_classification"
+        case .tokenClassification: return "tf_bert_for_token_classification"
+        case .preTraining: return "tf_bert_for_pre_training"
+        case .maskedLM: return "tf_bert_for_masked_lm"
+        case .bertCNN: return "bert_imdb_embedding_model"
+        case .kerasCNN: return "custom_imdb_model"
+        }
+    }
+
+    /// Plans writing `model` as `target`, with elements converted to `dtype` (nil keeps each tensor's type;
+    /// bf16 is widened to f32 for HDF5, which has no bf16 that Keras reads). `metadata` is added to the output's.
+    public static func plan(_ model: BERTModel, store: any TensorStore, target: ConversionTarget, dtype: DType?,
+                            metadata: [String: String]) throws -> WritePlan {
+        guard model.report.isComplete else {
+            throw GraphError.incomplete(path: store.path, problem: "cannot convert an incomplete model: " + (model.report.problems.first ?? ""))
+        }
+        var output = metadata
+        let frozen = FreezeState.encode(model.frozenPrefixes)
+        if let frozen { output[frozenMetadataKey] = frozen }
+        for key in ["model_config", "training_config", "keras_version", "backend"] {
+            if let value = store.metadata[key] { output[key] = value }
+        }
+        switch target {
+        case .safetensors:
+            return safetensorsPlan(model, store: store, dtype: dtype, metadata: output)
+        case .h5:
+            return try h5Plan(model, store: store, dtype: dtype.map { $0 == .bf16 ? .f32 : $0 }, metadata: output)
+        }
+    }
+
+    static func layoutChange(_ spec: ParameterSpec, from source: NamingScheme, to target: NamingScheme) -> LayoutChange {
+        guard source.isTransposed(spec) != target.isTransposed(spec) else { return .none }
+        return spec.kind == .conv1dWeight ? .permute([2, 1, 0]) : .permute([1, 0])
+    }
+
+    static func outputType(_ stored: DType, _ requested: DType?) -> DType {
+        if let requested { return requested }
+        return stored
+    }
+
+    private static func safetensorsPlan(_ model: BERTModel, store: any TensorStore, dtype: DType?, metadata: [String: String]) -> WritePlan {
+        let target = NamingScheme(family: .pytorch, mainPrefix: model.architecture == .bertModel ? "" : "bert.")
+        var metadata = metadata
+        metadata["format"] = "pt"
+        if model.architecture == .bertCNN || model.architecture == .kerasCNN {
+            metadata[KerasLayerRecord.metadataKey] = KerasLayerRecord.encode(kerasRecords(model, store: store))
+        }
+        let entries = model.parameters.map { parameter in
+            WritePlan.Entry(
+                name: target.storedName(for: parameter.spec), dtype: outputType(parameter.stored.dtype, dtype),
+                shape: parameter.spec.shape, source: parameter.stored, layout: layoutChange(parameter.spec, from: model.naming, to: target))
+        }
+        return WritePlan(entries: entries, metadata: metadata)
+    }
+
+    private static func h5Plan(_ model: BERTModel, store: any TensorStore, dtype: DType?, metadata: [String: String]) throws -> WritePlan {
+        var metadata = metadata
+        metadata["format"] = nil
+        metadata["backend"] = metadata["backend"] ?? "tensorflow"
+        metadata["keras_version"] = metadata["keras_version"] ?? "2.19.0"
+        let byName = Dictionary(model.parameters.map { ($0.spec.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var entries: [WritePlan.Entry] = []
+        var groups: [LayerGroup] = []
+        let target = NamingScheme(family: .tensorflow, mainPrefix: "", suffix: ":0")
+
+        func add(_ parameter: BoundParameter, group: String, weightName: String) {
+            entries.append(WritePlan.Entry(
+                name: group + "/" + weightName, dtype: outputType(parameter.stored.dtype == .bf16 ? .f32 : parameter.stored.dtype, dtype),
+                shape: target.storedShape(for: parameter.spec), source: parameter.stored,
+                layout: layoutChange(parameter.spec, from: model.naming, to: target)))
+        }
+
+        if model.architecture == .bertCNN || model.architecture == .kerasCNN {
+            for record in kerasRecords(model, store: store) {
+                for (canonical, weightName) in record.weights {
+                    guard let parameter = byName[canonical] else {
+                        throw GraphError.incomplete(path: store.path, problem: "the Keras layer record names '\(canonical)', which the model lacks")
+                    }
+                    add(parameter, group: record.name, weightName: weightName)
+                }
+                groups.append(LayerGroup(name: record.name, tensorNames: record.weights.map(\.weightName)))
+            }
+            let full = metadata["model_config"] != nil
+            return WritePlan(entries: entries, groups: groups, metadata: metadata, weightsGroup: full ? "model_weights" : nil)
+        }
+
+        let scheme = NamingScheme.tensorflowH5(scope: tensorflowScope(model.architecture))
+        var order = ["bert"]
+        switch model.architecture {
+        case .sequenceClassification, .tokenClassification: order.append("classifier")
+        case .preTraining: order += ["nsp___cls", "mlm___cls"]
+        case .maskedLM: order.append("mlm___cls")
+        default: break
+        }
+        for group in order {
+            var names: [String] = []
+            var members = model.parameters.filter { NamingScheme.tensorflowRelativeName($0.spec).group ?? "bert" == group }
+            if group == "mlm___cls" {
+                // Keras lists the shared input embeddings again under the MLM head, and transformers expects them there.
+                members += model.parameters.filter { $0.spec.path.starts(with: ["bert", "embeddings"]) }
+            }
+            for parameter in members {
+                let stored = scheme.storedName(for: parameter.spec)
+                let weightName = String(stored.dropFirst(group.count + 1))
+                add(parameter, group: group, weightName: weightName)
+                names.append(weightName)
+            }
+            groups.append(LayerGroup(name: group, tensorNames: names))
+        }
+        return WritePlan(entries: entries, groups: groups, metadata: metadata)
+    }
+
+    /// The Keras layers of a notebook model with their original weight names: from the file's own layer list
+    /// (HDF5), from a record in its metadata (converted safetensors), or Keras' functional defaults.
+    static func kerasRecords(_ model: BERTModel, store: any TensorStore) -> [KerasLayerRecord] {
+        if let records = KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey]) { return records }
+        let canonicalByStored = Dictionary(model.parameters.map { ($0.stored.name, $0.spec.name) }, uniquingKeysWith: { a, _ in a })
+        if let groups = store.layerGroups, model.naming.family == .tensorflow {
+            return groups.map { group in
+                let className = model.layers.first { $0.name == group.name }?.className ?? "Layer"
+                let weights = group.tensorNames.compactMap { stored -> (String, String)? in
+                    guard let canonical = canonicalByStored[stored] else { return nil }
+                    return (canonical, String(stored.dropFirst(group.name.count + 1)))
+                }
+                return KerasLayerRecord(name: group.name, className: className, weights: weights)
+            }
+        }
+        let functional = NamingScheme(family: .tensorflow, mainPrefix: "bert/", suffix: ":0")
+        return model.layers.map { layer in
+            let weights = model.parameters.filter { $0.layer == layer.name }.map { parameter -> (String, String) in
+                if parameter.spec.path.first == "bert" { return (parameter.spec.name, functional.storedName(for: parameter.spec)) }
+                let leaf: String
+                switch parameter.spec.kind {
+                case .embedding: leaf = "embeddings"
+                case .bias: leaf = "bias"
+                default: leaf = "kernel"
+                }
+                return (parameter.spec.name, "\(layer.name)/\(leaf):0")
+            }
+            return KerasLayerRecord(name: layer.name, className: layer.className, weights: weights)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import TensorFormats
+
+/// The Keras structure of a model (layer order, classes, original weight names) recorded in a converted file's
+/// metadata, so that converting back restores the original Keras layout exactly.
+public struct KerasLayerRecord: Sendable, Equatable {
+    public var name: String
+    public var className: String
+    /// (canonical parameter name, Keras weight name) in the order Keras listed them.
+    public var weights: [(canonical: String, weightName: String)]
+
+    public static func == (lhs: KerasLayerRecord, rhs: KerasLayerRecord) -> Bool {
+        lhs.name == rhs.name && lhs.className == rhs.className
+            && lhs.weights.map(\.canonical) == rhs.weights.map(\.canonical) && lhs.weights.map(\.weightName) == rhs.weights.map(\.weightName)
+    }
+
+    /// The metadata key holding the record (a JSON list).
+    public static let metadataKey = "bertinspect.keras_layers"
+
+    /// The records as JSON text.
+    public static func encode(_ records: [KerasLayerRecord]) -> String {
+        JSONValue.array(records.map { record in
+            .object([
+                ("name", .string(record.name)), ("class", .string(record.className)),
+                ("weights", .array(record.weights.map { .array([.string($0.canonical), .string($0.weightName)]) })),
+            ])
+        }).serialized()
+    }
+
+    /// Records parsed from JSON text; nil when absent or malformed.
+    public static func decode(_ text: String?) -> [KerasLayerRecord]? {
+        guard let text, let list = try? JSONParser.parse(text).arrayValue else { return nil }
+        var records: [KerasLayerRecord] = []
+        for item in list {
+            guard let name = item["name"]?.stringValue, let weights = item["weights"]?.arrayValue else { return nil }
+            var pairs: [(String, String)] = []
+            for pair in weights {
+                guard let p = pair.arrayValue, p.count == 2, let c = p[0].stringValue, let w = p[1].stringValue else { return nil }
+                pairs.append((c, w))
+            }
+            records.append(KerasLayerRecord(name: name, className: item["class"]?.stringValue ?? "Layer", weights: pairs))
+        }
+        return records
+    }
+}

@@ -1,0 +1,60 @@
+/// What a writer is asked to produce: output tensors, each taken from a stored tensor of a source store with an
+/// element type and layout change, plus format-level grouping and metadata. Writers know no model.
+public struct WritePlan: Sendable {
+    /// One output tensor.
+    public struct Entry: Sendable {
+        /// Output name (a safetensors key, or an HDF5 dataset path `group/weight_name`).
+        public var name: String
+        public var dtype: DType
+        /// Shape in the output layout.
+        public var shape: [Int]
+        /// The stored tensor it is made from.
+        public var source: StoredTensor
+        /// How the source's axes map to the output's.
+        public var layout: LayoutChange
+
+        public init(name: String, dtype: DType, shape: [Int], source: StoredTensor, layout: LayoutChange) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.source = source
+            self.layout = layout
+        }
+
+        public var byteCount: Int { shape.reduce(1, *) * dtype.size }
+    }
+
+    public var entries: [Entry]
+    /// HDF5 only: Keras layer groups (name and the `weight_names` it lists), in `layer_names` order.
+    public var groups: [LayerGroup]
+    /// safetensors `__metadata__`, or HDF5 root string attributes.
+    public var metadata: [String: String]
+    /// HDF5 only: the group holding the layers (`model_weights` for a Keras full-model save), or nil for the root.
+    public var weightsGroup: String?
+
+    public init(entries: [Entry], groups: [LayerGroup] = [], metadata: [String: String] = [:], weightsGroup: String? = nil) {
+        self.entries = entries
+        self.groups = groups
+        self.metadata = metadata
+        self.weightsGroup = weightsGroup
+    }
+
+    /// Bytes of the largest output tensor, for sizing one reusable buffer.
+    public var largestEntry: Int { entries.map(\.byteCount).max() ?? 0 }
+}
+
+/// A streaming writer of one checkpoint format.
+public protocol CheckpointWriter: Sendable {
+    /// Writes `plan` with data read from `store` to `file`'s temporary path (not committed).
+    /// Returns the number of values that overflowed to infinity when narrowing.
+    func write(_ plan: WritePlan, from store: any TensorStore, to file: AtomicFile) throws -> Int
+}
+
+extension WritePlan.Entry {
+    /// Produces this entry's bytes into `buffer` (at least `byteCount` long); returns overflow count.
+    public func render(from store: any TensorStore, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try store.withBytes(of: source) { bytes in
+            transformTensor(bytes, from: source.dtype, shape: source.shape, layout: layout, to: dtype, into: buffer)
+        }
+    }
+}

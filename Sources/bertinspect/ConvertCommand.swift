@@ -1,0 +1,194 @@
+import BERTGraph
+import HDF5Formats
+import TensorFormats
+
+let convertCommand = Command(
+    name: "convert",
+    abstract: "Convert between HF tf_model.h5 / Keras HDF5 and safetensors, losslessly.",
+    help: """
+    Usage: bertinspect convert PATH --to safetensors|h5 [-o OUT] [--dtype f32|f16|bf16] [--max-shard-size SIZE] [--force]
+
+    safetensors output uses HF PyTorch names and layouts ({"format": "pt"}); h5 output is an HF tf_model.h5
+    (the notebook's Keras models keep their Keras layers). OUT defaults to model.safetensors / tf_model.h5 beside
+    the input; a folder OUT receives the weights plus config.json, vocab.txt and tokenizer files.
+
+    Options:
+      --to FORMAT            safetensors or h5.
+      -o, --output OUT       Output file or folder.
+      --dtype TYPE           f32, f16 or bf16 (round to nearest even; NaN and Inf kept). Default: unchanged.
+      --max-shard-size SIZE  Split safetensors output into shards of at most SIZE (e.g. 2GB, 500MB) plus an index.
+      --force                Overwrite existing output files.
+
+    Example:
+      bertinspect convert fixtures/tf-seqcls --to safetensors -o /tmp/seqcls-pt
+    """,
+    run: runConvert
+)
+
+func runConvert(_ arguments: [String]) throws -> ExitCode {
+    let parsed = try Arguments(arguments, flags: ["--force"], options: ["--to", "-o", "--output", "--dtype", "--max-shard-size"])
+    let path = try parsed.single("PATH")
+    guard let targetName = parsed.value("--to"), let target = ConversionTarget(rawValue: targetName) else {
+        throw UsageError("--to must be 'safetensors' or 'h5'")
+    }
+    var dtype: DType?
+    if let name = parsed.value("--dtype") {
+        guard let value = DType(rawValue: name.uppercased()), [.f32, .f16, .bf16].contains(value) else {
+            throw UsageError("--dtype must be f32, f16 or bf16, got '\(name)'")
+        }
+        dtype = value
+    }
+    let shardSize = try parsed.value("--max-shard-size").map(parseSize)
+    if shardSize != nil, target == .h5 {
+        throw UsageError("--max-shard-size is supported for safetensors output only")
+    }
+    let force = parsed.has("--force")
+    let output = parsed.value("-o") ?? parsed.value("--output")
+
+    let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
+    let model = try ModelLoader.load(checkpoint)
+    let fileName = target == .safetensors ? "model.safetensors" : "tf_model.h5"
+    let destination = try OutputLocation(checkpoint: checkpoint, output: output, fileName: fileName)
+    let provenance = [
+        "bertinspect.version": toolVersion,
+        "bertinspect.source": FilePath.fileName(of: checkpoint.weightsPath),
+        "bertinspect.source_sha256": try sha256(ofFile: checkpoint.weightsPath),
+    ]
+    let plan = try Conversion.plan(model, store: checkpoint.store, target: target, dtype: dtype, metadata: provenance)
+    let progress = Progress(label: "converting", total: plan.entries.count)
+    let writer: any CheckpointWriter = target == .safetensors ? SafetensorsWriter(progress: progress.update) : HDF5Writer(progress: progress.update)
+    let written: [String]
+    var overflows = 0
+    if let shardSize {
+        (written, overflows) = try writeShards(plan, from: checkpoint.store, maximumBytes: shardSize, folder: destination.folder, force: force, progress: progress)
+    } else {
+        let file = try AtomicFile(destination: destination.weightsPath, overwrite: force)
+        overflows = try writer.write(plan, from: checkpoint.store, to: file)
+        try file.commit()
+        written = [destination.weightsPath]
+    }
+    progress.finish()
+    let companions = try destination.copyCompanions(from: checkpoint, model: model, force: force)
+    let bytes = plan.entries.reduce(0) { $0 + $1.byteCount }
+    let types = Set(plan.entries.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
+    print("wrote \(written.joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
+    for line in companions { print(line) }
+    if overflows > 0 { print("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
+    return .success
+}
+
+/// Where a conversion writes: the weights file and the folder that receives companion files.
+struct OutputLocation {
+    var weightsPath: String
+    var folder: String
+    /// Whether companion files (config.json, vocab.txt, …) are copied: the output is a folder other than the input's.
+    var copiesCompanions: Bool
+
+    init(checkpoint: Checkpoint, output: String?, fileName: String) throws {
+        let inputFolder = FilePath.directory(of: checkpoint.weightsPath)
+        if let output {
+            if output.hasSuffix("/") || FilePath.isDirectory(output) == true {
+                try FilePath.makeDirectories(output)
+                folder = output.hasSuffix("/") && output.count > 1 ? String(output.dropLast()) : output
+                weightsPath = FilePath.join(folder, fileName)
+                copiesCompanions = FilePath.realPath(folder) != FilePath.realPath(inputFolder)
+            } else {
+                weightsPath = output
+                folder = FilePath.directory(of: output)
+                copiesCompanions = false
+            }
+        } else {
+            folder = inputFolder
+            weightsPath = FilePath.join(folder, fileName)
+            copiesCompanions = false
+        }
+        if let a = FilePath.realPath(weightsPath), a == FilePath.realPath(checkpoint.weightsPath) {
+            throw UsageError("the output would replace the input \(checkpoint.weightsPath); give -o")
+        }
+    }
+
+    /// Copies config.json, vocab.txt and tokenizer files, or writes config.json from the model when there is none.
+    func copyCompanions(from checkpoint: Checkpoint, model: BERTModel, force: Bool) throws -> [String] {
+        var lines: [String] = []
+        let source = FilePath.directory(of: checkpoint.weightsPath)
+        if copiesCompanions {
+            for name in ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"] {
+                let from = FilePath.join(source, name)
+                guard FilePath.isRegularFile(from) else { continue }
+                let file = try MappedFile(path: from)
+                let atomic = try AtomicFile(destination: FilePath.join(folder, name), overwrite: force)
+                try atomic.write(file.bytes)
+                try atomic.commit()
+                lines.append("copied \(name)")
+            }
+        }
+        let config = FilePath.join(folder, "config.json")
+        if !FilePath.isRegularFile(config), model.architecture.hasEncoder {
+            let text = ConfigWriter.configJSON(for: model)
+            let atomic = try AtomicFile(destination: config, overwrite: force)
+            try Array(text.utf8).withUnsafeBytes { try atomic.write($0) }
+            try atomic.commit()
+            let assumed = model.configuration.sources.filter { $0.value == .assumed }.map(\.key).sorted()
+            lines.append("wrote config.json from the tensors" + (assumed.isEmpty ? "" : "; assumed: \(assumed.joined(separator: ", "))"))
+        }
+        return lines
+    }
+}
+
+/// Writes safetensors shards of at most `maximumBytes` each plus `model.safetensors.index.json`, as transformers does.
+func writeShards(_ plan: WritePlan, from store: any TensorStore, maximumBytes: Int, folder: String, force: Bool, progress: Progress)
+    throws -> ([String], Int)
+{
+    var shards: [[WritePlan.Entry]] = [[]]
+    var size = 0
+    for entry in plan.entries {
+        if size > 0, size + entry.byteCount > maximumBytes {
+            shards.append([])
+            size = 0
+        }
+        shards[shards.count - 1].append(entry)
+        size += entry.byteCount
+    }
+    let count = shards.count
+    func number(_ i: Int) -> String { let s = String(i); return String(repeating: "0", count: max(0, 5 - s.count)) + s }
+    var written: [String] = []
+    var weightMap: [(String, JSONValue)] = []
+    var overflows = 0
+    for (i, entries) in shards.enumerated() {
+        let name = "model-\(number(i + 1))-of-\(number(count)).safetensors"
+        let file = try AtomicFile(destination: FilePath.join(folder, name), overwrite: force)
+        overflows += try SafetensorsWriter(progress: progress.update).write(WritePlan(entries: entries, metadata: plan.metadata), from: store, to: file)
+        try file.commit()
+        written.append(FilePath.join(folder, name))
+        weightMap += entries.map { ($0.name, .string(name)) }
+    }
+    let total = plan.entries.reduce(0) { $0 + $1.byteCount }
+    let index = JSONValue.object([
+        ("metadata", .object([("total_size", .integer(Int64(total)))])),
+        ("weight_map", .object(weightMap.sorted { $0.0 < $1.0 })),
+    ]).serialized()
+    let indexPath = FilePath.join(folder, "model.safetensors.index.json")
+    let file = try AtomicFile(destination: indexPath, overwrite: force)
+    try Array(index.utf8).withUnsafeBytes { try file.write($0) }
+    try file.commit()
+    return ([indexPath] + written, overflows)
+}
+
+/// `2GB`, `500MB`, `100KB`, `1GiB` or a byte count (decimal units as transformers reads them).
+func parseSize(_ text: String) throws -> Int {
+    let units: [(String, Int)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)]
+    let upper = text.uppercased()
+    for (suffix, factor) in units where upper.hasSuffix(suffix) {
+        if let value = Int(upper.dropLast(suffix.count)), value > 0 { return value * factor }
+    }
+    if let value = Int(upper), value > 0 { return value }
+    throw UsageError("--max-shard-size must look like 2GB, 500MB or 1000000, got '\(text)'")
+}
+
+/// The SHA-256 of a file, streamed from its mapping.
+func sha256(ofFile path: String) throws -> String {
+    let file = try MappedFile(path: path)
+    var hash = SHA256()
+    hash.update(file.bytes)
+    return hash.finalize()
+}

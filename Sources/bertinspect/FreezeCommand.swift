@@ -1,0 +1,88 @@
+import BERTGraph
+import HDF5Formats
+import TensorFormats
+
+let freezeCommand = Command(
+    name: "freeze",
+    abstract: "Mark layers non-trainable (Keras trainable = False), recorded in the checkpoint.",
+    help: freezeHelp("freeze"),
+    run: { try runFreeze($0, freezing: true) }
+)
+
+let unfreezeCommand = Command(
+    name: "unfreeze",
+    abstract: "Mark frozen layers trainable again.",
+    help: freezeHelp("unfreeze"),
+    run: { try runFreeze($0, freezing: false) }
+)
+
+func freezeHelp(_ name: String) -> String {
+    """
+    Usage: bertinspect \(name) PATH --layers SPEC[,SPEC…] (-o OUT | --in-place) [--force]
+
+    SPEC names a part of the model: bert, bert.embeddings, bert.encoder, bert.encoder.layer.3, a range
+    bert.encoder.layer.0-5, bert.pooler, classifier, head (whatever head the model has), all, TF spellings
+    (layer_._3) and Keras layer names (conv1d_1). The state is stored with the checkpoint: safetensors
+    __metadata__ "\(frozenMetadataKey)", an HDF5 root attribute of the same name, and for a Keras full-model
+    save the "trainable" flags of its model_config as well, so Keras itself loads it frozen.
+
+    Options:
+      --layers SPEC   What to \(name).
+      -o OUT          Write the result to OUT.
+      --in-place      Replace PATH (atomically).
+      --force         Overwrite an existing OUT.
+
+    Example:
+      bertinspect \(name) fixtures/tf-seqcls/tf_model.h5 --layers bert -o /tmp/frozen.h5
+    """
+}
+
+func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
+    let parsed = try Arguments(arguments, flags: ["--in-place", "--force"], options: ["--layers", "-o", "--output"])
+    let path = try parsed.single("PATH")
+    guard let spec = parsed.value("--layers") else { throw UsageError("--layers is required") }
+    let output = parsed.value("-o") ?? parsed.value("--output")
+    let inPlace = parsed.has("--in-place")
+    guard (output == nil) != !inPlace else { throw UsageError("give exactly one of -o OUT and --in-place") }
+
+    let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
+    let store = checkpoint.store
+    if store is ShardedStore {
+        throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "freezing a sharded checkpoint; convert it to one file first")
+    }
+    let model = try ModelLoader.load(checkpoint)
+    let targets = try LayerSpec.resolve(spec, model: model)
+    let before = model.parameterCounts.trainable
+    var frozen = FreezeState.frozenParameters(model)
+    let named = Set(model.parameters.filter { p in targets.contains { p.spec.path.starts(with: $0) } }.map(\.spec.name))
+    if freezing { frozen.formUnion(named) } else { frozen.subtract(named) }
+    let state = FreezeState.encode(FreezeState.compress(frozen, model: model)) ?? "[]"
+    let destination = inPlace ? checkpoint.weightsPath : output!
+    let file = try AtomicFile(destination: destination, overwrite: inPlace || parsed.has("--force"))
+
+    if store.layout == .safetensors {
+        var metadata = store.metadata
+        metadata[frozenMetadataKey] = state == "[]" ? nil : state
+        let entries = store.tensors.map { WritePlan.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, source: $0, layout: .none) }
+        _ = try SafetensorsWriter().write(WritePlan(entries: entries, metadata: metadata), from: store, to: file)
+    } else {
+        let source = try MappedFile(path: checkpoint.weightsPath)
+        try file.write(source.bytes)
+        file.closeForExternalWriter()
+        var attributes = [frozenMetadataKey: state]
+        if let config = store.metadata["model_config"] {
+            var flags: [String: Bool] = [:]
+            for layer in model.layers {
+                let owned = model.parameters.filter { $0.layer == layer.name }
+                if !owned.isEmpty { flags[layer.name] = !owned.allSatisfy { frozen.contains($0.spec.name) } }
+            }
+            attributes["model_config"] = KerasModelConfig.settingTrainable(config, flags) ?? config
+        }
+        try HDF5Writer.setRootAttributes(path: file.temporaryPath, attributes)
+    }
+    try file.commit()
+    let after = model.parameters.filter { !frozen.contains($0.spec.name) }.reduce(0) { $0 + $1.spec.elementCount }
+    let total = model.parameterCounts.total
+    print("\(freezing ? "froze" : "unfroze") \(spec): trainable parameters \(grouped(before)) → \(grouped(after)) of \(grouped(total)); wrote \(destination)")
+    return .success
+}

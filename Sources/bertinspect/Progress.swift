@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Progress on standard error, shown only on a terminal and only once a job has run for a second.
+final class Progress: @unchecked Sendable {
+    private let label: String
+    private let total: Int
+    private var done = 0
+    private let start = Progress.now()
+    private var shown = false
+    private let enabled = isatty(2) != 0
+
+    init(label: String, total: Int) {
+        self.label = label
+        self.total = total
+    }
+
+    static func now() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// Counts one finished item.
+    func update() {
+        done += 1
+        guard enabled, Progress.now() - start > 1 else { return }
+        shown = true
+        printError("\r\(label): \(done)/\(total) tensors", newline: false)
+    }
+
+    /// Ends the progress line, if one was shown.
+    func finish() {
+        if shown { printError("") }
+    }
+}

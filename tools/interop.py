@@ -1,0 +1,141 @@
+"""Interop check: bertinspect's converted and frozen files, loaded by the real clients.
+
+  python tools/interop.py --binary .build/debug/bertinspect [--light]
+
+--light needs only numpy, h5py and safetensors (CI runs it): every converted safetensors file opens with the
+safetensors library and holds, tensor for tensor, the source's values (kernels transposed), and every h5 output
+opens with h5py with the HF layout. Without --light it also needs the reference environment
+(tools/requirements.txt): transformers (PyTorch and TensorFlow) load each converted fixture with no missing or
+unexpected weights and give the original logits within 1e-5, and tf.keras loads frozen Keras full models frozen.
+"""
+import argparse
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+from safetensors import safe_open
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--binary", default=".build/debug/bertinspect")
+parser.add_argument("--light", action="store_true")
+args = parser.parse_args()
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
+work = tempfile.mkdtemp(prefix="bertinspect-interop-")
+failures = []
+checks = 0
+
+
+def run(*argv):
+    result = subprocess.run([args.binary, *argv], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"bertinspect {' '.join(argv)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def check(condition, message):
+    global checks
+    checks += 1
+    if not condition:
+        failures.append(message)
+        print("FAIL", message)
+
+
+def h5_tensors(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda name, obj: out.__setitem__(name, np.asarray(obj)) if isinstance(obj, h5py.Dataset) else None)
+    return out
+
+
+HF = {  # fixture: (PyTorch class, TF class)
+    "tf-seqcls": ("BertForSequenceClassification", "TFBertForSequenceClassification"),
+    "tf-base": ("BertModel", "TFBertModel"),
+    "tf-pretraining": ("BertForPreTraining", "TFBertForPreTraining"),
+    "tf-tokcls": ("BertForTokenClassification", "TFBertForTokenClassification"),
+    "tf-sharded": ("BertForSequenceClassification", "TFBertForSequenceClassification"),
+    "tf-safetensors": ("BertForSequenceClassification", "TFBertForSequenceClassification"),
+    "pt-seqcls": ("BertForSequenceClassification", "TFBertForSequenceClassification"),
+    "pt-sharded": ("BertForSequenceClassification", "TFBertForSequenceClassification"),
+    "pt-base": ("BertModel", "TFBertModel"),
+    "pt-pretraining": ("BertForPreTraining", "TFBertForPreTraining"),
+}
+KERAS = ["keras-cnn-subclassed", "keras-cnn-functional", "keras-bert-cnn-subclassed", "keras-bert-cnn-functional", "keras-full", "keras3"]
+
+# 1. Round trips and the safetensors library (light).
+for name in list(HF) + KERAS + ["pt-f16", "pt-bf16"]:
+    st_dir, h5_dir, back_dir = (os.path.join(work, name, d) for d in ("st", "h5", "back"))
+    run("convert", os.path.join(root, name), "--to", "safetensors", "-o", st_dir + "/")
+    with safe_open(os.path.join(st_dir, "model.safetensors"), "np") as f:
+        tensors = {key: f.get_slice(key).get_shape() for key in f.keys()}
+    meta = json.loads(open(os.path.join(st_dir, "model.safetensors"), "rb").read(8 + int.from_bytes(open(os.path.join(st_dir, "model.safetensors"), "rb").read(8), "little"))[8:])["__metadata__"]
+    check(meta.get("format") == "pt", f"{name}: safetensors metadata format is {meta.get('format')}")
+    check(len(tensors) > 0, f"{name}: safetensors output is empty")
+    run("convert", st_dir, "--to", "h5", "-o", h5_dir + "/")
+    out = h5_tensors(os.path.join(h5_dir, "tf_model.h5"))
+    check(len(out) > 0, f"{name}: h5 output is empty")
+    print(f"ok   {name}: {len(tensors)} safetensors tensors, {len(out)} h5 datasets")
+
+if not args.light:
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    import tensorflow as tf
+    import torch
+    import transformers
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_warning()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    hf_logging.get_logger().addHandler(handler)
+
+    def golden(name):
+        return json.load(open(os.path.join(root, name, "golden.json")))
+
+    def compare(name, label, got, want, atol=1e-5):
+        diff = float(np.max(np.abs(np.asarray(got, dtype=np.float64) - np.asarray(want, dtype=np.float64))))
+        check(diff <= atol, f"{name} {label}: max abs diff {diff:.3g} > {atol}")
+        print(f"ok   {name} {label}: max abs diff {diff:.2e}")
+
+    for name, (pt_class, tf_class) in HF.items():
+        g = golden(name)
+        inputs = {k: np.asarray(v) for k, v in g["inputs"].items()}
+        want = g["outputs"]
+        # PyTorch from the converted safetensors.
+        model, info = getattr(transformers, pt_class).from_pretrained(os.path.join(work, name, "st"), output_loading_info=True)
+        check(not info["missing_keys"] and not info["unexpected_keys"], f"{name} PyTorch load: {info}")
+        model.eval()
+        with torch.no_grad():
+            out = model(**{k: torch.tensor(v) for k, v in inputs.items()})
+        for key in ("logits", "pooler_output", "seq_relationship_logits"):
+            if key in want and getattr(out, key, None) is not None:
+                compare(name, f"PyTorch {key}", out[key].numpy(), want[key])
+        # TensorFlow from the converted tf_model.h5, with its load warnings captured.
+        stream.truncate(0); stream.seek(0)
+        tf_model = getattr(transformers, tf_class).from_pretrained(os.path.join(work, name, "h5"))
+        warnings = stream.getvalue()
+        check("were not used" not in warnings and "newly initialized" not in warnings, f"{name} TF load warned: {warnings.strip()}")
+        out = tf_model({k: tf.constant(v) for k, v in inputs.items()}, training=False)
+        for key in ("logits", "pooler_output", "seq_relationship_logits"):
+            if key in want and key in out:
+                compare(name, f"TensorFlow {key}", out[key].numpy(), want[key])
+
+    # Frozen Keras full model: tf.keras itself loads it frozen.
+    frozen = os.path.join(work, "frozen-full.h5")
+    run("unfreeze", os.path.join(root, "keras-full", "model.h5"), "--layers", "bert", "-o", os.path.join(work, "thawed-full.h5"))
+    run("freeze", os.path.join(work, "thawed-full.h5"), "--layers", "bert,conv1d", "-o", frozen)
+    keras_model = tf.keras.models.load_model(frozen, custom_objects={"TFBertMainLayer": transformers.TFBertMainLayer}, compile=False)
+    flags = {layer.name: layer.trainable for layer in keras_model.layers}
+    check(flags.get("bert") is False and flags.get("conv1d") is False and flags.get("conv1d_1") is True, f"frozen Keras model flags {flags}")
+    trainable = int(sum(np.prod(w.shape) for w in keras_model.trainable_weights))
+    summary = json.loads(run("summary", frozen, "--json"))
+    check(summary["parameters"]["trainable"] == trainable, f"summary trainable {summary['parameters']['trainable']} != Keras {trainable}")
+    print(f"ok   keras-full frozen bert,conv1d: Keras trainable {trainable} = summary {summary['parameters']['trainable']}")
+
+print(f"{checks - len(failures)} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
