@@ -5,7 +5,7 @@ BIN := .build/debug/bertinspect
 EXAMPLE := fixtures/tf-seqcls
 PYTHON ?= /root/refenv/bin/python
 
-.PHONY: all setup build test demo fixtures malformed bench-summary clean
+.PHONY: all setup build test demo fixtures malformed interop interop-light bench-summary bench-convert clean
 
 all: build
 
@@ -24,8 +24,17 @@ test: setup
 	$(SWIFT) build
 	$(SWIFT) test
 
+DEMO := out/demo
+
+# The notebook's story on the bundled fine-tuned classifier: inspect, freeze BERT, inspect again, convert both ways.
 demo: build
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN) summary $(EXAMPLE)
+	$(BIN) freeze $(EXAMPLE)/tf_model.h5 --layers bert -o $(DEMO)/tf_model-frozen.h5
+	$(BIN) summary $(DEMO)/tf_model-frozen.h5 --depth 1
+	$(BIN) convert $(EXAMPLE) --to safetensors -o $(DEMO)/pytorch/
+	$(BIN) convert $(DEMO)/pytorch --to h5 -o $(DEMO)/tensorflow/
+	$(BIN) summary $(DEMO)/tensorflow --depth 1
 
 # Regenerates fixtures/ with the reference Python environment (tools/requirements.txt; not needed for tests).
 fixtures:
@@ -33,6 +42,15 @@ fixtures:
 
 malformed:
 	$(PYTHON) tools/make_malformed.py fixtures/malformed
+
+# Loads every converted fixture in transformers (PyTorch and TensorFlow) and in tf.keras; needs tools/requirements.txt.
+interop: build
+	TF_USE_LEGACY_KERAS=1 CUDA_VISIBLE_DEVICES= $(PYTHON) tools/interop.py --binary $(BIN)
+
+# The part of interop that needs only numpy, h5py and safetensors (run by CI).
+interop-light: build
+	python3 -m pip install -q numpy h5py safetensors
+	python3 tools/interop.py --binary $(BIN) --light
 
 bench-summary: setup
 	$(SWIFT) build -c release

@@ -20,7 +20,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "TensorFormats"),
+        .target(name: "CSHA256"),
+        .target(name: "TensorFormats", dependencies: ["CSHA256"]),
         .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5"]),
         .target(name: "BERTGraph", dependencies: ["TensorFormats"]),
         .executableTarget(
@@ -30,7 +31,7 @@ let package = Package(
         .testTarget(name: "TensorFormatsTests", dependencies: ["TensorFormats"]),
         .testTarget(name: "HDF5FormatsTests", dependencies: ["HDF5Formats", "TensorFormats"]),
         .testTarget(name: "BERTGraphTests", dependencies: ["BERTGraph", "TensorFormats", "HDF5Formats"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["bertinspect", "TensorFormats"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["bertinspect", "TensorFormats", "HDF5Formats", "BERTGraph"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -61,6 +61,7 @@ public enum LayerSpec {
         }
         if let layer = model.layers.first(where: { $0.name == raw }), let prefix = layer.parameterPrefix { return [prefix] }
         var spec = raw.replacingAll("layer_._", with: "layer.")
+        if spec.hasPrefix("layer.") { spec = "encoder." + spec }
         if spec.hasPrefix("encoder") || spec.hasPrefix("embeddings") || spec.hasPrefix("pooler") { spec = "bert." + spec }
         var components = spec.split(separator: ".").map(String.init)
         var range: ClosedRange<Int>?

@@ -42,8 +42,16 @@ public struct HDF5Writer: CheckpointWriter {
             defer { buffer.deallocate() }
             var overflows = 0
             for entry in plan.entries {
+                if entry.isVerbatim {
+                    try store.withBytes(of: entry.source) { bytes in
+                        try writeDataset(handle.id, base + entry.name, entry, data: bytes, lcpl: lcpl.id, path: path)
+                    }
+                    store.discardPages(of: entry.source)
+                    progress?()
+                    continue
+                }
                 overflows += try entry.render(from: store, into: buffer)
-                try writeDataset(handle.id, base + entry.name, entry, data: buffer, lcpl: lcpl.id, path: path)
+                try writeDataset(handle.id, base + entry.name, entry, data: UnsafeRawBufferPointer(buffer), lcpl: lcpl.id, path: path)
                 progress?()
             }
             if plan.weightsGroup != nil { rootMetadata["layer_names"] = nil }
@@ -82,7 +90,7 @@ public struct HDF5Writer: CheckpointWriter {
         }
     }
 
-    private func writeDataset(_ file: hid_t, _ name: String, _ entry: WritePlan.Entry, data: UnsafeMutableRawBufferPointer, lcpl: hid_t, path: String) throws {
+    private func writeDataset(_ file: hid_t, _ name: String, _ entry: WritePlan.Entry, data: UnsafeRawBufferPointer, lcpl: hid_t, path: String) throws {
         let type = try Self.fileType(entry.dtype, path: path)
         var dims = entry.shape.map { hsize_t($0) }
         let space = HDF5Handle(try HDF5Library.check(id: entry.shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil), "H5Screate_simple", path: path), .dataspace)

@@ -124,6 +124,12 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         unlistedNames = found.map(\.path).filter { !listed.contains($0) }
     }
 
+    public func discardPages(of tensor: StoredTensor) {
+        if let dataset = datasets[tensor.name], let offset = dataset.fileOffset {
+            mapped.discardPages(offset..<(offset + tensor.byteCount))
+        }
+    }
+
     public func withBytes<R>(of tensor: StoredTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         guard let dataset = datasets[tensor.name] else {
             throw HDF5Error.malformed(path: path, reason: "tensor '\(tensor.name)' is not in this file")

@@ -42,4 +42,29 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     public var count: Int { bytes.count }
+
+    /// Drops the pages of `range` from this process's memory (they stay in the page cache and are read back on the
+    /// next access), so streaming a large file tensor by tensor keeps the resident set small.
+    public func discardPages(_ range: Range<Int>) {
+        guard let base, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        let end = min((range.upperBound + page - 1) / page * page, bytes.count)
+        guard end > start else { return }
+        madvise(base + start, end - start, Int32(MADV_DONTNEED))
+    }
+
+    /// SHA-256 of the whole file, read in chunks whose pages are dropped once hashed.
+    public func sha256() -> String {
+        var hash = SHA256()
+        let chunk = 32 << 20
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(offset + chunk, bytes.count)
+            hash.update(UnsafeRawBufferPointer(rebasing: bytes[offset..<end]))
+            discardPages(offset..<end)
+            offset = end
+        }
+        return hash.finalize()
+    }
 }

@@ -38,6 +38,10 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + range.lowerBound)..<(dataStart + range.upperBound)]))
     }
 
+    public func discardPages(of tensor: StoredTensor) {
+        if let range = ranges[tensor.name] { file.discardPages((dataStart + range.lowerBound)..<(dataStart + range.upperBound)) }
+    }
+
     /// The parsed and validated header of a safetensors file.
     public struct Header: Sendable {
         public var tensors: [StoredTensor]

@@ -36,6 +36,13 @@ public struct SafetensorsWriter: CheckpointWriter {
         defer { buffer.deallocate() }
         var overflows = 0
         for entry in plan.entries {
+            if entry.isVerbatim {
+                // Same type and layout: written straight from the source's mapping, no copy.
+                try store.withBytes(of: entry.source) { try file.write($0) }
+                store.discardPages(of: entry.source)
+                progress?()
+                continue
+            }
             overflows += try entry.render(from: store, into: buffer)
             try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<entry.byteCount]))
             progress?()

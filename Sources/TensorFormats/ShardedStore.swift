@@ -72,6 +72,10 @@ public final class ShardedStore: TensorStore, @unchecked Sendable {
         return merged
     }
 
+    public func discardPages(of tensor: StoredTensor) {
+        shards[tensor.shard].discardPages(of: tensor)
+    }
+
     public func withBytes<R>(of tensor: StoredTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try shards[tensor.shard].withBytes(of: tensor, body)
     }

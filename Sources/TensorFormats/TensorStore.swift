@@ -39,12 +39,15 @@ public protocol TensorStore: AnyObject, Sendable {
     var fileSize: Int { get }
     /// Entries the file holds outside its list of model weights (a Keras full model's optimizer state).
     var unlistedNames: [String] { get }
+    /// Lets the memory holding `tensor`'s bytes go once a streaming job is done with them.
+    func discardPages(of tensor: StoredTensor)
     /// Calls `body` with the little-endian bytes of `tensor`, without copying where the file allows.
     func withBytes<R>(of tensor: StoredTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
 }
 
 extension TensorStore {
     public var unlistedNames: [String] { [] }
+    public func discardPages(of tensor: StoredTensor) {}
 
     /// The stored tensor called `name`, if any.
     public func tensor(named name: String) -> StoredTensor? {

@@ -65,19 +65,7 @@ func permute(_ source: UnsafeRawBufferPointer, elementSize: Int, shape: [Int], l
     let strides = order.map { inputStrides[$0] }
     let src = source.baseAddress!, dst = output.baseAddress!
     if shape.count == 2, elementSize == 4 {
-        // Blocked transpose: both sides stay in cache.
-        let rows = outputShape[0], columns = outputShape[1]
-        let block = 32
-        for r0 in stride(from: 0, to: rows, by: block) {
-            for c0 in stride(from: 0, to: columns, by: block) {
-                for r in r0..<min(r0 + block, rows) {
-                    for c in c0..<min(c0 + block, columns) {
-                        let value = src.loadUnaligned(fromByteOffset: (r * strides[0] + c * strides[1]) * 4, as: UInt32.self)
-                        dst.storeBytes(of: value, toByteOffset: (r * columns + c) * 4, as: UInt32.self)
-                    }
-                }
-            }
-        }
+        transpose32(source, rows: outputShape[0], columns: outputShape[1], rowStride: strides[0], columnStride: strides[1], into: output)
         return
     }
     var index = [Int](repeating: 0, count: outputShape.count)
@@ -91,6 +79,37 @@ func permute(_ source: UnsafeRawBufferPointer, elementSize: Int, shape: [Int], l
             if index[axis] < outputShape[axis] { break }
             index[axis] = 0
             axis -= 1
+        }
+    }
+}
+
+/// A blocked 2-D transpose of 4-byte elements: 16 × 16 tiles keep both sides in cache.
+private func transpose32(_ source: UnsafeRawBufferPointer, rows: Int, columns: Int, rowStride: Int, columnStride: Int,
+                         into output: UnsafeMutableRawBufferPointer) {
+    let dst = output.baseAddress!.assumingMemoryBound(to: UInt32.self)
+    let block = 16
+    if Int(bitPattern: source.baseAddress!) % 4 == 0 {
+        let src = source.baseAddress!.assumingMemoryBound(to: UInt32.self)
+        for r0 in stride(from: 0, to: rows, by: block) {
+            let r1 = min(r0 + block, rows)
+            for c0 in stride(from: 0, to: columns, by: block) {
+                let c1 = min(c0 + block, columns)
+                for c in c0..<c1 {
+                    let column = src + c * columnStride
+                    for r in r0..<r1 { dst[r * columns + c] = column[r * rowStride] }
+                }
+            }
+        }
+        return
+    }
+    let src = source.baseAddress!
+    for r0 in stride(from: 0, to: rows, by: block) {
+        for c0 in stride(from: 0, to: columns, by: block) {
+            for r in r0..<min(r0 + block, rows) {
+                for c in c0..<min(c0 + block, columns) {
+                    dst[r * columns + c] = src.loadUnaligned(fromByteOffset: (r * rowStride + c * columnStride) * 4, as: UInt32.self)
+                }
+            }
         }
     }
 }

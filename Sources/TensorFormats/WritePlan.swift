@@ -22,6 +22,11 @@ public struct WritePlan: Sendable {
         }
 
         public var byteCount: Int { shape.reduce(1, *) * dtype.size }
+
+        /// Whether the output bytes are the source bytes unchanged.
+        public var isVerbatim: Bool {
+            dtype == source.dtype && (layout == .none || layout == .permute(Array(0..<shape.count)))
+        }
     }
 
     public var entries: [Entry]
@@ -53,8 +58,10 @@ public protocol CheckpointWriter: Sendable {
 extension WritePlan.Entry {
     /// Produces this entry's bytes into `buffer` (at least `byteCount` long); returns overflow count.
     public func render(from store: any TensorStore, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        try store.withBytes(of: source) { bytes in
+        let overflows = try store.withBytes(of: source) { bytes in
             transformTensor(bytes, from: source.dtype, shape: source.shape, layout: layout, to: dtype, into: buffer)
         }
+        store.discardPages(of: source)
+        return overflows
     }
 }

@@ -187,8 +187,5 @@ func parseSize(_ text: String) throws -> Int {
 
 /// The SHA-256 of a file, streamed from its mapping.
 func sha256(ofFile path: String) throws -> String {
-    let file = try MappedFile(path: path)
-    var hash = SHA256()
-    hash.update(file.bytes)
-    return hash.finalize()
+    try MappedFile(path: path).sha256()
 }
