@@ -26,13 +26,14 @@ test: setup
 
 DEMO := out/demo
 
-# The notebook's story on the bundled fine-tuned classifier: inspect, freeze BERT, inspect again, convert both ways.
+# The notebook's story on the bundled fine-tuned classifier: inspect it, convert it for PyTorch, freeze BERT,
+# inspect again, convert back to TensorFlow with the frozen state carried along.
 demo: build
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN) summary $(EXAMPLE)
-	$(BIN) freeze $(EXAMPLE)/tf_model.h5 --layers bert -o $(DEMO)/tf_model-frozen.h5
-	$(BIN) summary $(DEMO)/tf_model-frozen.h5 --depth 1
 	$(BIN) convert $(EXAMPLE) --to safetensors -o $(DEMO)/pytorch/
+	$(BIN) freeze $(DEMO)/pytorch/model.safetensors --layers bert --in-place
+	$(BIN) summary $(DEMO)/pytorch --depth 1
 	$(BIN) convert $(DEMO)/pytorch --to h5 -o $(DEMO)/tensorflow/
 	$(BIN) summary $(DEMO)/tensorflow --depth 1
 
