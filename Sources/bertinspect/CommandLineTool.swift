@@ -3,7 +3,7 @@ import HDF5Formats
 import TensorFormats
 
 /// Every subcommand, in the order `--help` lists them.
-let commands: [Command] = [summaryCommand, convertCommand, freezeCommand, unfreezeCommand]
+let commands: [Command] = [summaryCommand, convertCommand, freezeCommand, unfreezeCommand, diffCommand]
 
 func usage() -> String {
     var text = """

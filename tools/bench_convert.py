@@ -1,0 +1,133 @@
+"""Benchmark: converting a bert-base-sized tf_model.h5 to safetensors and back, against two Python peers.
+
+Uses the checkpoints tools/bench_summary.py builds (TFBertForSequenceClassification.save_pretrained, bert-base-cased
+sizes, random weights, ~434 MB). Prints, side by side in one run, the median wall time and peak RSS
+(/usr/bin/time -v) of:
+  - bertinspect convert tf_model.h5 → model.safetensors, and back to tf_model.h5;
+  - a Python script doing the same job with h5py + numpy + safetensors (names mapped, kernels transposed);
+  - transformers' own route: load the TF weights into BertForSequenceClassification
+    (load_tf2_checkpoint_in_pytorch_model) and save_pretrained(safe_serialization=True).
+Run: python tools/bench_convert.py --binary .build/release/bertinspect [--runs 5]
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--binary", default=".build/release/bertinspect")
+parser.add_argument("--workdir", default="/tmp/bertinspect-bench")
+parser.add_argument("--runs", type=int, default=5)
+args = parser.parse_args()
+source = os.path.join(args.workdir, "bert-base-tf", "tf_model.h5")
+out = os.path.join(args.workdir, "convert-out")
+os.makedirs(out, exist_ok=True)
+
+H5PY_TO_ST = r'''
+import sys, h5py, numpy as np
+from safetensors.numpy import save_file
+tensors = {}
+with h5py.File(sys.argv[1], "r") as f:
+    def visit(name, obj):
+        if not isinstance(obj, h5py.Dataset) or not name.startswith(("bert/", "classifier/")):
+            return
+        parts = name.split("/")[2:]  # drop the layer group and the model scope
+        parts[-1] = parts[-1].replace(":0", "")
+        key = ".".join(parts).replace("layer_._", "layer.")
+        value = obj[()]
+        if key.endswith(".kernel"):
+            key, value = key[:-7] + ".weight", np.ascontiguousarray(value.T)
+        elif key.endswith(".gamma"):
+            key = key[:-6] + ".weight"
+        elif key.endswith(".beta"):
+            key = key[:-5] + ".bias"
+        elif key.endswith("_embeddings.embeddings"):
+            key = key[:-11] + ".weight"
+        tensors[key] = value
+    f.visititems(visit)
+save_file(tensors, sys.argv[2], metadata={"format": "pt"})
+'''
+ST_TO_H5PY = r'''
+import sys, h5py, numpy as np
+from safetensors.numpy import load_file
+scope = "tf_bert_for_sequence_classification"
+tensors = load_file(sys.argv[1])
+with h5py.File(sys.argv[2], "w") as f:
+    groups = {"bert": [], "classifier": []}
+    for key, value in tensors.items():
+        parts = key.split(".")
+        group = parts[0]
+        if parts[-1] == "weight" and value.ndim == 2 and "embeddings" not in key:
+            parts[-1], value = "kernel", np.ascontiguousarray(value.T)
+        elif parts[-2] == "LayerNorm":
+            parts[-1] = {"weight": "gamma", "bias": "beta"}[parts[-1]]
+        elif parts[-2] in ("position_embeddings", "token_type_embeddings"):
+            parts[-1] = "embeddings"
+        name = scope + "/" + "/".join(parts).replace("layer/", "layer_._") + ":0"
+        f.create_dataset(group + "/" + name, data=value)
+        groups[group].append(name.encode())
+    f.attrs["layer_names"] = [b"bert", b"classifier"]
+    for group, names in groups.items():
+        f[group].attrs["weight_names"] = names
+'''
+TRANSFORMERS_ROUTE = r'''
+import os, sys
+os.environ["TF_USE_LEGACY_KERAS"] = "1"; os.environ["CUDA_VISIBLE_DEVICES"] = ""
+from transformers import BertConfig, BertForSequenceClassification
+from transformers.modeling_tf_pytorch_utils import load_tf2_checkpoint_in_pytorch_model
+model = BertForSequenceClassification(BertConfig.from_pretrained(os.path.dirname(sys.argv[1])))
+load_tf2_checkpoint_in_pytorch_model(model, sys.argv[1])
+model.save_pretrained(sys.argv[2], safe_serialization=True)
+'''
+
+
+def measure(command, cleanup):
+    times, peaks = [], []
+    for _ in range(args.runs):
+        cleanup()
+        start = time.perf_counter()
+        result = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if result.returncode != 0:
+            sys.exit(f"failed: {' '.join(command)}\n{result.stderr[-2000:]}")
+        peaks.append(int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr).group(1)) / 1024)
+    return statistics.median(times), max(peaks)
+
+
+def remove(*paths):
+    def run():
+        for path in paths:
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            elif os.path.exists(path):
+                os.remove(path)
+    return run
+
+
+st, back = os.path.join(out, "model.safetensors"), os.path.join(out, "back.h5")
+py_st, py_back = os.path.join(out, "py.safetensors"), os.path.join(out, "py.h5")
+hf_dir = os.path.join(out, "hf")
+print(f"machine: {os.cpu_count()} cores; {args.runs} runs each; page cache warm; source {os.path.getsize(source) / 1e6:.0f} MB")
+rows = [
+    ("bertinspect h5 → safetensors", [args.binary, "convert", source, "--to", "safetensors", "-o", st], remove(st)),
+    ("bertinspect safetensors → h5", [args.binary, "convert", st, "--to", "h5", "-o", back], remove(back)),
+    ("python h5py+numpy → safetensors", [sys.executable, "-c", H5PY_TO_ST, source, py_st], remove(py_st)),
+    ("python safetensors+numpy → h5py", [sys.executable, "-c", ST_TO_H5PY, st, py_back], remove(py_back)),
+    ("transformers TF → PyTorch safetensors", [sys.executable, "-c", TRANSFORMERS_ROUTE, source, hf_dir], remove(hf_dir)),
+]
+results = {}
+for name, command, cleanup in rows:
+    if name.startswith("bertinspect safetensors") and not os.path.exists(st):
+        subprocess.run([args.binary, "convert", source, "--to", "safetensors", "-o", st], check=True, capture_output=True)
+    if name.startswith("python safetensors") and not os.path.exists(st):
+        subprocess.run([args.binary, "convert", source, "--to", "safetensors", "-o", st], check=True, capture_output=True)
+    seconds, peak = measure(command, cleanup)
+    results[name] = seconds
+    print(f"{name:42s} median {seconds * 1000:8.0f} ms   peak RSS {peak:6.0f} MB")
+print(f"h5 → safetensors: python / bertinspect = {results[rows[2][0]] / results[rows[0][0]]:.1f}x, "
+      f"transformers / bertinspect = {results[rows[4][0]] / results[rows[0][0]]:.1f}x")
+print(f"safetensors → h5: python / bertinspect = {results[rows[3][0]] / results[rows[1][0]]:.1f}x")
