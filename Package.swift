@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "TensorFormats", targets: ["TensorFormats"]),
         .library(name: "HDF5Formats", targets: ["HDF5Formats"]),
         .library(name: "BERTGraph", targets: ["BERTGraph"]),
+        .library(name: "BERTRuntime", targets: ["BERTRuntime"]),
     ],
     targets: [
         .systemLibrary(
@@ -24,13 +25,15 @@ let package = Package(
         .target(name: "TensorFormats", dependencies: ["CSHA256"]),
         .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5"]),
         .target(name: "BERTGraph", dependencies: ["TensorFormats"]),
+        .target(name: "BERTRuntime", dependencies: ["BERTGraph", "TensorFormats", "CBLAS"]),
         .executableTarget(
             name: "bertinspect",
-            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph"]
+            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime"]
         ),
         .testTarget(name: "TensorFormatsTests", dependencies: ["TensorFormats"]),
         .testTarget(name: "HDF5FormatsTests", dependencies: ["HDF5Formats", "TensorFormats"]),
         .testTarget(name: "BERTGraphTests", dependencies: ["BERTGraph", "TensorFormats", "HDF5Formats"]),
+        .testTarget(name: "BERTRuntimeTests", dependencies: ["BERTRuntime", "BERTGraph", "TensorFormats", "HDF5Formats"]),
         .testTarget(name: "EndToEndTests", dependencies: ["bertinspect", "TensorFormats", "HDF5Formats", "BERTGraph"]),
     ],
     swiftLanguageModes: [.v6]

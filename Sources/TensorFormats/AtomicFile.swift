@@ -8,7 +8,7 @@ import Darwin
 /// write, fsync, rename, fsync the folder. A process killed at any moment leaves no file under the final name.
 public final class AtomicFile {
     public let destination: String
-    /// The temporary path being written (`.<name>.bertinspect-XXXXXX` beside the destination).
+    /// The temporary path being written (`.bertinspect-tmp-<name>.<pid>.XXXXXX` beside the destination).
     public let temporaryPath: String
     private var descriptor: Int32
     private var committed = false
@@ -16,19 +16,33 @@ public final class AtomicFile {
     /// Prefix of every temporary file name, so leftovers of a killed run can be recognised.
     public static let temporaryMarker = ".bertinspect-tmp-"
 
-    /// Creates the temporary file; fails if `destination` exists and `overwrite` is false.
+    /// Temporary files of earlier runs that were killed before renaming, removed when this file was created.
+    public private(set) var removedLeftovers: [String] = []
+
+    /// Creates the temporary file; fails if `destination` exists and `overwrite` is false. Leftover temporary files
+    /// for the same destination whose writing process no longer runs are removed first (see `removedLeftovers`).
     public init(destination: String, overwrite: Bool) throws(TensorFormatError) {
         self.destination = destination
         if !overwrite, access(destination, F_OK) == 0 {
             throw .cannotOpen(path: destination, reason: "it already exists (use --force to overwrite)")
         }
         let folder = FilePath.directory(of: destination)
-        var template = Array(FilePath.join(folder, Self.temporaryMarker + FilePath.fileName(of: destination) + ".XXXXXX").utf8CString)
+        let stem = Self.temporaryMarker + FilePath.fileName(of: destination) + "."
+        var removed: [String] = []
+        for name in FilePath.contents(of: folder) where name.hasPrefix(stem) {
+            let rest = name.dropFirst(stem.count)
+            guard let dot = rest.firstIndex(of: "."), let pid = Int32(rest[..<dot]) else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH, unlink(FilePath.join(folder, name)) == 0 {
+                removed.append(FilePath.join(folder, name))
+            }
+        }
+        var template = Array(FilePath.join(folder, stem + "\(getpid()).XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw .cannotOpen(path: destination, reason: "cannot create a temporary file beside it: \(String(cString: strerror(errno)))") }
         fchmod(fd, 0o644)
         descriptor = fd
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        removedLeftovers = removed
     }
 
     deinit {

@@ -15,6 +15,13 @@ let checkpointFormats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format
 /// The tool's version, printed by `--version` and recorded in files it writes.
 let toolVersion = "0.1.0"
 
+/// Opens an output file atomically, telling on stderr about temporary files of interrupted runs it removed.
+func openOutput(_ destination: String, overwrite: Bool) throws -> AtomicFile {
+    let file = try AtomicFile(destination: destination, overwrite: overwrite)
+    for path in file.removedLeftovers { printError("note: removed \(path), left by an interrupted run") }
+    return file
+}
+
 /// Writes `text` to standard error.
 func printError(_ text: String, newline: Bool = true) {
     var stream = StandardError()

@@ -62,7 +62,7 @@ func runConvert(_ arguments: [String]) throws -> ExitCode {
     if let shardSize {
         (written, overflows) = try writeShards(plan, from: checkpoint.store, maximumBytes: shardSize, folder: destination.folder, force: force, progress: progress)
     } else {
-        let file = try AtomicFile(destination: destination.weightsPath, overwrite: force)
+        let file = try openOutput(destination.weightsPath, overwrite: force)
         overflows = try writer.write(plan, from: checkpoint.store, to: file)
         try file.commit()
         written = [destination.weightsPath]
@@ -116,7 +116,7 @@ struct OutputLocation {
                 let from = FilePath.join(source, name)
                 guard FilePath.isRegularFile(from) else { continue }
                 let file = try MappedFile(path: from)
-                let atomic = try AtomicFile(destination: FilePath.join(folder, name), overwrite: force)
+                let atomic = try openOutput(FilePath.join(folder, name), overwrite: force)
                 try atomic.write(file.bytes)
                 try atomic.commit()
                 lines.append("copied \(name)")
@@ -125,7 +125,7 @@ struct OutputLocation {
         let config = FilePath.join(folder, "config.json")
         if !FilePath.isRegularFile(config), model.architecture.hasEncoder {
             let text = ConfigWriter.configJSON(for: model)
-            let atomic = try AtomicFile(destination: config, overwrite: force)
+            let atomic = try openOutput(config, overwrite: force)
             try Array(text.utf8).withUnsafeBytes { try atomic.write($0) }
             try atomic.commit()
             let assumed = model.configuration.sources.filter { $0.value == .assumed }.map(\.key).sorted()
@@ -156,7 +156,7 @@ func writeShards(_ plan: WritePlan, from store: any TensorStore, maximumBytes: I
     var overflows = 0
     for (i, entries) in shards.enumerated() {
         let name = "model-\(number(i + 1))-of-\(number(count)).safetensors"
-        let file = try AtomicFile(destination: FilePath.join(folder, name), overwrite: force)
+        let file = try openOutput(FilePath.join(folder, name), overwrite: force)
         overflows += try SafetensorsWriter(progress: progress.update).write(WritePlan(entries: entries, metadata: plan.metadata), from: store, to: file)
         try file.commit()
         written.append(FilePath.join(folder, name))
@@ -168,7 +168,7 @@ func writeShards(_ plan: WritePlan, from store: any TensorStore, maximumBytes: I
         ("weight_map", .object(weightMap.sorted { $0.0 < $1.0 })),
     ]).serialized()
     let indexPath = FilePath.join(folder, "model.safetensors.index.json")
-    let file = try AtomicFile(destination: indexPath, overwrite: force)
+    let file = try openOutput(indexPath, overwrite: force)
     try Array(index.utf8).withUnsafeBytes { try file.write($0) }
     try file.commit()
     return ([indexPath] + written, overflows)

@@ -58,7 +58,7 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
     if freezing { frozen.formUnion(named) } else { frozen.subtract(named) }
     let state = FreezeState.encode(FreezeState.compress(frozen, model: model)) ?? "[]"
     let destination = inPlace ? checkpoint.weightsPath : output!
-    let file = try AtomicFile(destination: destination, overwrite: inPlace || parsed.has("--force"))
+    let file = try openOutput(destination, overwrite: inPlace || parsed.has("--force"))
 
     if store.layout == .safetensors {
         var metadata = store.metadata
