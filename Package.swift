@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "HDF5Formats", targets: ["HDF5Formats"]),
         .library(name: "BERTGraph", targets: ["BERTGraph"]),
         .library(name: "BERTRuntime", targets: ["BERTRuntime"]),
+        .library(name: "WordPiece", targets: ["WordPiece"]),
     ],
     targets: [
         .systemLibrary(
@@ -26,14 +27,16 @@ let package = Package(
         .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5"]),
         .target(name: "BERTGraph", dependencies: ["TensorFormats"]),
         .target(name: "BERTRuntime", dependencies: ["BERTGraph", "TensorFormats", "CBLAS"]),
+        .target(name: "WordPiece"),
         .executableTarget(
             name: "bertinspect",
-            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime"]
+            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime", "WordPiece"]
         ),
         .testTarget(name: "TensorFormatsTests", dependencies: ["TensorFormats"]),
         .testTarget(name: "HDF5FormatsTests", dependencies: ["HDF5Formats", "TensorFormats"]),
         .testTarget(name: "BERTGraphTests", dependencies: ["BERTGraph", "TensorFormats", "HDF5Formats"]),
         .testTarget(name: "BERTRuntimeTests", dependencies: ["BERTRuntime", "BERTGraph", "TensorFormats", "HDF5Formats"]),
+        .testTarget(name: "WordPieceTests", dependencies: ["WordPiece", "TensorFormats"]),
         .testTarget(name: "EndToEndTests", dependencies: ["bertinspect", "TensorFormats", "HDF5Formats", "BERTGraph"]),
     ],
     swiftLanguageModes: [.v6]

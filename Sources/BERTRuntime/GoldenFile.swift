@@ -62,7 +62,7 @@ public struct GoldenFile: Sendable, Equatable {
         let file = try MappedFile(path: path)
         guard file.count <= maximumSize else { throw RuntimeError.goldenMalformed(path: path, reason: "the file is larger than 1 GiB") }
         let json: JSONValue
-        do { json = try JSONParser.parse(file.bytes) } catch {
+        do { json = try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes) } } catch {
             throw RuntimeError.goldenMalformed(path: path, reason: "not valid JSON: \(error.description)")
         }
         return try parse(json, path: path)

@@ -70,8 +70,7 @@ public struct Checkpoint: Sendable {
 
     /// Opens one weights file or shard index, recognising the format by content.
     public static func openStore(_ path: String, formats: [any CheckpointFormat]) throws -> any TensorStore {
-        let file = try MappedFile(path: path)
-        let prefix = UnsafeRawBufferPointer(rebasing: file.bytes.prefix(1024))
+        let (prefix, size) = try MappedFile.withContents(of: path) { (Array($0.prefix(1024)), $0.count) }
         // A shard index is JSON text; a safetensors length prefix holds NUL bytes, so text never looks like one.
         if let first = prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{"),
            !prefix.prefix(16).contains(0) {
@@ -79,18 +78,16 @@ public struct Checkpoint: Sendable {
             let shardFormat = try detect(FilePath.join(index.directory, index.shards[0]), index: index, formats: formats)
             return try ShardedStore(index: index, open: { try shardFormat.open(path: $0) })
         }
-        for format in formats where format.recognizes(prefix: prefix, fileSize: file.count) {
-            return try format.open(path: path)
-        }
-        if file.count == 0 { throw TensorFormatError.cannotOpen(path: path, reason: "the file is empty") }
+        let recognized = prefix.withUnsafeBytes { bytes in formats.first { $0.recognizes(prefix: bytes, fileSize: size) } }
+        if let format = recognized { return try format.open(path: path) }
+        if size == 0 { throw TensorFormatError.cannotOpen(path: path, reason: "the file is empty") }
         throw TensorFormatError.unrecognizedFormat(path: path)
     }
 
     private static func detect(_ shardPath: String, index: ShardIndex, formats: [any CheckpointFormat]) throws -> any CheckpointFormat {
         let resolved = try index.resolve(FilePath.fileName(of: shardPath))
-        let file = try MappedFile(path: resolved)
-        let prefix = UnsafeRawBufferPointer(rebasing: file.bytes.prefix(1024))
-        guard let format = formats.first(where: { $0.recognizes(prefix: prefix, fileSize: file.count) }) else {
+        let (prefix, size) = try MappedFile.withContents(of: resolved) { (Array($0.prefix(1024)), $0.count) }
+        guard let format = prefix.withUnsafeBytes({ bytes in formats.first { $0.recognizes(prefix: bytes, fileSize: size) } }) else {
             throw TensorFormatError.unrecognizedFormat(path: resolved)
         }
         return format
@@ -100,7 +97,7 @@ public struct Checkpoint: Sendable {
     static func readJSON(_ path: String) throws(TensorFormatError) -> JSONValue {
         let file = try MappedFile(path: path)
         guard file.count <= maximumConfigSize else { throw .invalidCompanion(path: path, reason: "the file is larger than 16 MiB") }
-        do { return try JSONParser.parse(file.bytes) } catch {
+        do { return try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes) } } catch {
             throw .invalidCompanion(path: path, reason: "not valid JSON: \(error.description)")
         }
     }

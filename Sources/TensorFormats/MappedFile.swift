@@ -43,6 +43,17 @@ public final class MappedFile: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 
+    /// Calls `body` with the mapped bytes, keeping the mapping alive until it returns. Use this rather than `bytes`
+    /// on a file held only by a local: Swift may release a local after its last use, unmapping the bytes early.
+    public func withBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {
+        try withExtendedLifetime(self) { () throws(E) -> R in try body(bytes) }
+    }
+
+    /// Maps `path` and calls `body` with its bytes.
+    public static func withContents<R>(of path: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try MappedFile(path: path).withBytes(body)
+    }
+
     /// Drops the pages of `range` from this process's memory (they stay in the page cache and are read back on the
     /// next access), so streaming a large file tensor by tensor keeps the resident set small.
     public func discardPages(_ range: Range<Int>) {

@@ -24,7 +24,7 @@ public struct ShardIndex: Sendable {
         let file = try MappedFile(path: path)
         guard file.count <= Self.maximumFileSize else { throw .invalidIndex(path: path, reason: "the file is larger than 64 MiB") }
         let json: JSONValue
-        do { json = try JSONParser.parse(file.bytes) } catch { throw .invalidIndex(path: path, reason: error.description) }
+        do { json = try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes) } } catch { throw .invalidIndex(path: path, reason: error.description) }
         guard let map = json["weight_map"]?.objectValue else {
             throw .invalidIndex(path: path, reason: "'weight_map' is missing or not an object")
         }

@@ -3,7 +3,9 @@ import HDF5Formats
 import TensorFormats
 
 /// Every subcommand, in the order `--help` lists them.
-let commands: [Command] = [summaryCommand, convertCommand, freezeCommand, unfreezeCommand, diffCommand]
+let commands: [Command] = [
+    summaryCommand, convertCommand, freezeCommand, unfreezeCommand, diffCommand, runCommand, verifyCommand, benchCommand, tokenizeCommand,
+]
 
 func usage() -> String {
     var text = """
@@ -54,6 +56,9 @@ func runMain(_ arguments: [String]) -> ExitCode {
     } catch let error as UsageError {
         printError("bertinspect \(command.name): \(error.description)\n\n\(command.help)")
         return .usage
+    } catch let error as DeviceUnavailable {
+        printError("bertinspect \(command.name): \(error.description).")
+        return .deviceUnavailable
     } catch let error as LayerSpecError {
         printError("bertinspect \(command.name): \(error.description)")
         return .usage

@@ -115,9 +115,8 @@ struct OutputLocation {
             for name in ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"] {
                 let from = FilePath.join(source, name)
                 guard FilePath.isRegularFile(from) else { continue }
-                let file = try MappedFile(path: from)
                 let atomic = try openOutput(FilePath.join(folder, name), overwrite: force)
-                try atomic.write(file.bytes)
+                try MappedFile.withContents(of: from) { try atomic.write($0) }
                 try atomic.commit()
                 lines.append("copied \(name)")
             }

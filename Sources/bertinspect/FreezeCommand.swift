@@ -66,8 +66,7 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
         let entries = store.tensors.map { WritePlan.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, source: $0, layout: .none) }
         _ = try SafetensorsWriter().write(WritePlan(entries: entries, metadata: metadata), from: store, to: file)
     } else {
-        let source = try MappedFile(path: checkpoint.weightsPath)
-        try file.write(source.bytes)
+        try MappedFile.withContents(of: checkpoint.weightsPath) { try file.write($0) }
         file.closeForExternalWriter()
         var attributes = [frozenMetadataKey: state]
         if let config = store.metadata["model_config"] {

@@ -66,8 +66,8 @@ struct CrashSafetyTests {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: FilePath.join(folder, "bertinspect"))
             process.arguments = ["convert", input, "--to", "safetensors", "-o", destination]
-            process.standardOutput = Pipe()
-            process.standardError = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
             try process.run()
             usleep(UInt32(duration * 1_000_000 * Double(attempt) / 24))
             if process.isRunning {

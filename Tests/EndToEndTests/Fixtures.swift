@@ -11,7 +11,6 @@ enum Fixtures {
 
     /// A fixture's reference.json, written by the framework that wrote the fixture.
     static func reference(_ folder: String) throws -> JSONValue {
-        let file = try MappedFile(path: path(folder + "/reference.json"))
-        return try JSONParser.parse(file.bytes)
+        try MappedFile.withContents(of: path(folder + "/reference.json")) { try JSONParser.parse($0) }
     }
 }

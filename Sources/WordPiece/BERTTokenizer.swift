@@ -1,0 +1,112 @@
+/// The BERT WordPiece tokenizer: an exact port of the behaviour of transformers' slow `BertTokenizer` (4.57).
+///
+/// `tokenize` mirrors `PreTrainedTokenizer.tokenize`: with lower-casing, the whole text is first lower-cased one
+/// character at a time except where a special token (`[PAD]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`) is written
+/// literally; then the text is cut at every literal special token of the vocabulary, which stays one token, and each
+/// piece in between goes through ``BasicTokenizer`` and ``WordPieceTokenizer``. Character classes follow Python
+/// 3.11's Unicode 14.0 database (see `ReferenceUnicode.swift`). A `[MASK]` the vocabulary lacks is ordinary text here,
+/// where transformers would give it an id past the end of the vocabulary.
+public struct BERTTokenizer: Sendable {
+    /// The vocabulary tokens and ids come from.
+    public let vocabulary: Vocabulary
+    /// `do_lower_case`: lower-case and strip accents (true for uncased models, false for cased ones).
+    public let lowerCase: Bool
+
+    private let basic: BasicTokenizer
+    private let wordPiece: WordPieceTokenizer
+    /// The special tokens the vocabulary holds, as code points, with their ids.
+    private let specialIDs: [(scalars: [Unicode.Scalar], id: Int)]
+    private static let specialScalars = SpecialToken.allCases.map(\.scalars)
+
+    /// Creates a tokenizer over `vocabulary`; `lowerCase` is transformers' `do_lower_case`.
+    public init(vocabulary: Vocabulary, lowerCase: Bool = true) {
+        self.vocabulary = vocabulary
+        self.lowerCase = lowerCase
+        basic = BasicTokenizer(lowerCase: lowerCase, neverSplit: Set(Self.specialScalars))
+        wordPiece = WordPieceTokenizer(vocabulary: vocabulary)
+        specialIDs = Self.specialScalars.compactMap { scalars in vocabulary.id(for: scalars).map { (scalars, $0) } }
+    }
+
+    /// The tokens of `text`, without `[CLS]` and `[SEP]`: transformers' `tokenizer.tokenize(text)`.
+    public func tokenize(_ text: String) -> [String] {
+        tokenIDs(text).map(vocabulary.text(of:))
+    }
+
+    /// Encodes `text` (and `pair`) for a model: transformers' `tokenizer(text, pair, max_length=maxLength,
+    /// truncation="longest_first", padding="max_length" if padToMaxLength)`.
+    ///
+    /// The result is `[CLS] text [SEP]`, or `[CLS] text [SEP] pair [SEP]` with token type 1 from `pair` on. With
+    /// `maxLength`, tokens are removed from the end of the longer segment first (see ``Truncation``), and padding
+    /// appends `[PAD]` up to `maxLength`. As in transformers, a `maxLength` too small for the special tokens leaves a
+    /// longer result: a single text that would lose all its tokens is not truncated, and a pair keeps its three
+    /// special tokens; a `maxLength` of 0 truncates nothing. `padToMaxLength` without `maxLength` does nothing.
+    public func encode(_ text: String, pair: String? = nil, maxLength: Int? = nil, padToMaxLength: Bool = false) -> Encoding {
+        var first = tokenIDs(text)
+        var second = pair.map(tokenIDs)
+        // transformers tests `max_length` for truth, so 0 truncates nothing.
+        if let maxLength, maxLength != 0 {
+            let total = first.count + (second.map { $0.count + 3 } ?? 2)
+            let plan = Truncation(excess: total - maxLength, firstCount: first.count, secondCount: second?.count)
+            first.removeLast(plan.first)
+            second?.removeLast(plan.second)
+        }
+        var ids = [vocabulary.classifierID] + first + [vocabulary.separatorID]
+        var types = [Int32](repeating: 0, count: ids.count)
+        if let second {
+            ids += second + [vocabulary.separatorID]
+            types += [Int32](repeating: 1, count: second.count + 1)
+        }
+        var mask = [Int32](repeating: 1, count: ids.count)
+        if padToMaxLength, let maxLength, ids.count < maxLength {
+            let padding = maxLength - ids.count
+            ids += repeatElement(vocabulary.paddingID, count: padding)
+            types += repeatElement(0, count: padding)
+            mask += repeatElement(0, count: padding)
+        }
+        return Encoding(tokens: ids.map(vocabulary.text(of:)), inputIDs: ids.map { Int32($0) },
+                        tokenTypeIDs: types, attentionMask: mask)
+    }
+
+    /// `tokenize` followed by `convert_tokens_to_ids`.
+    private func tokenIDs(_ text: String) -> [Int] {
+        var scalars = Array(text.unicodeScalars)
+        if lowerCase { scalars = lowercasedOutsideSpecialTokens(scalars) }
+        var ids: [Int] = []
+        var pieceStart = 0
+        var index = 0
+        func finishPiece(at end: Int) {
+            for word in basic.tokenize(scalars[pieceStart..<end]) { wordPiece.appendIDs(of: word, to: &ids) }
+        }
+        // `tokens_trie.split`: the special tokens cannot overlap, so the leftmost match is the only one.
+        while index < scalars.count {
+            if scalars[index] == "[", let special = specialIDs.first(where: { scalars[index...].starts(with: $0.scalars) }) {
+                finishPiece(at: index)
+                ids.append(special.id)
+                index += special.scalars.count
+                pieceStart = index
+            } else {
+                index += 1
+            }
+        }
+        finishPiece(at: scalars.count)
+        return ids
+    }
+
+    /// The lower-casing pass of `PreTrainedTokenizer.tokenize`: `re.sub(r"(specials)|(.+?)", …)` lower-cases each
+    /// character on its own, leaving literal special tokens and `\n` (which `.` does not match) as they are.
+    private func lowercasedOutsideSpecialTokens(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var output: [Unicode.Scalar] = []
+        output.reserveCapacity(scalars.count)
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == "[", let special = Self.specialScalars.first(where: { scalars[index...].starts(with: $0) }) {
+                output.append(contentsOf: special)
+                index += special.count
+            } else {
+                scalars[index].appendLowercase(to: &output)
+                index += 1
+            }
+        }
+        return output
+    }
+}

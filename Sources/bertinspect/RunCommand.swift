@@ -1,0 +1,143 @@
+import BERTGraph
+import BERTRuntime
+import TensorFormats
+import WordPiece
+
+let runCommand = Command(
+    name: "run",
+    abstract: "Run the model on text: logits, probabilities and labels (the notebook's predict step).",
+    help: """
+    Usage: bertinspect run PATH (--text TEXT)… [--texts-file F] [--pair TEXT] [--max-length 128] [--vocab F]
+                           [--lower-case|--no-lower-case] [--output last_hidden_state|pooler_output|mean_pooled]
+                           [--device cpu|cuda|auto] [--threads N] [--json]
+
+    Tokenizes like transformers' BertTokenizer (vocab.txt and do_lower_case from the model folder, or --vocab),
+    runs the encoder and prints, per text, the logits, softmax probabilities and the label from id2label. A bare
+    BertModel prints its pooler output (or --output); the notebook's Keras CNN models print their sigmoid output.
+
+    Example:
+      bertinspect run fixtures/tf-seqcls --text "I thought this was a wonderful way to spend time"
+    """,
+    run: runRun
+)
+
+func runRun(_ arguments: [String]) throws -> ExitCode {
+    let parsed = try Arguments(
+        arguments, flags: ["--json", "--lower-case", "--no-lower-case"],
+        options: ["--text", "--texts-file", "--pair", "--max-length", "--vocab", "--output", "--device", "--threads"])
+    guard let path = parsed.positionals.first else { throw UsageError("missing PATH") }
+    let texts = try collectTexts(parsed)
+    guard !texts.isEmpty else { throw UsageError("give at least one --text or --texts-file") }
+    let maxLength = try parsed.integer("--max-length", default: 128, in: 2...100_000)
+    let output = parsed.value("--output")
+    if let output, !["last_hidden_state", "pooler_output", "mean_pooled"].contains(output) {
+        throw UsageError("--output must be last_hidden_state, pooler_output or mean_pooled")
+    }
+    let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1, in: 1...256) }
+    let session = try ModelSession(path: path, device: try Device.parse(parsed.value("--device")), threads: threads)
+    let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
+    let (input, encodings) = encodeBatch(texts, pair: parsed.value("--pair"), tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly)
+    let outputs = try session.runner.run(input)
+    let labels = session.model.configuration.id2label
+
+    var results: [JSONValue] = []
+    var text = ""
+    for (i, encoding) in encodings.enumerated() {
+        var members: [(String, JSONValue)] = [("text", .string(texts[i])), ("tokens", .array(encoding.tokens.map { .string($0) }))]
+        text += "[\(i + 1)] \(texts[i])\n"
+        switch session.model.architecture {
+        case .sequenceClassification, .bertCNN, .kerasCNN:
+            let row = try row(outputs.logits, i)
+            if session.idsOnly {
+                members.append(("score", .number(Double(row[0]))))
+                text += "    sigmoid output \(fixed(row[0]))" + (row.count == 1 ? " → \(row[0] >= 0.5 ? "positive (≥ 0.5)" : "negative (< 0.5)")" : "") + "\n"
+            } else {
+                let probabilities = softmax(row)
+                let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+                let label = labels[best] ?? "LABEL_\(best)"
+                members += [("logits", floats(row)), ("probabilities", floats(probabilities)), ("label", .string(label))]
+                text += "    label \(label) (p = \(fixed(probabilities[best])))   logits \(list(row))   probabilities \(list(probabilities))\n"
+            }
+        case .tokenClassification:
+            guard let logits = outputs.logits else { throw RuntimeError.unsupported(reason: "the model produced no logits") }
+            let width = logits.shape.last ?? 1, length = logits.shape.count > 1 ? logits.shape[1] : 1
+            var tagged: [JSONValue] = []
+            for (position, token) in encoding.tokens.enumerated() where position < length {
+                let start = (i * length + position) * width
+                let scores = Array(logits.values[start..<(start + width)])
+                let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+                let label = labels[best] ?? "LABEL_\(best)"
+                tagged.append(.object([("token", .string(token)), ("label", .string(label))]))
+                text += "    \(token)\t\(label)\n"
+            }
+            members.append(("labels", .array(tagged)))
+        case .preTraining:
+            let probabilities = softmax(try row(outputs.seqRelationshipLogits, i))
+            members.append(("is_next_probability", .number(Double(probabilities[0]))))
+            text += "    next sentence: p(is next) = \(fixed(probabilities[0]))\n"
+        case .bertModel, .maskedLM:
+            let name = output ?? "pooler_output"
+            let vector = try pooled(outputs, name: name, row: i, mask: input.attentionMask[i])
+            members.append((name, floats(vector)))
+            text += "    \(name) [\(vector.count)]: \(list(Array(vector.prefix(8))))\(vector.count > 8 ? " …" : "")\n"
+        }
+        results.append(.object(members))
+    }
+    if parsed.has("--json") {
+        print(JSONValue.object([
+            ("schema", .string("bertinspect.run/1")), ("architecture", .string(session.model.architecture.className)),
+            ("device", .string(session.deviceName)), ("results", .array(results)),
+        ]).serialized())
+    } else {
+        print("device: \(session.deviceName) (\(session.runner.backendName))")
+        print(text, terminator: "")
+    }
+    return .success
+}
+
+/// Row `i` of a `[batch, n]` output.
+func row(_ tensor: FloatTensor?, _ i: Int) throws -> [Float] {
+    guard let tensor, tensor.shape.count == 2 else { throw RuntimeError.unsupported(reason: "the model produced no per-sequence output") }
+    let width = tensor.shape[1]
+    return Array(tensor.values[(i * width)..<((i + 1) * width)])
+}
+
+/// The pooler output, the [CLS] hidden state's sequence, or the mask-weighted mean of the last hidden state.
+func pooled(_ outputs: ModelOutputs, name: String, row i: Int, mask: [Int32]) throws -> [Float] {
+    if name == "pooler_output" {
+        guard outputs.poolerOutput != nil else { throw RuntimeError.unsupported(reason: "this model has no pooler; use --output mean_pooled") }
+        return try row(outputs.poolerOutput, i)
+    }
+    guard let hidden = outputs.lastHiddenState, hidden.shape.count == 3 else { throw RuntimeError.unsupported(reason: "no hidden states") }
+    let length = hidden.shape[1], width = hidden.shape[2]
+    let start = i * length * width
+    if name == "last_hidden_state" { return Array(hidden.values[start..<(start + length * width)]) }
+    var sum = [Float](repeating: 0, count: width)
+    var count: Float = 0
+    for position in 0..<length where mask[position] != 0 {
+        for j in 0..<width { sum[j] += hidden.values[start + position * width + j] }
+        count += 1
+    }
+    return sum.map { $0 / max(count, 1) }
+}
+
+/// Numerically stable softmax.
+func softmax(_ values: [Float]) -> [Float] {
+    guard let top = values.max() else { return [] }
+    let exps = values.map { Float(exp(Double($0 - top))) }
+    let total = exps.reduce(0, +)
+    return exps.map { $0 / total }
+}
+
+func fixed(_ value: Float) -> String {
+    let rounded = (Double(value) * 10_000).rounded() / 10_000
+    return String(rounded)
+}
+
+func list(_ values: [Float]) -> String { "[" + values.map(fixed).joined(separator: ", ") + "]" }
+
+func floats(_ values: [Float]) -> JSONValue { .array(values.map { .number(Double($0)) }) }
+
+#if canImport(Glibc)
+import Glibc
+#endif

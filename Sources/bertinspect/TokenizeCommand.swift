@@ -1,0 +1,46 @@
+import TensorFormats
+import WordPiece
+
+let tokenizeCommand = Command(
+    name: "tokenize",
+    abstract: "Tokenize text exactly as transformers' BertTokenizer does.",
+    help: """
+    Usage: bertinspect tokenize --vocab FILE [--lower-case|--no-lower-case] [--pair TEXT] [--max-length N] [--json] [--] TEXT…
+
+    Prints tokens, input_ids, token_type_ids and attention_mask per text ([CLS] a [SEP] b [SEP] for pairs,
+    truncation longest_first). `--` ends the options, so texts may begin with '-'. Lower-casing is the default,
+    as for bert-base-uncased.
+
+    Example:
+      bertinspect tokenize --vocab fixtures/tokenizer/vocab.txt -- "don't be so judgmental"
+    """,
+    run: runTokenize
+)
+
+func runTokenize(_ arguments: [String]) throws -> ExitCode {
+    let parsed = try Arguments(arguments, flags: ["--json", "--lower-case", "--no-lower-case"], options: ["--vocab", "--pair", "--max-length"])
+    guard let vocab = parsed.value("--vocab") else { throw UsageError("--vocab FILE is required") }
+    guard !parsed.positionals.isEmpty else { throw UsageError("give at least one TEXT") }
+    let maxLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 512, in: 2...1_000_000) }
+    let tokenizer = BERTTokenizer(vocabulary: try Vocabulary(contentsOfFile: vocab), lowerCase: try lowerCaseOption(parsed) ?? true)
+    var results: [JSONValue] = []
+    for text in parsed.positionals {
+        let encoding = tokenizer.encode(text, pair: parsed.value("--pair"), maxLength: maxLength)
+        if parsed.has("--json") {
+            results.append(.object([
+                ("text", .string(text)), ("tokens", .array(encoding.tokens.map { .string($0) })),
+                ("input_ids", .array(encoding.inputIDs.map { .integer(Int64($0)) })),
+                ("token_type_ids", .array(encoding.tokenTypeIDs.map { .integer(Int64($0)) })),
+                ("attention_mask", .array(encoding.attentionMask.map { .integer(Int64($0)) })),
+            ]))
+        } else {
+            print(text)
+            print("  tokens:          \(encoding.tokens.joined(separator: " "))")
+            print("  input_ids:       \(encoding.inputIDs.map(String.init).joined(separator: " "))")
+            print("  token_type_ids:  \(encoding.tokenTypeIDs.map(String.init).joined(separator: " "))")
+            print("  attention_mask:  \(encoding.attentionMask.map(String.init).joined(separator: " "))")
+        }
+    }
+    if parsed.has("--json") { print(JSONValue.array(results).serialized()) }
+    return .success
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TensorFormats
+
+/// Fixture folders with golden files written by TensorFlow or PyTorch.
+let goldenFixtures: [String] = [
+    "tf-seqcls", "tf-seqcls-fresh", "tf-base", "tf-pretraining", "tf-tokcls", "tf-sharded", "tf-safetensors", "pt-seqcls",
+    "pt-base", "pt-sharded", "pt-f16", "pt-bf16", "pt-pretraining", "keras-bert-cnn-subclassed", "keras-bert-cnn-functional", "keras-full",
+]
+
+func numbers(_ value: JSONValue?) -> [Double] { value?.arrayValue?.compactMap(\.doubleValue) ?? [] }
+
+@Suite("bertinspect run, verify, tokenize, bench")
+struct RuntimeCommandTests {
+    @Test("text → tokens → logits matches what TensorFlow computed for the same text")
+    func textToLogits() throws {
+        let golden = try MappedFile.withContents(of: Fixtures.path("tf-seqcls/golden-16.json")) { try JSONParser.parse($0) }
+        let long = "I thought this was a wonderful way to spend time on a too hot summer weekend, "
+            + "sitting in the air conditioned theater and watching a light-hearted comedy."
+        let result = try bertinspect("run", Fixtures.path("tf-seqcls"), "--max-length", "16", "--json", "--text", long, "--text", "don't be so judgmental")
+        #expect(result.code == 0, "\(result.stderr)")
+        let json = try JSONParser.parse(result.stdout)
+        let results = try #require(json["results"]?.arrayValue)
+        let expected = try #require(golden["outputs"]?["logits"]?.arrayValue)
+        for row in 0..<2 {
+            let actual = numbers(results[row]["logits"])
+            let want = numbers(expected[row])
+            #expect(actual.count == want.count)
+            for (a, b) in zip(actual, want) { #expect(abs(a - b) <= 1e-4 + 1e-4 * abs(b)) }
+        }
+        #expect(results[1]["label"]?.stringValue != nil)
+    }
+
+    @Test("every fixture passes its framework-written golden files", arguments: goldenFixtures)
+    func goldens(folder: String) throws {
+        for name in ["golden.json", "golden-16.json"] {
+            let result = try bertinspect("verify", Fixtures.path(folder), "--golden", Fixtures.path("\(folder)/\(name)"), "--threads", "1")
+            #expect(result.code == 0, "\(folder)/\(name): \(result.stdout)\(result.stderr)")
+            #expect(result.stdout.contains("PASS"))
+        }
+    }
+
+    @Test("a deliberately perturbed golden file makes verify exit 1")
+    func perturbed() throws {
+        let work = try temporaryFolder()
+        var text = try MappedFile.withContents(of: Fixtures.path("tf-seqcls/golden.json")) { String(decoding: $0, as: UTF8.self) }
+        let json = try JSONParser.parse(text)
+        let first = try #require(json["outputs"]?["logits"]?.arrayValue?.first?.arrayValue?.first?.doubleValue)
+        guard var members = json.objectValue, let outputsIndex = members.firstIndex(where: { $0.0 == "outputs" }),
+              var outputs = members[outputsIndex].1.objectValue, let logitsIndex = outputs.firstIndex(where: { $0.0 == "logits" }),
+              var rows = outputs[logitsIndex].1.arrayValue, var row = rows[0].arrayValue
+        else { Issue.record("golden file layout"); return }
+        row[0] = .number(first + 1e-2)
+        rows[0] = .array(row)
+        outputs[logitsIndex].1 = .array(rows)
+        members[outputsIndex].1 = .object(outputs)
+        text = JSONValue.object(members).serialized()
+        try text.write(toFile: work + "/perturbed.json", atomically: true, encoding: .utf8)
+        let result = try bertinspect("verify", Fixtures.path("tf-seqcls"), "--golden", work + "/perturbed.json")
+        #expect(result.code == 1)
+        #expect(result.stdout.contains("FAIL"))
+        #expect(try bertinspect("verify", Fixtures.path("tf-seqcls"), "--golden", work + "/perturbed.json", "--atol", "0.02").code == 0)
+    }
+
+    @Test("verify --against compares two checkpoints on the same inputs")
+    func against() throws {
+        let same = try bertinspect("verify", Fixtures.path("tf-seqcls"), "--against", Fixtures.path("pt-seqcls"), "--text", "a wonderful movie")
+        #expect(same.code == 0, "\(same.stdout)\(same.stderr)")
+        let different = try bertinspect("verify", Fixtures.path("tf-seqcls"), "--against", Fixtures.path("tf-seqcls-fresh"),
+                                        "--golden", Fixtures.path("tf-seqcls/golden.json"))
+        #expect(different.code == 1)
+    }
+
+    @Test("--record writes a golden file that verify then passes")
+    func record() throws {
+        let work = try temporaryFolder()
+        let recorded = try bertinspect("verify", Fixtures.path("pt-seqcls"), "--record", work + "/g.json", "--text", "was great", "--text", "the movie")
+        #expect(recorded.code == 0, "\(recorded.stderr)")
+        #expect(try bertinspect("verify", Fixtures.path("tf-seqcls"), "--golden", work + "/g.json").code == 0)
+        try "101 1879 102\n101 99999 102\n".write(toFile: work + "/ids.txt", atomically: true, encoding: .utf8)
+        let outOfRange = try bertinspect("verify", Fixtures.path("pt-seqcls"), "--record", work + "/bad.json", "--ids-file", work + "/ids.txt")
+        #expect(outOfRange.code == 3)
+        #expect(outOfRange.stderr.contains("99999"))
+        #expect(!FilePath.isRegularFile(work + "/bad.json"))
+    }
+
+    @Test("bad golden files and vocabularies exit 3 with a sentence")
+    func badInputs() throws {
+        let work = try temporaryFolder()
+        try #"{"schema": "other/1", "inputs": {"input_ids": [[1]]}, "outputs": {}}"#.write(toFile: work + "/schema.json", atomically: true, encoding: .utf8)
+        let schema = try bertinspect("verify", Fixtures.path("tf-seqcls"), "--golden", work + "/schema.json")
+        #expect(schema.code == 3)
+        #expect(schema.stderr.contains("other/1"))
+        let vocab = (0..<3000).map { "token\($0)" }.joined(separator: "\n").replacingOccurrences(of: "token100\n", with: "[UNK]\n")
+            .replacingOccurrences(of: "token101\n", with: "[CLS]\n").replacingOccurrences(of: "token102\n", with: "[SEP]\n")
+            .replacingOccurrences(of: "token0\n", with: "[PAD]\n")
+        try vocab.write(toFile: work + "/big-vocab.txt", atomically: true, encoding: .utf8)
+        let tooBig = try bertinspect("run", Fixtures.path("tf-seqcls"), "--vocab", work + "/big-vocab.txt", "--text", "hello")
+        #expect(tooBig.code == 3)
+        #expect(tooBig.stderr.contains("word embeddings have 2000 rows"))
+        let missing = try bertinspect("run", Fixtures.path("tf-seqcls"), "--vocab", work + "/none.txt", "--text", "hello")
+        #expect(missing.code == 3)
+    }
+
+    @Test("--device cuda without a driver exits 4 saying what was looked for")
+    func noCUDA() throws {
+        let result = try bertinspect("verify", Fixtures.path("tf-seqcls"), "--golden", Fixtures.path("tf-seqcls/golden.json"), "--device", "cuda")
+        #expect(result.code == 4)
+        #expect(result.stderr.contains("libcuda.so.1"))
+        #expect(try bertinspect("verify", Fixtures.path("tf-seqcls"), "--golden", Fixtures.path("tf-seqcls/golden.json"), "--device", "auto").code == 0)
+    }
+
+    @Test("tokenize prints the ids transformers' BertTokenizer gives; -- lets a text start with a dash")
+    func tokenize() throws {
+        let result = try bertinspect("tokenize", "--vocab", Fixtures.path("tokenizer/vocab.txt"), "--json", "--", "don't be so judgmental", "-x")
+        #expect(result.code == 0)
+        let json = try JSONParser.parse(result.stdout)
+        #expect(json.arrayValue?.first?["input_ids"]?.arrayValue?.compactMap(\.intValue) == [101, 1879, 110, 161, 1787, 1825, 1990, 1954, 102])
+        #expect(json.arrayValue?.count == 2)
+    }
+
+    @Test("bench reports its figures in JSON (no timing is asserted)")
+    func bench() throws {
+        let result = try bertinspect("bench", Fixtures.path("tf-seqcls"), "--batch", "2", "--seq-len", "16", "--runs", "2", "--threads", "1", "--json")
+        #expect(result.code == 0, "\(result.stderr)")
+        let json = try JSONParser.parse(result.stdout)
+        for key in ["median_ms", "sequences_per_second", "gflops", "openblas_core", "threads"] { #expect(json[key] != nil, "\(key)") }
+        #expect(json["threads"]?.intValue == 1)
+    }
+}
