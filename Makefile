@@ -27,7 +27,7 @@ test: setup
 DEMO := out/demo
 
 # The notebook's story on the bundled fine-tuned classifier: inspect it, convert it for PyTorch, freeze BERT,
-# inspect again, convert back to TensorFlow with the frozen state carried along.
+# inspect again, convert back to TensorFlow with the frozen state carried along, then predict and verify.
 demo: build
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
 	$(BIN) summary $(EXAMPLE)
@@ -36,6 +36,8 @@ demo: build
 	$(BIN) summary $(DEMO)/pytorch --depth 1
 	$(BIN) convert $(DEMO)/pytorch --to h5 -o $(DEMO)/tensorflow/
 	$(BIN) summary $(DEMO)/tensorflow --depth 1
+	$(BIN) run $(EXAMPLE) --text "I thought this was a wonderful way to spend time" --text "Basically there's a family where a little boy thinks there's a zombie in his closet"
+	$(BIN) verify $(EXAMPLE) --golden $(EXAMPLE)/golden.json
 
 # Regenerates fixtures/ with the reference Python environment (tools/requirements.txt; not needed for tests).
 fixtures:
