@@ -22,8 +22,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "CSHA256"),
-        .target(name: "TensorFormats", dependencies: ["CSHA256"]),
+        .target(name: "CSupport"),
+        .target(name: "TensorFormats", dependencies: ["CSupport"]),
         .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5"]),
         .target(name: "BERTGraph", dependencies: ["TensorFormats"]),
         .target(name: "BERTRuntime", dependencies: ["BERTGraph", "TensorFormats", "CBLAS"]),

@@ -1,8 +1,8 @@
-import CSHA256
+import CSupport
 
 /// SHA-256 (FIPS 180-4), streaming, for the provenance that converted files record about their source.
 ///
-/// The compression function is C (`CSHA256`), on the x86 SHA extensions where the CPU has them, so hashing a
+/// The compression function is C (`CSupport`), on the x86 SHA extensions where the CPU has them, so hashing a
 /// 440 MB checkpoint costs about as much as reading it.
 public struct SHA256: Sendable {
     private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]

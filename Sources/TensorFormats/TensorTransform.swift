@@ -83,34 +83,43 @@ func permute(_ source: UnsafeRawBufferPointer, elementSize: Int, shape: [Int], l
     }
 }
 
-/// A blocked 2-D transpose of 4-byte elements: 16 × 16 tiles keep both sides in cache.
+/// A blocked 2-D transpose of 4-byte elements: 32 × 32 tiles keep both sides in cache; arithmetic is unchecked
+/// because the caller validated the shape against the buffers.
 private func transpose32(_ source: UnsafeRawBufferPointer, rows: Int, columns: Int, rowStride: Int, columnStride: Int,
                          into output: UnsafeMutableRawBufferPointer) {
     let dst = output.baseAddress!.assumingMemoryBound(to: UInt32.self)
-    let block = 16
-    if Int(bitPattern: source.baseAddress!) % 4 == 0 {
-        let src = source.baseAddress!.assumingMemoryBound(to: UInt32.self)
-        for r0 in stride(from: 0, to: rows, by: block) {
-            let r1 = min(r0 + block, rows)
-            for c0 in stride(from: 0, to: columns, by: block) {
-                let c1 = min(c0 + block, columns)
-                for c in c0..<c1 {
-                    let column = src + c * columnStride
-                    for r in r0..<r1 { dst[r * columns + c] = column[r * rowStride] }
-                }
-            }
-        }
-        return
-    }
+    let block = 32
+    let aligned = Int(bitPattern: source.baseAddress!) % 4 == 0
     let src = source.baseAddress!
-    for r0 in stride(from: 0, to: rows, by: block) {
-        for c0 in stride(from: 0, to: columns, by: block) {
-            for r in r0..<min(r0 + block, rows) {
-                for c in c0..<min(c0 + block, columns) {
-                    dst[r * columns + c] = src.loadUnaligned(fromByteOffset: (r * rowStride + c * columnStride) * 4, as: UInt32.self)
+    var r0 = 0
+    while r0 < rows {
+        let r1 = min(r0 &+ block, rows)
+        var c0 = 0
+        while c0 < columns {
+            let c1 = min(c0 &+ block, columns)
+            if aligned {
+                let typed = src.assumingMemoryBound(to: UInt32.self)
+                var r = r0
+                while r < r1 {
+                    let out = dst + r &* columns
+                    let input = typed + r &* rowStride
+                    var c = c0
+                    while c < c1 {
+                        out[c] = input[c &* columnStride]
+                        c &+= 1
+                    }
+                    r &+= 1
+                }
+            } else {
+                for r in r0..<r1 {
+                    for c in c0..<c1 {
+                        dst[r &* columns &+ c] = src.loadUnaligned(fromByteOffset: (r &* rowStride &+ c &* columnStride) &* 4, as: UInt32.self)
+                    }
                 }
             }
+            c0 = c1
         }
+        r0 = r1
     }
 }
 

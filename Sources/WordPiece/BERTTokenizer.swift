@@ -3,7 +3,7 @@
 /// `tokenize` mirrors `PreTrainedTokenizer.tokenize`: with lower-casing, the whole text is first lower-cased one
 /// character at a time except where a special token (`[PAD]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`) is written
 /// literally; then the text is cut at every literal special token of the vocabulary, which stays one token, and each
-/// piece in between goes through ``BasicTokenizer`` and ``WordPieceTokenizer``. Character classes follow Python
+/// piece in between goes through `BasicTokenizer` and `WordpieceTokenizer`. Character classes follow Python
 /// 3.11's Unicode 14.0 database (see `ReferenceUnicode.swift`). A `[MASK]` the vocabulary lacks is ordinary text here,
 /// where transformers would give it an id past the end of the vocabulary.
 public struct BERTTokenizer: Sendable {
@@ -36,10 +36,11 @@ public struct BERTTokenizer: Sendable {
     /// truncation="longest_first", padding="max_length" if padToMaxLength)`.
     ///
     /// The result is `[CLS] text [SEP]`, or `[CLS] text [SEP] pair [SEP]` with token type 1 from `pair` on. With
-    /// `maxLength`, tokens are removed from the end of the longer segment first (see ``Truncation``), and padding
-    /// appends `[PAD]` up to `maxLength`. As in transformers, a `maxLength` too small for the special tokens leaves a
-    /// longer result: a single text that would lose all its tokens is not truncated, and a pair keeps its three
-    /// special tokens; a `maxLength` of 0 truncates nothing. `padToMaxLength` without `maxLength` does nothing.
+    /// `maxLength`, tokens are removed from the end of the longer segment first (transformers' `truncate_sequences`),
+    /// and padding appends `[PAD]` up to `maxLength`. As in transformers, a `maxLength` too small for the special
+    /// tokens leaves a longer result: a single text that would lose all its tokens is not truncated, and a pair keeps
+    /// its three special tokens; a `maxLength` of 0 truncates nothing. `padToMaxLength` without `maxLength` does
+    /// nothing.
     public func encode(_ text: String, pair: String? = nil, maxLength: Int? = nil, padToMaxLength: Bool = false) -> Encoding {
         var first = tokenIDs(text)
         var second = pair.map(tokenIDs)

@@ -1,6 +1,6 @@
 /* SHA-256 compression (FIPS 180-4) for bertinspect's provenance hashes: a portable version and one on the x86 SHA
    extensions (sha256rnds2 / sha256msg1 / sha256msg2), chosen at run time. */
-#include "csha256.h"
+#include "csupport.h"
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -54,6 +54,7 @@ static void sha256_blocks_sha_extensions(uint32_t state[8], const uint8_t *data,
     while (blocks--) {
         __m128i abef = state0, cdgh = state1;
         __m128i w[4];
+        _Pragma("clang loop unroll(full)")
         for (int g = 0; g < 16; g++) {
             if (g < 4) w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(data + 16 * g)), mask);
             __m128i message = _mm_add_epi32(w[g & 3], _mm_loadu_si128((const __m128i *)&K[4 * g]));

@@ -1,5 +1,6 @@
-#ifndef BERTINSPECT_CSHA256_H
-#define BERTINSPECT_CSHA256_H
+#ifndef BERTINSPECT_CSUPPORT_H
+#define BERTINSPECT_CSUPPORT_H
+/* Small C helpers for what Swift cannot reach: the x86 SHA extensions and Linux-only system calls. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,4 +13,7 @@ void bertinspect_sha256_blocks_portable(uint32_t state[8], const uint8_t *data, 
 
 /* 1 when bertinspect_sha256_blocks uses the SHA extensions on this CPU. */
 int bertinspect_sha256_hardware(void);
+
+/* Starts writing back a file's dirty pages without waiting (sync_file_range on Linux; nothing elsewhere). */
+void bertinspect_start_writeback(int fd);
 #endif
