@@ -88,10 +88,7 @@ public struct CPUBackend: ComputeBackend {
         let p = x.base + offset
         switch activation {
         case .gelu:
-            for i in 0..<count {
-                let v = p[i]
-                p[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
-            }
+            VectorMath.gelu(p, count: count)
         case .relu:
             for i in 0..<count where !(p[i] > 0) { p[i] = 0 }
         case .tanh:
@@ -139,13 +136,7 @@ public struct CPUBackend: ComputeBackend {
                     row[k] += mask[k]
                     maximum = max(maximum, row[k])
                 }
-                var sum: Float = 0
-                for k in 0..<keys {
-                    let e = expf(row[k] - maximum)
-                    row[k] = e
-                    sum += e
-                }
-                let inverse = 1 / sum
+                let inverse = 1 / VectorMath.exponentiate(row, count: keys, shift: maximum)
                 for k in 0..<keys { row[k] *= inverse }
             }
         }

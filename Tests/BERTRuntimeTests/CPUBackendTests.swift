@@ -2,7 +2,7 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
-import BERTRuntime
+@testable import BERTRuntime
 
 @Suite("CPU backend operations")
 struct CPUBackendTests {
@@ -73,5 +73,25 @@ struct CPUBackendTests {
         let output = try backend.makeBuffer(copying: [9, 9, 9, 9])
         try backend.maxPoolOverTime(x, batch: 1, time: 3, channels: 2, into: output, outputOffset: 1, outputStride: 4)
         #expect(try backend.read(output, offset: 0, count: 4) == [9, 3, -1, 9])
+    }
+}
+
+@Suite("Vectorised math")
+struct VectorMathTests {
+    @Test("exp and erf stay within float precision of glibc's scalar functions")
+    func accuracy() {
+        var worstExp: Float = 0, worstErf: Float = 0
+        var x: Float = -20
+        while x < 20 {
+            let lane = SIMD8<Float>((0..<8).map { x + Float($0) * 0.000_61 })
+            let e = VectorMath.exp(lane), f = VectorMath.erf(lane)
+            for i in 0..<8 {
+                worstExp = max(worstExp, abs(e[i] - expf(lane[i])) / expf(lane[i]))
+                worstErf = max(worstErf, abs(f[i] - erff(lane[i])))
+            }
+            x += 0.005
+        }
+        #expect(worstExp < 3e-7)
+        #expect(worstErf < 1e-6)
     }
 }
