@@ -5,7 +5,7 @@ BIN := .build/debug/bertinspect
 EXAMPLE := fixtures/tf-seqcls
 PYTHON ?= /root/refenv/bin/python
 
-.PHONY: all setup build test demo fixtures malformed interop interop-light bench-summary bench-convert clean
+.PHONY: all setup build test demo fixtures malformed interop interop-light fuzz bench-summary bench-convert clean
 
 all: build
 
@@ -54,6 +54,10 @@ interop: build
 interop-light: build
 	python3 -m pip install -q numpy h5py safetensors
 	python3 tools/interop.py --binary $(BIN) --light
+
+# Runs every libFuzzer target for FUZZ_SECONDS (default 60) each; see tools/fuzz.sh.
+fuzz: setup
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash tools/fuzz.sh
 
 bench-summary: setup
 	$(SWIFT) build -c release

@@ -6,7 +6,7 @@ public struct KerasModelConfig {
     private var layers: [String: (className: String, trainable: Bool, config: JSONValue?)] = [:]
     private var modelTrainable = true
 
-    init?(json text: String?) {
+    public init?(json text: String?) {
         guard let text, let root = try? JSONParser.parse(text) else { return nil }
         let config = root["config"]
         modelTrainable = config?["trainable"]?.boolValue ?? true
@@ -19,13 +19,13 @@ public struct KerasModelConfig {
     }
 
     /// The Keras class of layer `name`, without a `Custom>` registration prefix.
-    func className(of name: String) -> String? { layers[name]?.className }
+    public func className(of name: String) -> String? { layers[name]?.className }
 
     /// Whether the layer and the model are trainable (a frozen model freezes every layer).
-    func isTrainable(layer name: String) -> Bool { modelTrainable && (layers[name]?.trainable ?? true) }
+    public func isTrainable(layer name: String) -> Bool { modelTrainable && (layers[name]?.trainable ?? true) }
 
     /// The transformers `BertConfig` dictionary a serialised `TFBertMainLayer` carries.
-    var bertConfig: JSONValue? {
+    public var bertConfig: JSONValue? {
         layers.values.first { $0.className.hasSuffix("BertMainLayer") }?.config
     }
 }

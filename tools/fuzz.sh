@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in Fuzz/ with -sanitize=fuzzer,address on every module and runs each for
+# FUZZ_SECONDS (default 60), seeded from fixtures/. Crashes land in Fuzz/crashes/<target>/; turn each into a file
+# under fixtures/malformed/ with a test. Prints executions per target and the total.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-60}
+targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer"}
+(cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 | tail -n 3)
+bin=Fuzz/.build/debug
+seed() {  # target, files…
+  local dir=Fuzz/corpus/$1; shift
+  mkdir -p "$dir"
+  for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/$(echo "$f" | tr '/' '_')"; done
+}
+seed FuzzSafetensors fixtures/pt-seqcls/model.safetensors fixtures/pt-base/model-legacy.safetensors fixtures/tf-safetensors/model.safetensors fixtures/malformed/st-*.safetensors
+seed FuzzHDF5 fixtures/keras-cnn-functional/weights.h5 fixtures/keras3/model.weights.h5 fixtures/malformed/h5-*.h5
+seed FuzzKerasConfig
+python3 - <<'PY'
+import h5py, os
+attrs = h5py.File("fixtures/keras-full/model.h5", "r").attrs
+os.makedirs("Fuzz/corpus/FuzzKerasConfig", exist_ok=True)
+open("Fuzz/corpus/FuzzKerasConfig/model_config.json", "w").write(attrs["model_config"] if isinstance(attrs["model_config"], str) else attrs["model_config"].decode())
+PY
+seed FuzzGolden fixtures/tf-seqcls/golden.json fixtures/pt-pretraining/golden.json
+seed FuzzConfig fixtures/tf-seqcls/config.json fixtures/tf-seqcls/tokenizer_config.json
+mkdir -p Fuzz/corpus/FuzzTokenizer
+printf 'the\nmovie\n##s\nwonderful\n\0I thought this was a wonderful movie' > Fuzz/corpus/FuzzTokenizer/seed
+total=0
+for target in $targets; do
+  mkdir -p "Fuzz/crashes/$target"
+  log=$(mktemp)
+  "$bin/$target" "Fuzz/corpus/$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="Fuzz/crashes/$target/" -print_final_stats=1 >"$log" 2>&1 || true
+  runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo 0)
+  crashes=$(ls "Fuzz/crashes/$target" | wc -l)
+  total=$((total + runs))
+  echo "$target: $runs executions in ${seconds}s, $crashes crash/timeout/leak files"
+  grep -E 'ERROR: (AddressSanitizer|libFuzzer)|SUMMARY' "$log" | head -n 5 || true
+  rm -f "$log"
+done
+echo "total: $total executions"
