@@ -1,34 +1,16 @@
-import Foundation
-
 /// Unicode canonical normalization (Python's `unicodedata.normalize("NFD"|"NFC", …)`) on code points.
 ///
-/// Foundation supplies the per-character decomposition mappings (read once into a table) and the composition of
-/// everything but Hangul. On Linux it gets three things wrong that are done here instead: its whole-string NFD does
-/// not reorder combining marks that come from different characters (`"Ẳ\u{F81}"`), and its NFC neither composes a
-/// precomposed LV syllable with a following trailing jamo (`"쎼\u{11AB}"`) nor keeps U+11A7 after an LV syllable (it
-/// drops it). Decomposition is character by character followed by the canonical ordering algorithm; composition
-/// splits the decomposed text into runs of conjoining jamo (U+1100–U+11FF, which compose only with each other,
-/// algorithmically) and runs of everything else (given to Foundation).
+/// The data are Python 3.11's (Unicode 14.0), generated into ``UnicodeTables`` by `tools/gen_unicode_tables.py`;
+/// Hangul syllables decompose and compose algorithmically (Unicode §3.12). The algorithms follow CPython's
+/// `Modules/unicodedata.c`: decomposition code point by code point, applied recursively, followed by the canonical
+/// ordering algorithm; composition of each starter with the unblocked code points after it, and of a leading and a
+/// vowel jamo (and a trailing one) into a syllable.
 enum CanonicalNormalization {
     /// NFD: the canonical decomposition of every code point, with combining marks put in canonical order.
     static func decomposed(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
-        let table = DecompositionTable.shared
         var output: [Unicode.Scalar] = []
         output.reserveCapacity(scalars.count)
-        for scalar in scalars {
-            let value = scalar.value
-            if (0xAC00...0xD7A3).contains(value) {
-                // Hangul syllables decompose algorithmically (Unicode §3.12).
-                let index = value - 0xAC00
-                output.append(Unicode.Scalar(0x1100 + index / 588)!)
-                output.append(Unicode.Scalar(0x1161 + (index % 588) / 28)!)
-                if index % 28 != 0 { output.append(Unicode.Scalar(0x11A7 + index % 28)!) }
-            } else if let mapping = table.mappings[value] {
-                output.append(contentsOf: mapping)
-            } else {
-                output.append(scalar)
-            }
-        }
+        for scalar in scalars { appendDecomposition(of: scalar, to: &output) }
         putInCanonicalOrder(&output)
         return output
     }
@@ -36,45 +18,77 @@ enum CanonicalNormalization {
     /// NFC: canonical decomposition followed by canonical composition.
     static func composed(_ scalars: [Unicode.Scalar]) -> [Unicode.Scalar] {
         // Text with nothing to decompose and nothing that combines with what precedes it is its own NFC.
-        let table = DecompositionTable.shared
-        guard scalars.contains(where: { table.mayChangeUnderNFC($0) }) else { return scalars }
+        guard scalars.contains(where: \.mayChangeUnderNFC) else { return scalars }
         let decomposed = decomposed(scalars)
         var output: [Unicode.Scalar] = []
         output.reserveCapacity(decomposed.count)
-        var start = 0
-        while start < decomposed.count {
-            let isJamo = decomposed[start].isConjoiningJamo
-            var end = start + 1
-            while end < decomposed.count, decomposed[end].isConjoiningJamo == isJamo { end += 1 }
-            if isJamo {
-                composeHangul(decomposed[start..<end], to: &output)
-            } else {
-                let run = String(String.UnicodeScalarView(decomposed[start..<end]))
-                output.append(contentsOf: run.precomposedStringWithCanonicalMapping.unicodeScalars)
+        // Code points after the current one that have been composed into an earlier one.
+        var consumed = [Bool](repeating: false, count: decomposed.count)
+        var index = 0
+        while index < decomposed.count {
+            if consumed[index] {
+                index += 1
+                continue
             }
-            start = end
+            var value = decomposed[index].value
+            // Hangul: a leading + vowel jamo (+ trailing jamo) make a syllable; other jamo stay as they are.
+            if (0x1100..<0x1113).contains(value), index + 1 < decomposed.count,
+               (0x1161..<0x1176).contains(decomposed[index + 1].value) {
+                value = 0xAC00 + ((value - 0x1100) * 21 + (decomposed[index + 1].value - 0x1161)) * 28
+                index += 2
+                if index < decomposed.count, (0x11A8..<0x11C3).contains(decomposed[index].value) {
+                    value += decomposed[index].value - 0x11A7
+                    index += 1
+                }
+                output.append(Unicode.Scalar(value)!)
+                continue
+            }
+            // Compose the starter with each following code point that is not blocked from it: one with no starter
+            // between, and no combining mark of the same or a higher class that stays.
+            if decomposed[index].combiningClass == 0 {
+                var lastClass: UInt8 = 0
+                var other = index + 1
+                while other < decomposed.count {
+                    if consumed[other] {
+                        other += 1
+                        continue
+                    }
+                    let candidate = decomposed[other].value
+                    let candidateClass = decomposed[other].combiningClass
+                    if lastClass != 0 && (candidateClass == 0 || lastClass >= candidateClass) {
+                        if candidateClass == 0 { break }  // a starter after a mark that stays: blocked from here on
+                        other += 1
+                        continue
+                    }
+                    if let composite = Self.composite(value, candidate) {
+                        value = composite
+                        consumed[other] = true
+                    } else {
+                        if candidateClass == 0 { break }
+                        lastClass = candidateClass
+                    }
+                    other += 1
+                }
+            }
+            output.append(Unicode.Scalar(value)!)
+            index += 1
         }
         return output
     }
 
-    /// Composes leading + vowel (+ trailing) jamo into syllables (Unicode §3.12); other jamo stay as they are.
-    private static func composeHangul(_ jamo: ArraySlice<Unicode.Scalar>, to output: inout [Unicode.Scalar]) {
-        var index = jamo.startIndex
-        while index < jamo.endIndex {
-            let leading = jamo[index].value
-            guard (0x1100..<0x1113).contains(leading), index + 1 < jamo.endIndex,
-                  (0x1161..<0x1176).contains(jamo[index + 1].value) else {
-                output.append(jamo[index])
-                index += 1
-                continue
-            }
-            var syllable = 0xAC00 + ((leading - 0x1100) * 21 + (jamo[index + 1].value - 0x1161)) * 28
-            index += 2
-            if index < jamo.endIndex, (0x11A8..<0x11C3).contains(jamo[index].value) {
-                syllable += jamo[index].value - 0x11A7
-                index += 1
-            }
-            output.append(Unicode.Scalar(syllable)!)
+    /// Appends the full canonical decomposition of `scalar`: its mapping, decomposed again, or itself.
+    private static func appendDecomposition(of scalar: Unicode.Scalar, to output: inout [Unicode.Scalar]) {
+        let value = scalar.value
+        if (0xAC00...0xD7A3).contains(value) {
+            let index = value - 0xAC00
+            output.append(Unicode.Scalar(0x1100 + index / 588)!)
+            output.append(Unicode.Scalar(0x1161 + (index % 588) / 28)!)
+            if index % 28 != 0 { output.append(Unicode.Scalar(0x11A7 + index % 28)!) }
+        } else if let mapping = decompositionMapping(of: value) {
+            appendDecomposition(of: Unicode.Scalar(mapping.first)!, to: &output)
+            if mapping.second != 0 { appendDecomposition(of: Unicode.Scalar(mapping.second)!, to: &output) }
+        } else {
+            output.append(scalar)
         }
     }
 
@@ -97,60 +111,71 @@ enum CanonicalNormalization {
             index += 1
         }
     }
+
+    /// The single-level canonical decomposition mapping of a code point (Hangul syllables aside): one or two code
+    /// points, `second` 0 for one.
+    fileprivate static func decompositionMapping(of value: UInt32) -> (first: UInt32, second: UInt32)? {
+        let entries = UnicodeTables.canonicalDecompositions
+        let key = UInt64(value)
+        guard key >= entries[0] >> 42, key <= entries[entries.count - 1] >> 42 else { return nil }
+        let index = firstIndex(in: entries) { $0 >> 42 >= key }
+        guard index < entries.count, entries[index] >> 42 == key else { return nil }
+        return (UInt32(truncatingIfNeeded: entries[index] >> 21) & 0x1F_FFFF,
+                UInt32(truncatingIfNeeded: entries[index]) & 0x1F_FFFF)
+    }
+
+    /// The primary composite of `first` followed by `second`, if there is one.
+    private static func composite(_ first: UInt32, _ second: UInt32) -> UInt32? {
+        let entries = UnicodeTables.primaryComposites
+        let key = UInt64(first) << 21 | UInt64(second)
+        let index = firstIndex(in: entries) { $0 >> 21 >= key }
+        guard index < entries.count, entries[index] >> 21 == key else { return nil }
+        return UInt32(truncatingIfNeeded: entries[index]) & 0x1F_FFFF
+    }
+
+    /// The canonical combining class of a code point.
+    fileprivate static func combiningClass(of value: UInt32) -> UInt8 {
+        let entries = UnicodeTables.combiningClasses
+        // The entry after the last one that starts at or below `value`.
+        let index = firstIndex(in: entries) { $0 >> 8 > value }
+        return index == 0 ? 0 : UInt8(truncatingIfNeeded: entries[index - 1])
+    }
+
+    /// Whether a code point is a starter that composes with what precedes it (a vowel or trailing Hangul jamo, or
+    /// the second code point of some other primary composite, such as U+0B3E).
+    fileprivate static func isComposingStarter(_ value: UInt32) -> Bool {
+        if (0x1161...0x1175).contains(value) || (0x11A8...0x11C2).contains(value) { return true }
+        let starters = UnicodeTables.composingStarters
+        let index = firstIndex(in: starters) { $0 >= value }
+        return index < starters.count && starters[index] == value
+    }
+
+    /// Binary search: the index of the first element of `sorted` that satisfies `isAtOrAfter`, which is false for a
+    /// prefix of the array and true for the rest (`sorted.count` if it is true for none).
+    @inline(__always)
+    private static func firstIndex<Element>(in sorted: [Element], where isAtOrAfter: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if isAtOrAfter(sorted[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
 }
 
 extension Unicode.Scalar {
-    /// Whether this is a conjoining Hangul jamo, the only code points Hangul syllables compose from.
-    fileprivate var isConjoiningJamo: Bool { (0x1100...0x11FF).contains(value) }
-
-    /// The canonical combining class (0 for everything below U+0300).
-    fileprivate var combiningClass: UInt8 { value < 0x300 ? 0 : properties.canonicalCombiningClass.rawValue }
-}
-
-/// The canonical decompositions of Unicode 14.0 (Hangul syllables aside), read from Foundation once.
-private struct DecompositionTable: Sendable {
-    /// Every code point that has a canonical decomposition lies in these ranges (derived from Python 3.11's
-    /// `unicodedata.decomposition`, Unicode 14.0; code points assigned later never reach normalization).
-    static let rangesWithDecompositions: [ClosedRange<UInt32>] = [
-        0xC0...0x233, 0x340...0x4F9, 0x622...0x626, 0x6C0...0x6D3, 0x929...0xA5E, 0xB48...0xD4C, 0xDDA...0xDDE,
-        0xF43...0x1026, 0x1B06...0x1B43, 0x1E00...0x2001, 0x2126...0x232A, 0x2ADC...0x2ADC, 0x304C...0x30FE,
-        0xF900...0xFB4E, 0x1109A...0x110AB, 0x1112E...0x1112F, 0x1134B...0x1134C, 0x114BB...0x114BE,
-        0x115BA...0x115BB, 0x11938...0x11938, 0x1D15E...0x1D1C0, 0x2F800...0x2FA1D,
-    ]
-
-    static let shared = DecompositionTable()
-
-    /// Full canonical decomposition of each code point that has one.
-    let mappings: [UInt32: [Unicode.Scalar]]
-    /// Code points that follow the first one in some decomposition: the only starters that can compose with what
-    /// precedes them (U+0B3E, U+1161…, U+3099…); every combining mark is also treated as one.
-    let composingFollowers: Set<UInt32>
-
-    private init() {
-        var mappings: [UInt32: [Unicode.Scalar]] = [:]
-        var followers: Set<UInt32> = []
-        for range in Self.rangesWithDecompositions {
-            for value in range {
-                guard let scalar = Unicode.Scalar(value), scalar.isAssignedInReference else { continue }
-                let mapping = Array(String(Character(scalar)).decomposedStringWithCanonicalMapping.unicodeScalars)
-                guard mapping != [scalar] else { continue }
-                mappings[value] = mapping
-                for follower in mapping.dropFirst() { followers.insert(follower.value) }
-            }
-        }
-        // Hangul: a vowel jamo composes with a leading one, a trailing jamo with an LV syllable.
-        followers.formUnion(0x1161...0x1175)
-        followers.formUnion(0x11A8...0x11C2)
-        self.mappings = mappings
-        composingFollowers = followers
+    /// The canonical combining class in Unicode 14.0 (0 for everything below U+0300).
+    fileprivate var combiningClass: UInt8 {
+        value < 0x300 ? 0 : CanonicalNormalization.combiningClass(of: value)
     }
 
     /// Whether NFC could differ from the text at this code point: it decomposes, is a combining mark, or may
     /// compose with the code point before it.
-    func mayChangeUnderNFC(_ scalar: Unicode.Scalar) -> Bool {
-        let value = scalar.value
+    fileprivate var mayChangeUnderNFC: Bool {
         guard value >= 0xC0 else { return false }
-        return mappings[value] != nil || (0xAC00...0xD7A3).contains(value) || scalar.combiningClass != 0
-            || composingFollowers.contains(value)
+        return (0xAC00...0xD7A3).contains(value) || combiningClass != 0
+            || CanonicalNormalization.isComposingStarter(value)
+            || CanonicalNormalization.decompositionMapping(of: value) != nil
     }
 }
