@@ -27,6 +27,10 @@ seed FuzzConfig fixtures/tf-seqcls/config.json fixtures/tf-seqcls/tokenizer_conf
 mkdir -p Fuzz/corpus/FuzzTokenizer
 printf 'the\nmovie\n##s\nwonderful\n\0I thought this was a wonderful movie' > Fuzz/corpus/FuzzTokenizer/seed
 total=0
+# Crashes are reported by libFuzzer and ASan, not the Swift backtracer; a failed allocation returns NULL as malloc
+# does outside ASan, so libhdf5's own handling of absurd sizes is what gets tested.
+export SWIFT_BACKTRACE=enable=no
+export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0
 for target in $targets; do
   mkdir -p "Fuzz/crashes/$target"
   log=$(mktemp)

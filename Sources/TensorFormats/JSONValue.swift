@@ -311,7 +311,9 @@ extension JSONValue {
         case let .bool(b): out += b ? "true" : "false"
         case let .integer(i): out += String(i)
         case let .number(d):
-            if d.isFinite { out += d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)" } else { out += "null" }
+            // Swift's shortest round-tripping form keeps a fraction or exponent ("400.0", "1e-12"), so the value
+            // reads back as a number, not an integer.
+            if d.isFinite { out += "\(d)" } else { out += "null" }
         case let .string(s): JSONValue.writeString(s, to: &out)
         case let .array(a):
             out += "["
