@@ -24,7 +24,7 @@ let package = Package(
         ),
         .target(name: "CSupport"),
         .target(name: "TensorFormats", dependencies: ["CSupport"]),
-        .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5"]),
+        .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5", "CSupport"]),
         .target(name: "BERTGraph", dependencies: ["TensorFormats"]),
         .target(name: "BERTRuntime", dependencies: ["BERTGraph", "TensorFormats", "CBLAS"]),
         .target(name: "WordPiece"),

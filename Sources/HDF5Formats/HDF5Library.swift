@@ -1,4 +1,5 @@
 import CHDF5
+import CSupport
 
 /// The one place where libhdf5 is called: every call's result is checked here and a failure becomes an
 /// `HDF5Error` carrying the function name and HDF5's own error text. Automatic error printing is off.
@@ -8,15 +9,19 @@ enum HDF5Library {
     private static let lock = Mutex()
     nonisolated(unsafe) private static var initialized = false
 
-    /// Runs `body` with libhdf5 initialised, error printing silenced, and the library lock held.
-    static func withLibrary<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+    /// Runs `body` with libhdf5 initialised, error printing silenced, and the library lock held. While it runs, a
+    /// fatal signal inside libhdf5 ends the process with exit code 3 and a line naming `path` (CSupport's guard).
+    static func withLibrary<R, E: Error>(path: String, _ body: () throws(E) -> R) throws(E) -> R {
         lock.lock()
         defer { lock.unlock() }
         if !initialized {
+            bertinspect_hdf5_guard_install()
             H5open()
             H5Eset_auto2(chdf5_error_default(), nil, nil)
             initialized = true
         }
+        bertinspect_hdf5_guard_enter(path)
+        defer { bertinspect_hdf5_guard_leave() }
         return try body()
     }
 

@@ -38,7 +38,7 @@ final class HDF5Reader {
     init(path: String, fileSize: Int) throws(HDF5Error) {
         self.path = path
         self.fileSize = fileSize
-        let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary { () throws(HDF5Error) in
+        let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
             let fapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_fapl_class()), "H5Pcreate", path: path), .propertyList)
             try HDF5Library.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", path: path)
             // The walk refuses soft and external links before any path lookup could traverse one.
@@ -53,7 +53,7 @@ final class HDF5Reader {
     /// Every dataset and group reachable from the root through hard links, in name order.
     /// Soft and external links are refused: a checkpoint has no reason to hold them.
     func walk() throws(HDF5Error) -> (datasets: [HDF5Dataset], groups: Set<String>) {
-        try HDF5Library.withLibrary { () throws(HDF5Error) in
+        try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
             var datasets: [HDF5Dataset] = []
             var groups: Set<String> = [""]
             var visited = Set<haddr_t>()
@@ -197,7 +197,7 @@ final class HDF5Reader {
 
     /// Reads a whole dataset as little-endian bytes into `buffer` (exactly the dataset's size).
     func read(_ dataset: HDF5Dataset, into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) {
-        try HDF5Library.withLibrary { () throws(HDF5Error) in
+        try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
             let handle = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + dataset.path, chdf5_default()), "H5Dopen2", path: path), .dataset)
             let fileType = HDF5Handle(try HDF5Library.check(id: H5Dget_type(handle.id), "H5Dget_type", path: path), .datatype)
             let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(fileType.id), "H5Tcopy", path: path), .datatype)
@@ -211,7 +211,7 @@ final class HDF5Reader {
 
     /// The attributes of the object at `objectPath` (no leading slash; "" is the root) that hold strings or numbers.
     func attributes(of objectPath: String) throws(HDF5Error) -> [String: HDF5AttributeValue] {
-        try HDF5Library.withLibrary { () throws(HDF5Error) in
+        try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
             let location = "/" + objectPath
             var object = H5O_info_t()
             try HDF5Library.check(H5Oget_info_by_name2(file.id, location, &object, UInt32(H5O_INFO_NUM_ATTRS), linkAccess.id), "H5Oget_info_by_name2", path: path)
