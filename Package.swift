@@ -32,12 +32,13 @@ let package = Package(
             name: "bertinspect",
             dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime", "WordPiece"]
         ),
-        .testTarget(name: "TensorFormatsTests", dependencies: ["TensorFormats"]),
-        .testTarget(name: "HDF5FormatsTests", dependencies: ["HDF5Formats", "TensorFormats"]),
-        .testTarget(name: "BERTGraphTests", dependencies: ["BERTGraph", "TensorFormats", "HDF5Formats"]),
-        .testTarget(name: "BERTRuntimeTests", dependencies: ["BERTRuntime", "BERTGraph", "TensorFormats", "HDF5Formats"]),
-        .testTarget(name: "WordPieceTests", dependencies: ["WordPiece", "TensorFormats"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["bertinspect", "TensorFormats", "HDF5Formats", "BERTGraph"]),
+        .target(name: "FixtureSupport", dependencies: ["TensorFormats"], path: "Tests/FixtureSupport"),
+        .testTarget(name: "TensorFormatsTests", dependencies: ["FixtureSupport", "TensorFormats"]),
+        .testTarget(name: "HDF5FormatsTests", dependencies: ["FixtureSupport", "HDF5Formats", "TensorFormats"]),
+        .testTarget(name: "BERTGraphTests", dependencies: ["FixtureSupport", "BERTGraph", "TensorFormats", "HDF5Formats"]),
+        .testTarget(name: "BERTRuntimeTests", dependencies: ["FixtureSupport", "BERTRuntime", "BERTGraph", "TensorFormats", "HDF5Formats"]),
+        .testTarget(name: "WordPieceTests", dependencies: ["FixtureSupport", "WordPiece", "TensorFormats"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FixtureSupport", "bertinspect", "TensorFormats", "HDF5Formats", "BERTGraph"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -41,17 +41,7 @@ func runDiff(_ arguments: [String]) throws -> ExitCode {
 }
 
 func renderDiff(_ diff: CheckpointDiff, a: String, b: String) -> String {
-    func scientific(_ value: Double?) -> String {
-        guard let value else { return "-" }
-        if value == 0 { return "0" }
-        if !value.isFinite { return "\(value)" }
-        var exponent = 0
-        var mantissa = abs(value)
-        while mantissa >= 10 { mantissa /= 10; exponent += 1 }
-        while mantissa < 1 { mantissa *= 10; exponent -= 1 }
-        let rounded = (mantissa * 100).rounded() / 100
-        return "\(value < 0 ? "-" : "")\(rounded)e\(exponent)"
-    }
+    func scientific(_ value: Double?) -> String { value.map(scientificText) ?? "-" }
     var out = "A: \(a)\nB: \(b)\n\n"
     let width = max(12, diff.groups.map(\.name.count).max() ?? 0) + 2
     out += pad("Module", width) + pad("Tensors", 9, right: true) + pad("Changed", 9, right: true) + pad("Max abs diff", 15, right: true) + "   Status\n"

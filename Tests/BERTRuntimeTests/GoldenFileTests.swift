@@ -1,4 +1,5 @@
 import Testing
+import FixtureSupport
 import BERTRuntime
 import TensorFormats
 

@@ -1,4 +1,5 @@
 import BERTGraph
+import FixtureSupport
 import BERTRuntime
 import HDF5Formats
 import TensorFormats

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FixtureSupport
 import TensorFormats
 
 /// Runs the built `bertinspect` binary (it sits beside the test bundle) and captures its output.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FixtureSupport
 import BERTGraph
 import HDF5Formats
 import TensorFormats

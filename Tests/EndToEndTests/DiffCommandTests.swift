@@ -1,4 +1,5 @@
 import Testing
+import FixtureSupport
 import TensorFormats
 
 @Suite("bertinspect diff")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FixtureSupport
 import TensorFormats
 
 /// Fixture folders with golden files written by TensorFlow or PyTorch.

@@ -1,4 +1,5 @@
 import Testing
+import FixtureSupport
 import HDF5Formats
 import TensorFormats
 

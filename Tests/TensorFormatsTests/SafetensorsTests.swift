@@ -1,4 +1,5 @@
 import Testing
+import FixtureSupport
 @testable import TensorFormats
 
 /// Builds a safetensors file image: 8-byte little-endian header length, header, data.

@@ -1,5 +1,6 @@
 import TensorFormats
 import Testing
+import FixtureSupport
 import WordPiece
 
 /// One `tokenize`/`encode` result that transformers' slow `BertTokenizer` wrote to fixtures/tokenizer/cases.json.

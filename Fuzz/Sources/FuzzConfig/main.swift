@@ -25,13 +25,6 @@ public func fuzzOne(_ pointer: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     return 0
 }
 
-func writeFile(_ path: String, _ data: UnsafePointer<UInt8>, _ count: Int) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { return }
-    _ = write(fd, data, count)
-    close(fd)
-}
-
 /// A one-layer BertModel (hidden 4) in PyTorch names, zeros; enough for the loader to build the whole graph.
 func writeCheckpoint(_ path: String) {
     let h = 4, v = 10, p = 8, i = 6

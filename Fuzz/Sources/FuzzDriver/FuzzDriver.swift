@@ -22,3 +22,11 @@ public func fuzzInput(_ data: UnsafePointer<UInt8>?, _ count: Int) -> UnsafeBuff
     guard let data, count > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
     return UnsafeBufferPointer(start: data, count: count)
 }
+
+/// Writes `count` bytes at `data` to `path` (created or truncated, private to this user).
+public func writeFile(_ path: String, _ data: UnsafePointer<UInt8>, _ count: Int) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    guard fd >= 0 else { return }
+    _ = write(fd, data, count)
+    close(fd)
+}

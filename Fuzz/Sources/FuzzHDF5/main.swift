@@ -13,10 +13,7 @@ public func fuzzOne(_ pointer: UnsafePointer<UInt8>?, _ count: Int) -> Int32 {
     let input = fuzzInput(pointer, count)
     guard let data = input.baseAddress else { return 0 }
     let path = "/dev/shm/bertinspect-fuzz-\(getpid()).h5"
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard fd >= 0 else { return 0 }
-    _ = write(fd, data, count)
-    close(fd)
+    writeFile(path, data, count)
     defer { unlink(path) }
     guard let store = try? KerasHDF5Store(path: path) else { return 0 }
     for tensor in store.tensors {
