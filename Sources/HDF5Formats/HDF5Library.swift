@@ -9,9 +9,14 @@ enum HDF5Library {
     private static let lock = Mutex()
     nonisolated(unsafe) private static var initialized = false
 
+    /// Longest a metadata call (open, walk, attributes) may run, in milliseconds: libhdf5 loops forever on some
+    /// corrupt heaps, while walking the metadata of a bert-large checkpoint takes well under 0.1 s.
+    static let metadataTimeLimit: UInt32 = 1500
+
     /// Runs `body` with libhdf5 initialised, error printing silenced, and the library lock held. While it runs, a
-    /// fatal signal inside libhdf5 ends the process with exit code 3 and a line naming `path` (CSupport's guard).
-    static func withLibrary<R, E: Error>(path: String, _ body: () throws(E) -> R) throws(E) -> R {
+    /// fatal signal inside libhdf5, or running past `timeLimit` milliseconds (0: none), ends the process with exit code 3
+    /// and a line naming `path` (CSupport's guard).
+    static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32 = metadataTimeLimit, _ body: () throws(E) -> R) throws(E) -> R {
         lock.lock()
         defer { lock.unlock() }
         if !initialized {
@@ -20,7 +25,7 @@ enum HDF5Library {
             H5Eset_auto2(chdf5_error_default(), nil, nil)
             initialized = true
         }
-        bertinspect_hdf5_guard_enter(path)
+        bertinspect_hdf5_guard_enter(path, timeLimit)
         defer { bertinspect_hdf5_guard_leave() }
         return try body()
     }

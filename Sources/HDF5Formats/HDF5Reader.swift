@@ -197,7 +197,7 @@ final class HDF5Reader {
 
     /// Reads a whole dataset as little-endian bytes into `buffer` (exactly the dataset's size).
     func read(_ dataset: HDF5Dataset, into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) {
-        try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
+        try HDF5Library.withLibrary(path: path, timeLimit: 0) { () throws(HDF5Error) in
             let handle = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + dataset.path, chdf5_default()), "H5Dopen2", path: path), .dataset)
             let fileType = HDF5Handle(try HDF5Library.check(id: H5Dget_type(handle.id), "H5Dget_type", path: path), .datatype)
             let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(fileType.id), "H5Tcopy", path: path), .datatype)

@@ -15,7 +15,7 @@ public struct HDF5Writer: CheckpointWriter {
     public func write(_ plan: WritePlan, from store: any TensorStore, to file: AtomicFile) throws -> Int {
         file.closeForExternalWriter()
         let path = file.temporaryPath
-        return try HDF5Library.withLibrary(path: path) { () throws -> Int in
+        return try HDF5Library.withLibrary(path: path, timeLimit: 0) { () throws -> Int in
             let handle = HDF5Handle(try HDF5Library.check(id: H5Fcreate(path, chdf5_acc_trunc(), chdf5_default(), chdf5_default()), "H5Fcreate", path: path), .file)
             let lcpl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_lcpl_class()), "H5Pcreate", path: path), .propertyList)
             try HDF5Library.check(H5Pset_create_intermediate_group(lcpl.id, 1), "H5Pset_create_intermediate_group", path: path)
@@ -64,7 +64,7 @@ public struct HDF5Writer: CheckpointWriter {
 
     /// Replaces (or adds) string attributes on the root of an existing file, leaving everything else as it is.
     public static func setRootAttributes(path: String, _ attributes: [String: String]) throws {
-        try HDF5Library.withLibrary(path: path) { () throws in
+        try HDF5Library.withLibrary(path: path, timeLimit: 0) { () throws in
             let handle = HDF5Handle(try HDF5Library.check(id: H5Fopen(path, chdf5_acc_rdwr(), chdf5_default()), "H5Fopen", path: path), .file)
             for key in attributes.keys.sorted() {
                 try writeString(handle.id, key, attributes[key]!, path: path)

@@ -17,8 +17,9 @@ int bertinspect_sha256_hardware(void);
 /* Starts writing back a file's dirty pages without waiting (sync_file_range on Linux; nothing elsewhere). */
 void bertinspect_start_writeback(int fd);
 
-/* Turns a fatal signal raised inside libhdf5 into exit code 3 with one line naming `path` (see hdf5guard.c). */
+/* Turns a fatal signal raised inside libhdf5, or a call running past `milliseconds` (0: no limit), into exit code 3
+   with one line naming `path` (see hdf5guard.c). */
 void bertinspect_hdf5_guard_install(void);
-void bertinspect_hdf5_guard_enter(const char *path);
+void bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds);
 void bertinspect_hdf5_guard_leave(void);
 #endif
