@@ -76,24 +76,8 @@ public struct GoldenFile: Sendable, Equatable {
         guard let inputs = json["inputs"], inputs.objectValue != nil else {
             throw .goldenMalformed(path: path, reason: "no 'inputs' object")
         }
-        guard let idsValue = inputs["input_ids"] else { throw .goldenMalformed(path: path, reason: "no 'inputs.input_ids'") }
-        let ids = try integerMatrix(idsValue, field: "inputs.input_ids", path: path)
-        guard !ids.isEmpty, let length = ids.first?.count, length > 0 else {
-            throw .goldenShape(path: path, field: "inputs.input_ids", expected: "[batch ≥ 1, sequence ≥ 1]", actual: [ids.count, 0])
-        }
-        let batch = ids.count
-        func companion(_ name: String) throws(RuntimeError) -> [[Int32]]? {
-            guard let value = inputs[name] else { return nil }
-            let matrix = try integerMatrix(value, field: "inputs." + name, path: path)
-            guard matrix.count == batch, matrix.allSatisfy({ $0.count == length }) else {
-                throw .goldenShape(path: path, field: "inputs." + name, expected: formatShape([batch, length]),
-                                   actual: [matrix.count, matrix.first?.count ?? 0])
-            }
-            return matrix
-        }
-        let input = EncoderInput(inputIDs: ids, attentionMask: try companion("attention_mask"),
-                                 tokenTypeIDs: try companion("token_type_ids"))
-        do { try input.validateShape() } catch { throw .goldenMalformed(path: path, reason: error.description) }
+        let input = try parseInputs(inputs, prefix: "inputs.", path: path)
+        let batch = input.batchSize, length = input.sequenceLength
 
         guard let outputMembers = json["outputs"]?.objectValue else { throw .goldenMalformed(path: path, reason: "no 'outputs' object") }
         guard !outputMembers.isEmpty else { throw .goldenMalformed(path: path, reason: "'outputs' is empty") }
@@ -121,6 +105,36 @@ public struct GoldenFile: Sendable, Equatable {
         }
         return GoldenFile(input: input, outputs: outputs, tolerance: tolerance, writer: json["writer"]?.stringValue,
                           note: json["note"]?.stringValue)
+    }
+
+    /// Validates a batch given as an object of `input_ids` and optionally `attention_mask` and `token_type_ids`
+    /// (a golden file's `inputs`, or an ids file); `path` names the file in errors.
+    public static func parseInputs(_ inputs: JSONValue, path: String) throws(RuntimeError) -> EncoderInput {
+        guard inputs.objectValue != nil else { throw .goldenMalformed(path: path, reason: "the top level is not an object") }
+        return try parseInputs(inputs, prefix: "", path: path)
+    }
+
+    /// The batch in the object `inputs`, its fields named `prefix` + name in errors.
+    static func parseInputs(_ inputs: JSONValue, prefix: String, path: String) throws(RuntimeError) -> EncoderInput {
+        guard let idsValue = inputs["input_ids"] else { throw .goldenMalformed(path: path, reason: "no '\(prefix)input_ids'") }
+        let ids = try integerMatrix(idsValue, field: prefix + "input_ids", path: path)
+        guard !ids.isEmpty, let length = ids.first?.count, length > 0 else {
+            throw .goldenShape(path: path, field: prefix + "input_ids", expected: "[batch ≥ 1, sequence ≥ 1]", actual: [ids.count, 0])
+        }
+        let batch = ids.count
+        func companion(_ name: String) throws(RuntimeError) -> [[Int32]]? {
+            guard let value = inputs[name] else { return nil }
+            let matrix = try integerMatrix(value, field: prefix + name, path: path)
+            guard matrix.count == batch, matrix.allSatisfy({ $0.count == length }) else {
+                throw .goldenShape(path: path, field: prefix + name, expected: formatShape([batch, length]),
+                                   actual: [matrix.count, matrix.first?.count ?? 0])
+            }
+            return matrix
+        }
+        let input = EncoderInput(inputIDs: ids, attentionMask: try companion("attention_mask"),
+                                 tokenTypeIDs: try companion("token_type_ids"))
+        do { try input.validateShape() } catch { throw .goldenMalformed(path: path, reason: error.description) }
+        return input
     }
 
     /// Checks an output's rank and the dimensions the inputs fix.

@@ -26,6 +26,15 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case goldenShape(path: String, field: String, expected: String, actual: [Int])
     /// The compute backend failed (allocation, a library call).
     case backend(name: String, reason: String)
+    /// A CUDA library was not found or not usable in any place looked in; `searched` holds phrases such as
+    /// `on the loader path` and `in /usr/local/cuda/lib64`, `rejected` each file found but refused, with why.
+    case cudaLibraryNotFound(CUDALibrary, names: [String], searched: [String], rejected: [String])
+    /// The CUDA libraries load but cannot run anything here (no device, a too-old driver).
+    case cudaUnusable(reason: String)
+    /// A CUDA driver, cuBLAS or NVRTC call failed; `status` is the library's name and text for its result code.
+    case cudaCall(function: String, status: String)
+    /// NVRTC rejected the backend's kernel source; `log` is its compilation log.
+    case kernelCompilation(architecture: String, log: String)
 
     /// The error as one sentence naming what to fix.
     public var description: String {
@@ -56,8 +65,35 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
             return "\(path): '\(field)' has shape \(formatShape(actual)), expected \(expected)."
         case let .backend(name, reason):
             return "The \(name) backend failed: \(reason)."
+        case let .cudaLibraryNotFound(library, names, searched, rejected):
+            let opening = library == .driver ? "No CUDA device" : "The CUDA backend cannot start"
+            let what = library == .driver ? listed(names, conjunction: "or") : "\(library.rawValue) (\(listed(names, conjunction: "or")))"
+            let refused = rejected.isEmpty ? "" : "; found but refused: " + rejected.joined(separator: ", ")
+            return "\(opening): \(what) was not found \(listed(searched, conjunction: "or"))\(refused)."
+        case let .cudaUnusable(reason):
+            return "No usable CUDA device: \(reason)."
+        case let .cudaCall(function, status):
+            return "The CUDA call \(function) failed with \(status)."
+        case let .kernelCompilation(architecture, log):
+            return "NVRTC could not compile the CUDA kernels for \(architecture): \(log)."
         }
     }
+}
+
+extension RuntimeError {
+    /// Whether the error is about the CUDA device or its libraries rather than the model or its input.
+    public var concernsDevice: Bool {
+        switch self {
+        case .cudaLibraryNotFound, .cudaUnusable, .cudaCall, .kernelCompilation: true
+        default: false
+        }
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+func listed(_ items: [String], conjunction: String) -> String {
+    guard let last = items.last else { return "" }
+    return items.count == 1 ? last : items.dropLast().joined(separator: ", ") + " \(conjunction) " + last
 }
 
 /// `[3, 8, 32]`

@@ -60,7 +60,14 @@ void bertinspect_hdf5_guard_install(void) {
     action.sa_flags = SA_ONSTACK;
     sigemptyset(&action.sa_mask);
     int signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM};
-    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaction(signals[i], &action, NULL);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+        sigaction(signals[i], &action, NULL);
+        sigaddset(&unblock, signals[i]);
+    }
+    /* A parent may have started us with these blocked (the mask survives exec); the guard needs them delivered. */
+    sigprocmask(SIG_UNBLOCK, &unblock, NULL);
 }
 
 static void set_timer(unsigned milliseconds) {

@@ -6,11 +6,13 @@ let benchCommand = Command(
     name: "bench",
     abstract: "Time the forward pass on random ids: median, spread, sequences/s, GFLOP/s.",
     help: """
-    Usage: bertinspect bench PATH [--batch 8] [--seq-len 128] [--threads N] [--runs 10] [--device cpu|cuda|auto] [--json]
+    Usage: bertinspect bench PATH [--batch 8] [--seq-len 128] [--threads N] [--runs 10] [--device cpu|cuda|auto]
+                                  [--tf32] [--json]
 
     Runs one warm-up pass, then times --runs passes over a batch of random token ids. Reports the median and the
-    spread, sequences per second, achieved GFLOP/s (matrix products only: 2·M·N·K each), the OpenBLAS kernel in use
-    and the thread count.
+    spread, sequences per second, achieved GFLOP/s (matrix products only: 2·M·N·K each) and the device: on the CPU
+    the OpenBLAS kernel and thread count, on CUDA the GPU and whether TF32 was allowed. A pass is timed to the end of
+    copying its outputs back to the host.
 
     Example:
       bertinspect bench fixtures/tf-seqcls --batch 8 --seq-len 64 --threads 1
@@ -19,13 +21,15 @@ let benchCommand = Command(
 )
 
 func runBench(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--json"], options: ["--batch", "--seq-len", "--threads", "--runs", "--device"])
+    let parsed = try Arguments(arguments, flags: ["--json", "--tf32"], options: ["--batch", "--seq-len", "--threads", "--runs", "--device"])
     let path = try parsed.single("PATH")
     let batch = try parsed.integer("--batch", default: 8, in: 1...4096)
     let length = try parsed.integer("--seq-len", default: 128, in: 2...100_000)
     let runs = try parsed.integer("--runs", default: 10, in: 1...10_000)
     let threads = try parsed.integer("--threads", default: threadCount(), in: 1...256)
-    let session = try ModelSession(path: path, device: try Device.parse(parsed.value("--device")), threads: threads)
+    let device = try Device.parse(parsed.value("--device"))
+    let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
+    let onCPU = session.deviceName == "cpu"
     let configuration = session.model.configuration
     guard session.model.architecture == .kerasCNN || length <= configuration.maxPositionEmbeddings else {
         throw UsageError("--seq-len \(length) exceeds the model's max_position_embeddings (\(configuration.maxPositionEmbeddings))")
@@ -54,17 +58,18 @@ func runBench(_ arguments: [String]) throws -> ExitCode {
     let gflops = flops / median / 1e9
     let core = openBLASCoreName()
     if parsed.has("--json") {
+        let host: [(String, JSONValue)] = onCPU ? [("threads", .integer(Int64(threadCount()))), ("openblas_core", .string(core))] : []
         print(JSONValue.object([
             ("schema", .string("bertinspect.bench/1")), ("path", .string(path)), ("device", .string(session.deviceName)),
             ("backend", .string(session.runner.backendName)), ("batch", .integer(Int64(batch))), ("seq_len", .integer(Int64(length))),
-            ("threads", .integer(Int64(threadCount()))), ("openblas_core", .string(core)), ("runs", .integer(Int64(runs))),
-            ("median_ms", .number(median * 1000)), ("min_ms", .number(times.first! * 1000)), ("max_ms", .number(times.last! * 1000)),
+        ] + host + [
+            ("runs", .integer(Int64(runs))), ("median_ms", .number(median * 1000)), ("min_ms", .number(times.first! * 1000)), ("max_ms", .number(times.last! * 1000)),
             ("ms_per_sequence", .number(median * 1000 / Double(batch))), ("sequences_per_second", .number(sequencesPerSecond)),
             ("gflop_per_batch", .number(flops / 1e9)), ("gflops", .number(gflops)),
         ]).serialized())
     } else {
         print("\(path): \(session.model.architecture.className), batch \(batch) × \(length), \(runs) runs after 1 warm-up")
-        print("device \(session.deviceName) (\(session.runner.backendName)), OpenBLAS core \(core), \(threadCount()) thread(s)")
+        print("device \(session.deviceName) (\(session.runner.backendName))" + (onCPU ? ", OpenBLAS core \(core), \(threadCount()) thread(s)" : ""))
         print("median \(fixed(Float(median * 1000))) ms per batch (min \(fixed(Float(times.first! * 1000))), max \(fixed(Float(times.last! * 1000)))), "
               + "\(fixed(Float(median * 1000 / Double(batch)))) ms per sequence")
         print("\(fixed(Float(sequencesPerSecond))) sequences/s, \(fixed(Float(flops / 1e9))) GFLOP per batch, \(fixed(Float(gflops))) GFLOP/s")

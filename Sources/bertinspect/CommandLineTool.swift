@@ -1,4 +1,5 @@
 import BERTGraph
+import BERTRuntime
 import HDF5Formats
 import TensorFormats
 
@@ -58,6 +59,9 @@ func runMain(_ arguments: [String]) -> ExitCode {
         return .usage
     } catch let error as DeviceUnavailable {
         printError("bertinspect \(command.name): \(error.description).")
+        return .deviceUnavailable
+    } catch let error as RuntimeError where error.concernsDevice {
+        printError("bertinspect \(command.name): \(error.description)")
         return .deviceUnavailable
     } catch let error as LayerSpecError {
         printError("bertinspect \(command.name): \(error.description)")

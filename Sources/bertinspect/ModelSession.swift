@@ -6,7 +6,7 @@ import BERTRuntime
 import TensorFormats
 import WordPiece
 
-/// The device a command runs the model on.
+/// The device a command runs the model on: `auto` is CUDA when a usable device is found, else the CPU.
 enum Device: String {
     case cpu, cuda, auto
 
@@ -28,15 +28,27 @@ struct ModelSession {
     var checkpoint: Checkpoint
     var model: BERTModel
     var runner: any ModelRunner
+    /// `cpu` or `cuda`: where the model runs (the `device:` line and JSON `device` member).
     var deviceName: String
 
-    /// Loads `path` and prepares the forward pass on `device`; `threads` sets OpenBLAS's thread count.
-    init(path: String, device: Device, threads: Int?) throws {
+    /// Loads `path` and prepares the forward pass on `device`: `cuda` fails with `DeviceUnavailable` saying what is
+    /// missing, `auto` takes CUDA when it is usable and the CPU otherwise. `threads` sets OpenBLAS's thread count;
+    /// `tf32` lets cuBLAS use TF32 tensor cores.
+    init(path: String, device: Device, threads: Int?, tf32: Bool) throws {
         checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
         model = try ModelLoader.load(checkpoint)
-        if device == .cuda { throw DeviceUnavailable(description: cudaUnavailableReason()) }
+        let weights = try ModelWeights(model: model, store: checkpoint.store)
+        if device != .cpu {
+            do {
+                runner = try ForwardPass(model: model, weights: weights, backend: try CUDABackend(tf32: tf32))
+                deviceName = "cuda"
+                return
+            } catch let error as RuntimeError where error.concernsDevice {
+                if device == .cuda { throw DeviceUnavailable(description: sentenceWithoutStop(error.description)) }
+            }
+        }
         if let threads { setThreadCount(threads) }
-        runner = try ForwardPass(model: model, store: checkpoint.store)
+        runner = try ForwardPass(model: model, weights: weights, backend: CPUBackend())
         deviceName = "cpu"
     }
 
@@ -60,16 +72,16 @@ struct ModelSession {
     var idsOnly: Bool { model.architecture == .bertCNN || model.architecture == .kerasCNN }
 }
 
-/// Why `--device cuda` cannot run here: the driver library was looked for and not found, or no backend uses it yet.
-func cudaUnavailableReason() -> String {
-    let searched = ["libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/local/cuda/lib64/stubs/libcuda.so"]
-    for name in searched {
-        if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) {
-            dlclose(handle)
-            return "the CUDA driver (\(name)) is present, but this build of bertinspect has no CUDA backend; use --device cpu"
-        }
-    }
-    return "no CUDA device: the NVIDIA driver library libcuda.so.1 was not found on the loader path"
+/// `text` without its final full stop, for messages that add their own.
+func sentenceWithoutStop(_ text: String) -> String {
+    text.hasSuffix(".") ? String(text.dropLast()) : text
+}
+
+/// The `--tf32` flag, refused with `--device cpu` (where no tensor core could honour it).
+func tf32Option(_ parsed: Arguments, device: Device) throws -> Bool {
+    guard parsed.has("--tf32") else { return false }
+    if device == .cpu { throw UsageError("--tf32 applies to CUDA; drop it or use --device cuda|auto") }
+    return true
 }
 
 /// Texts from `--text` (repeatable) and `--texts-file` (one per line), in order.

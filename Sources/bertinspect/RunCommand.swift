@@ -9,11 +9,13 @@ let runCommand = Command(
     help: """
     Usage: bertinspect run PATH (--text TEXT)… [--texts-file F] [--pair TEXT] [--max-length 128] [--vocab F]
                            [--lower-case|--no-lower-case] [--output last_hidden_state|pooler_output|mean_pooled]
-                           [--device cpu|cuda|auto] [--threads N] [--json]
+                           [--device cpu|cuda|auto] [--tf32] [--threads N] [--json]
 
     Tokenizes like transformers' BertTokenizer (vocab.txt and do_lower_case from the model folder, or --vocab),
     runs the encoder and prints, per text, the logits, softmax probabilities and the label from id2label. A bare
     BertModel prints its pooler output (or --output); the notebook's Keras CNN models print their sigmoid output.
+    --device auto (the default) runs on CUDA when a usable GPU is found and on the CPU otherwise; the first line
+    says which. --tf32 lets cuBLAS round matrix-product inputs to TF32 on tensor cores (faster, less exact).
 
     Example:
       bertinspect run fixtures/tf-seqcls --text "I thought this was a wonderful way to spend time"
@@ -23,7 +25,7 @@ let runCommand = Command(
 
 func runRun(_ arguments: [String]) throws -> ExitCode {
     let parsed = try Arguments(
-        arguments, flags: ["--json", "--lower-case", "--no-lower-case"],
+        arguments, flags: ["--json", "--lower-case", "--no-lower-case", "--tf32"],
         options: ["--text", "--texts-file", "--pair", "--max-length", "--vocab", "--output", "--device", "--threads"])
     guard let path = parsed.positionals.first else { throw UsageError("missing PATH") }
     let texts = try collectTexts(parsed)
@@ -34,7 +36,8 @@ func runRun(_ arguments: [String]) throws -> ExitCode {
         throw UsageError("--output must be last_hidden_state, pooler_output or mean_pooled")
     }
     let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1, in: 1...256) }
-    let session = try ModelSession(path: path, device: try Device.parse(parsed.value("--device")), threads: threads)
+    let device = try Device.parse(parsed.value("--device"))
+    let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
     let (input, encodings) = encodeBatch(texts, pair: parsed.value("--pair"), tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly)
     let outputs = try session.runner.run(input)
@@ -86,7 +89,7 @@ func runRun(_ arguments: [String]) throws -> ExitCode {
     if parsed.has("--json") {
         print(JSONValue.object([
             ("schema", .string("bertinspect.run/1")), ("architecture", .string(session.model.architecture.className)),
-            ("device", .string(session.deviceName)), ("results", .array(results)),
+            ("device", .string(session.deviceName)), ("backend", .string(session.runner.backendName)), ("results", .array(results)),
         ]).serialized())
     } else {
         print("device: \(session.deviceName) (\(session.runner.backendName))")

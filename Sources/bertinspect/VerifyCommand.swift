@@ -10,7 +10,7 @@ let verifyCommand = Command(
     Usage: bertinspect verify PATH --golden FILE [--atol X] [--rtol X] [--json]
            bertinspect verify PATH --against OTHER (--golden FILE | --text TEXT…) [--atol X] [--rtol X] [--json]
            bertinspect verify PATH --record FILE (--text TEXT… | --ids-file F) [--max-length N] [--force]
-           (all forms also take --device cpu|cuda|auto, --threads N, --vocab F, --lower-case|--no-lower-case)
+           (all forms also take --device cpu|cuda|auto, --tf32, --threads N, --vocab F, --lower-case|--no-lower-case)
 
     A golden file (schema bertinspect.golden/1) holds inputs (input_ids, optional attention_mask and
     token_type_ids) and any of the outputs logits, seq_relationship_logits, pooler_output, last_hidden_state.
@@ -26,12 +26,13 @@ let verifyCommand = Command(
 
 func runVerify(_ arguments: [String]) throws -> ExitCode {
     let parsed = try Arguments(
-        arguments, flags: ["--json", "--force", "--lower-case", "--no-lower-case"],
+        arguments, flags: ["--json", "--force", "--lower-case", "--no-lower-case", "--tf32"],
         options: ["--golden", "--against", "--record", "--text", "--texts-file", "--ids-file", "--atol", "--rtol", "--max-length",
                   "--device", "--threads", "--vocab"])
     let path = try parsed.single("PATH")
     let device = try Device.parse(parsed.value("--device"))
     let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1, in: 1...256) }
+    let tf32 = try tf32Option(parsed, device: device)
     func number(_ option: String) throws -> Double? {
         guard let text = parsed.value(option) else { return nil }
         guard let value = Double(text), value >= 0 else { throw UsageError("\(option) must be a non-negative number, got '\(text)'") }
@@ -41,7 +42,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
     let modes = [parsed.value("--golden") != nil && parsed.value("--against") == nil, parsed.value("--against") != nil, parsed.value("--record") != nil]
     guard modes.filter({ $0 }).count == 1 else { throw UsageError("give one of --golden FILE, --against OTHER or --record FILE") }
 
-    let session = try ModelSession(path: path, device: device, threads: threads)
+    let session = try ModelSession(path: path, device: device, threads: threads, tf32: tf32)
     if let record = parsed.value("--record") {
         let input = try recordInput(parsed, session: session)
         let outputs = try session.runner.run(input)
@@ -66,7 +67,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
             input = encodeBatch(texts, pair: nil, tokenizer: tokenizer, maxLength: try parsed.integer("--max-length", default: 128, in: 2...100_000),
                                 idsOnly: session.idsOnly).input
         }
-        let reference = try ModelSession(path: other, device: device, threads: threads)
+        let reference = try ModelSession(path: other, device: device, threads: threads, tf32: tf32)
         golden = GoldenFile(input: input, outputs: try reference.runner.run(input), tolerance: .standard, writer: other)
     } else {
         golden = try GoldenFile.read(path: parsed.value("--golden")!)
@@ -74,7 +75,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
     let tolerance = Tolerance(absolute: atol ?? golden.tolerance.absolute, relative: rtol ?? golden.tolerance.relative)
     let comparison = Comparison(golden: golden, actual: try session.runner.run(golden.input), tolerance: tolerance)
     if parsed.has("--json") {
-        print(comparisonJSON(comparison, device: session.deviceName).serialized())
+        print(comparisonJSON(comparison, device: session.deviceName, backend: session.runner.backendName).serialized())
     } else {
         print(renderComparison(comparison, device: session.deviceName, backend: session.runner.backendName), terminator: "")
     }
@@ -88,8 +89,7 @@ func recordInput(_ parsed: Arguments, session: ModelSession) throws -> EncoderIn
             throw TensorFormatError.invalidCompanion(path: idsFile, reason: "the ids file is not valid UTF-8")
         }
         if text.first(where: { !$0.isWhitespace }) == "{" {
-            let json = try JSONParser.parse(text)
-            return try GoldenFile.parse(.object([("schema", .string(GoldenFile.schema)), ("inputs", json), ("outputs", .object([]))]), path: idsFile).input
+            return try GoldenFile.parseInputs(try JSONParser.parse(text), path: idsFile)
         }
         var rows: [[Int32]] = []
         for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
@@ -125,9 +125,10 @@ func renderComparison(_ comparison: Comparison, device: String, backend: String)
     return out
 }
 
-func comparisonJSON(_ comparison: Comparison, device: String) -> JSONValue {
+func comparisonJSON(_ comparison: Comparison, device: String, backend: String) -> JSONValue {
     .object([
-        ("schema", .string("bertinspect.verify/1")), ("device", .string(device)), ("passed", .bool(comparison.passed)),
+        ("schema", .string("bertinspect.verify/1")), ("device", .string(device)), ("backend", .string(backend)),
+        ("passed", .bool(comparison.passed)),
         ("tolerance", .object([("atol", .number(comparison.tolerance.absolute)), ("rtol", .number(comparison.tolerance.relative))])),
         ("outputs", .array(comparison.outputs.map { output in
             .object([

@@ -85,6 +85,24 @@ struct RuntimeCommandTests {
         #expect(!FilePath.isRegularFile(work + "/bad.json"))
     }
 
+    @Test("--record takes a JSON ids file holding input_ids, attention_mask and token_type_ids")
+    func recordFromJSONIDs() throws {
+        let work = try temporaryFolder()
+        let inputs = #"{"input_ids": [[101, 1879, 102, 0], [101, 1880, 1881, 102]], "attention_mask": [[1, 1, 1, 0], [1, 1, 1, 1]], "#
+            + #""token_type_ids": [[0, 0, 0, 0], [0, 0, 1, 1]]}"#
+        try inputs.write(toFile: work + "/ids.json", atomically: true, encoding: .utf8)
+        let recorded = try bertinspect("verify", Fixtures.path("pt-seqcls"), "--record", work + "/g.json", "--ids-file", work + "/ids.json")
+        #expect(recorded.code == 0, "\(recorded.stderr)")
+        let golden = try MappedFile.withContents(of: work + "/g.json") { try JSONParser.parse($0) }
+        #expect(golden["inputs"]?["token_type_ids"]?.arrayValue?[1].arrayValue?.compactMap(\.intValue) == [0, 0, 1, 1])
+        #expect(golden["inputs"]?["attention_mask"]?.arrayValue?[0].arrayValue?.compactMap(\.intValue) == [1, 1, 1, 0])
+        #expect(try bertinspect("verify", Fixtures.path("tf-seqcls"), "--golden", work + "/g.json").code == 0)
+        try #"{"input_ids": [[101, 102], [101]]}"#.write(toFile: work + "/ragged.json", atomically: true, encoding: .utf8)
+        let ragged = try bertinspect("verify", Fixtures.path("pt-seqcls"), "--record", work + "/r.json", "--ids-file", work + "/ragged.json")
+        #expect(ragged.code == 3)
+        #expect(ragged.stderr.contains("ragged.json"))
+    }
+
     @Test("bad golden files and vocabularies exit 3 with a sentence")
     func badInputs() throws {
         let work = try temporaryFolder()
