@@ -8,8 +8,14 @@ enum VectorMath {
     /// about 1e-7); inputs below the normal range give 0.
     @inline(__always)
     static func exp(_ value: SIMD8<Float>) -> SIMD8<Float> {
-        var x = value.clamped(lowerBound: SIMD8(repeating: -87.33), upperBound: SIMD8(repeating: 88.37))
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        var x = value
+        x.replace(with: -87.33, where: x .< -87.33)
+        x.replace(with: 88.37, where: x .> 88.37)
+        // n = round(x / ln 2) with the 1.5·2^23 trick: adding it rounds to an integer held in the low mantissa bits,
+        // read back as Int32 without a (slow, generic) float-to-int conversion.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
         x = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
         p = p * x + 1.398_199_95e-3
@@ -18,7 +24,8 @@ enum VectorMath {
         p = p * x + 1.666_666_55e-1
         p = p * x + 5.000_000_12e-1
         let result = p * x * x + x + 1
-        let exponent = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let exponent = (integer &+ 127) &<< 23
         // Below the normal range the result underflows to zero, as glibc's expf does (masked attention scores).
         return (result * unsafeBitCast(exponent, to: SIMD8<Float>.self)).replacing(with: 0, where: value .< -87.33)
     }
@@ -27,7 +34,9 @@ enum VectorMath {
     /// degree-8 denominator on [-4, 4] (absolute error about 4e-7).
     @inline(__always)
     static func erf(_ value: SIMD8<Float>) -> SIMD8<Float> {
-        let x = value.clamped(lowerBound: SIMD8(repeating: -4), upperBound: SIMD8(repeating: 4))
+        var x = value
+        x.replace(with: -4, where: x .< -4)
+        x.replace(with: 4, where: x .> 4)
         let x2 = x * x
         var p = SIMD8<Float>(repeating: -2.726_142_258_013_06e-10)
         p = p * x2 + 2.770_681_424_959_02e-08
