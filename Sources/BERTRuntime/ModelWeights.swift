@@ -30,8 +30,8 @@ public struct WeightTensor: Sendable {
 
 /// Every bound parameter of a model, loaded once as float32.
 ///
-/// float32 tensors of a memory-mapped safetensors file are used in place when aligned; everything else is copied
-/// once (HDF5 datasets, unaligned data) or widened once (f16, bf16, f64).
+/// float32 tensors the store maps (safetensors, contiguous HDF5 datasets) are used in place when aligned; everything
+/// else is copied once (unaligned or non-contiguous data) or widened once (f16, bf16, f64).
 public struct ModelWeights: Sendable {
     /// Weights by canonical name (`bert.encoder.layer.0.attention.self.query.weight`, `conv1d.weight`).
     public let tensors: [String: WeightTensor]
@@ -66,8 +66,8 @@ public struct ModelWeights: Sendable {
     /// Float values of `tensor`: in place when the store maps float32 data aligned, otherwise a copy.
     static func load(_ tensor: StoredTensor, from store: any TensorStore) throws -> (HostFloats, mapped: Bool) {
         let count = tensor.elementCount
-        // Only safetensors stores view mapped bytes for the store's lifetime; HDF5 may hand out a temporary buffer.
-        let viewsAreStable = store.layout == .safetensors
+        // Mapped views outlive this call; an HDF5 dataset that is not contiguous comes through a temporary buffer.
+        let viewsAreStable = store.hasStableView(of: tensor)
         return try store.withBytes(of: tensor) { bytes -> (HostFloats, mapped: Bool) in
             guard bytes.count == count * tensor.dtype.size else {
                 throw RuntimeError.undecodableTensor(name: tensor.name, dtype: tensor.dtype.rawValue)

@@ -124,6 +124,9 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         unlistedNames = found.map(\.path).filter { !listed.contains($0) }
     }
 
+    /// Contiguous little-endian datasets are read straight from the mapping; others through a temporary buffer.
+    public func hasStableView(of tensor: StoredTensor) -> Bool { datasets[tensor.name]?.fileOffset != nil }
+
     public func discardPages(of tensor: StoredTensor) {
         if let dataset = datasets[tensor.name], let offset = dataset.fileOffset {
             mapped.discardPages(offset..<(offset + tensor.byteCount))

@@ -38,6 +38,8 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + range.lowerBound)..<(dataStart + range.upperBound)]))
     }
 
+    public func hasStableView(of tensor: StoredTensor) -> Bool { ranges[tensor.name] != nil }
+
     public func discardPages(of tensor: StoredTensor) {
         if let range = ranges[tensor.name] { file.discardPages((dataStart + range.lowerBound)..<(dataStart + range.upperBound)) }
     }

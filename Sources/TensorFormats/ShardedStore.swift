@@ -72,6 +72,8 @@ public final class ShardedStore: TensorStore, @unchecked Sendable {
         return merged
     }
 
+    public func hasStableView(of tensor: StoredTensor) -> Bool { shards[tensor.shard].hasStableView(of: tensor) }
+
     public func discardPages(of tensor: StoredTensor) {
         shards[tensor.shard].discardPages(of: tensor)
     }

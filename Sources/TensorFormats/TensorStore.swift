@@ -41,6 +41,9 @@ public protocol TensorStore: AnyObject, Sendable {
     var unlistedNames: [String] { get }
     /// Lets the memory holding `tensor`'s bytes go once a streaming job is done with them.
     func discardPages(of tensor: StoredTensor)
+    /// Whether `withBytes(of: tensor)` hands out a view into the mapped file that stays valid as long as the store
+    /// (so it may be used in place), rather than a temporary buffer.
+    func hasStableView(of tensor: StoredTensor) -> Bool
     /// Calls `body` with the little-endian bytes of `tensor`, without copying where the file allows.
     func withBytes<R>(of tensor: StoredTensor, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
 }
@@ -48,6 +51,7 @@ public protocol TensorStore: AnyObject, Sendable {
 extension TensorStore {
     public var unlistedNames: [String] { [] }
     public func discardPages(of tensor: StoredTensor) {}
+    public func hasStableView(of tensor: StoredTensor) -> Bool { false }
 
     /// The stored tensor called `name`, if any.
     public func tensor(named name: String) -> StoredTensor? {
