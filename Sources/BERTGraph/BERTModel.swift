@@ -36,9 +36,6 @@ public struct BERTModel: Sendable {
     /// Canonical prefixes recorded as frozen in the checkpoint (bertinspect metadata), if any.
     public var frozenPrefixes: [[String]]
 
-    /// Every parameter the configuration and file layers imply, found or not.
-    public var expectedParameters: [ParameterSpec]
-
     /// Total, trainable and non-trainable parameter counts (each tensor once; buffers never).
     public var parameterCounts: (total: Int, trainable: Int, nonTrainable: Int) {
         let total = parameters.reduce(0) { $0 + $1.spec.elementCount }

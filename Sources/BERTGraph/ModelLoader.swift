@@ -143,8 +143,7 @@ public enum ModelLoader {
 
         var model = BERTModel(
             architecture: architecture, configuration: configuration, naming: scheme, hasPooler: hasPooler,
-            parameters: bound, kerasLayers: kerasLayers, layers: topLevel, report: report, frozenPrefixes: frozen,
-            expectedParameters: specs)
+            parameters: bound, kerasLayers: kerasLayers, layers: topLevel, report: report, frozenPrefixes: frozen)
         model.report.warnings += HeadInspection.warnings(for: model, store: store)
         return model
     }

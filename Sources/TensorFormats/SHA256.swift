@@ -15,9 +15,6 @@ public struct SHA256: Sendable {
         self.portable = portable
     }
 
-    /// Whether this CPU's SHA extensions are used.
-    public static var usesHardware: Bool { bertinspect_sha256_hardware() != 0 }
-
     private mutating func compress(_ data: UnsafeRawPointer, blocks: Int) {
         let bytes = data.assumingMemoryBound(to: UInt8.self)
         let portable = self.portable

@@ -4,14 +4,6 @@ public enum LayoutChange: Sendable, Hashable {
     case none
     /// Axis `i` of the output is axis `order[i]` of the input (`[1, 0]` transposes a matrix).
     case permute([Int])
-
-    /// The output shape for an input of `shape`.
-    public func apply(to shape: [Int]) -> [Int] {
-        switch self {
-        case .none: return shape
-        case let .permute(order): return order.map { shape[$0] }
-        }
-    }
 }
 
 /// Converts and relays out one tensor: element type first (round to nearest even, NaN and Inf kept), then axes.
