@@ -50,11 +50,6 @@ public enum Conversion {
         return spec.kind == .conv1dWeight ? .permute([2, 1, 0]) : .permute([1, 0])
     }
 
-    static func outputType(_ stored: DType, _ requested: DType?) -> DType {
-        if let requested { return requested }
-        return stored
-    }
-
     private static func safetensorsPlan(_ model: BERTModel, store: any TensorStore, dtype: DType?, metadata: [String: String]) -> WritePlan {
         let target = NamingScheme(family: .pytorch, mainPrefix: model.architecture == .bertModel ? "" : "bert.")
         var metadata = metadata
@@ -64,7 +59,7 @@ public enum Conversion {
         }
         let entries = model.parameters.map { parameter in
             WritePlan.Entry(
-                name: target.storedName(for: parameter.spec), dtype: outputType(parameter.stored.dtype, dtype),
+                name: target.storedName(for: parameter.spec), dtype: dtype ?? parameter.stored.dtype,
                 shape: parameter.spec.shape, source: parameter.stored, layout: layoutChange(parameter.spec, from: model.naming, to: target))
         }
         return WritePlan(entries: entries, metadata: metadata)
@@ -82,7 +77,7 @@ public enum Conversion {
 
         func add(_ parameter: BoundParameter, group: String, weightName: String) {
             entries.append(WritePlan.Entry(
-                name: group + "/" + weightName, dtype: outputType(parameter.stored.dtype == .bf16 ? .f32 : parameter.stored.dtype, dtype),
+                name: group + "/" + weightName, dtype: dtype ?? (parameter.stored.dtype == .bf16 ? .f32 : parameter.stored.dtype),
                 shape: target.storedShape(for: parameter.spec), source: parameter.stored,
                 layout: layoutChange(parameter.spec, from: model.naming, to: target)))
         }

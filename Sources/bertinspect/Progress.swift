@@ -7,7 +7,7 @@ final class Progress: @unchecked Sendable {
     private let label: String
     private let total: Int
     private var done = 0
-    private let start = Progress.now()
+    private let start = monotonicSeconds()
     private var shown = false
     private let enabled = isatty(2) != 0
 
@@ -16,16 +16,10 @@ final class Progress: @unchecked Sendable {
         self.total = total
     }
 
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-
     /// Counts one finished item.
     func update() {
         done += 1
-        guard enabled, Progress.now() - start > 1 else { return }
+        guard enabled, monotonicSeconds() - start > 1 else { return }
         shown = true
         printError("\r\(label): \(done)/\(total) tensors", newline: false)
     }
