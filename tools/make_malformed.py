@@ -162,6 +162,89 @@ def not_bert(f):
     g.create_dataset("dense/bias:0", data=np.zeros(2, "float32"))
 
 
+# Datasets whose declared size the file does not back: the reader must compare shape x type size with the bytes
+# the file really stores before it allocates or reads anything.
+def unallocated_chunks(f):  # chunked 4096x4096 + 4096 float32 (64 MB declared), no chunk ever written: file is a few KB
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0", "dense/bias:0"])
+    g.create_dataset("dense/kernel:0", shape=(4096, 4096), dtype="float32", chunks=(64, 64))
+    g.create_dataset("dense/bias:0", shape=(4096,), dtype="float32", chunks=(64,))
+
+
+def partial_chunks(f):  # as unallocated_chunks, but one 64x64 chunk of the kernel is written (16 KB of 64 MB stored)
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0", "dense/bias:0"])
+    kernel = g.create_dataset("dense/kernel:0", shape=(4096, 4096), dtype="float32", chunks=(64, 64))
+    kernel[0:64, 0:64] = 1  # the whole first row block (64 chunks, 1 MB) would not fit the 200 KB budget
+    g.create_dataset("dense/bias:0", shape=(4096,), dtype="float32", chunks=(64,))
+
+
+def contiguous_unwritten(f):  # contiguous 1024x1024 float32 (4 MB declared) never written: late allocation stores 0 bytes
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0"])
+    kernel = g.create_dataset("dense/kernel:0", shape=(1024, 1024), dtype="float32")
+    assert kernel.id.get_storage_size() == 0, "libhdf5 allocated the contiguous dataset early"
+
+
+# Datatypes that are 4-byte floats or integers by size and class but do not mean what an IEEE float32 / plain integer
+# means: reading their bytes as float32 / int would give wrong numbers. Written through the low-level API (h5py's
+# high-level one only takes numpy dtypes); libhdf5 converts the data into the odd type on write.
+def raw_dataset(group, name, datatype, data):
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_obj_track_times(False)  # no timestamps: the file comes out byte-identical on every run
+    dataset = h5py.h5d.create(group.id, name.encode(), datatype, h5py.h5s.create_simple(data.shape), dcpl=dcpl)
+    dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, data)
+
+
+def odd_float(datatype):
+    def build(f):
+        f.attrs["layer_names"] = [b"dense"]
+        g = dense_group(f, "dense", ["dense/kernel:0", "dense/bias:0"])
+        g.create_group("dense")
+        raw_dataset(g, "dense/kernel:0", datatype, np.array([[1.0, -2.0], [0.5, 3.0]], "float32"))
+        raw_dataset(g, "dense/bias:0", datatype, np.array([0.25, -1.0], "float32"))
+    return build
+
+
+def float_type(change):
+    datatype = h5py.h5t.IEEE_F32LE.copy()
+    change(datatype)
+    return datatype
+
+
+def integer_padding(f):  # bias is a 4-byte integer with only 16 bits of precision (the other 16 are padding)
+    f.attrs["layer_names"] = [b"dense"]
+    g = dense_group(f, "dense", ["dense/kernel:0", "dense/bias:0"])
+    g.create_dataset("dense/kernel:0", data=np.ones((2, 2), "float32"))
+    datatype = h5py.h5t.STD_I32LE.copy()
+    datatype.set_precision(16)
+    raw_dataset(g, "dense/bias:0", datatype, np.array([3, -4], "int32"))
+
+
+def shared_storage(name, expect):
+    # Two contiguous 64 KB datasets whose layout messages point at the same data address. Written normally, then
+    # the bias's address is patched to the kernel's and the bias's own data (the file's last bytes) cut off, with the
+    # superblock's end-of-file address moved to match: each dataset alone fits the file, both together do not.
+    path = os.path.join(out, name)
+    with h5py.File(path, "w", libver="earliest") as f:
+        f.attrs["layer_names"] = [b"dense"]
+        g = dense_group(f, "dense", ["dense/kernel:0", "dense/bias:0"])
+        kernel = g.create_dataset("dense/kernel:0", data=np.full((128, 128), 1.0, "float32"))
+        bias = g.create_dataset("dense/bias:0", data=np.full((128 * 128,), 2.0, "float32"))
+        first, second, size = kernel.id.get_offset(), bias.id.get_offset(), bias.id.get_storage_size()
+    data = bytearray(open(path, "rb").read())
+    assert data[8] == 0 and struct.unpack_from("<Q", data, 40)[0] == len(data), "expected a version-0 superblock"
+    assert second + size == len(data), "the bias's data is not at the end of the file"
+    old = struct.pack("<Q", second)
+    assert data.count(old) == 1, "the bias's data address is not unique in the file"
+    data[data.index(old):data.index(old) + 8] = struct.pack("<Q", first)
+    del data[second:]
+    struct.pack_into("<Q", data, 40, len(data))  # superblock v0: end-of-file address at byte 40
+    with open(path, "wb") as f:
+        f.write(data)
+    expected[name] = expect
+
+
 keras_file("h5-external-link.h5", external_link, "is an external link to another file")
 keras_file("h5-soft-link.h5", soft_link, "is a soft link")
 keras_file("h5-compressed.h5", compressed, "compressed or filtered")
@@ -171,6 +254,17 @@ keras_file("h5-missing-weight.h5", missing_weight, "which the file does not hold
 keras_file("h5-no-layer-list.h5", no_layer_list, "not a Keras or transformers checkpoint")
 keras_file("h5-external-storage.h5", external_storage, "keeps its data in external files")
 keras_file("h5-not-bert.h5", not_bert, "no BERT word embeddings")
+keras_file("h5-unallocated-chunks.h5", unallocated_chunks, "but the file stores only")
+keras_file("h5-partial-chunks.h5", partial_chunks, "but the file stores only")
+keras_file("h5-contiguous-unwritten.h5", contiguous_unwritten, "but the file stores only")
+# A float32 whose exponent bias is 100, not 127: read as IEEE, every value comes out 2^27 times too small.
+keras_file("h5-float-ebias.h5", odd_float(float_type(lambda t: t.set_ebias(100))), "is not an IEEE")
+# A float32 with the bit fields permuted: sign at 31, exponent at bits 0-7, mantissa at bits 8-30.
+keras_file("h5-float-fields.h5", odd_float(float_type(lambda t: t.set_fields(31, 0, 8, 8, 23))), "is not an IEEE")
+# A float32 with no implied leading mantissa bit (normalization NONE).
+keras_file("h5-float-norm.h5", odd_float(float_type(lambda t: t.set_norm(h5py.h5t.NORM_NONE))), "is not an IEEE")
+keras_file("h5-integer-padding.h5", integer_padding, "is not a plain")
+shared_storage("h5-shared-storage.h5", "more than the file")
 
 # Shard indexes whose names try to leave the folder, or point nowhere.
 def index(name, weight_map, raw=None, expect=""):

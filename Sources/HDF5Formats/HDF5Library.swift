@@ -1,5 +1,5 @@
 import CHDF5
-import CSupport
+internal import CSupport
 
 /// The one place where libhdf5 is called: every call's result is checked here and a failure becomes an
 /// `HDF5Error` carrying the function name and HDF5's own error text. Automatic error printing is off.
@@ -9,18 +9,25 @@ enum HDF5Library {
     private static let lock = Mutex()
     nonisolated(unsafe) private static var initialized = false
 
-    /// Longest a metadata call (open, walk, attributes) may run, in milliseconds: libhdf5 loops forever on some
-    /// corrupt heaps, while walking the metadata of a bert-large checkpoint takes well under 0.1 s.
-    static let metadataTimeLimit: UInt32 = 1500
+    /// Longest a metadata call (open, walk, attributes) may run on a file of `fileSize` bytes, in milliseconds: the
+    /// last resort against libhdf5 looping forever on some corrupt heaps. The work itself is bounded by counts
+    /// (objects, attributes, depth, names: see `HDF5Reader`); walking the metadata of a bert-large checkpoint takes
+    /// well under 0.1 s, and a legal file with 100,000 groups about a second, so the limit is 4 s plus 2 s per 100 MB.
+    static func metadataTimeLimit(fileSize: Int) -> UInt32 {
+        UInt32(clamping: 4000 + fileSize / 50_000_000 * 1000)
+    }
 
     /// Runs `body` with libhdf5 initialised, error printing silenced, and the library lock held. While it runs, a
     /// fatal signal inside libhdf5, or running past `timeLimit` milliseconds (0: none), ends the process with exit code 3
     /// and a line naming `path` (CSupport's guard).
-    static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32 = metadataTimeLimit, _ body: () throws(E) -> R) throws(E) -> R {
+    static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32, _ body: () throws(E) -> R) throws(E) -> R {
         lock.lock()
         defer { lock.unlock() }
         if !initialized {
-            bertinspect_hdf5_guard_install()
+            bertinspect_fault_guard_install()
+            // No clean-up at exit: a file whose close failed (a full disk) must not be flushed again by libhdf5's
+            // atexit handler, which then crashed; every handle is closed, and every close checked, before returning.
+            H5dont_atexit()
             H5open()
             H5Eset_auto2(chdf5_error_default(), nil, nil)
             initialized = true
@@ -71,7 +78,7 @@ enum HDF5Library {
 
 /// An HDF5 identifier that closes itself when released.
 final class HDF5Handle {
-    enum Kind { case file, group, dataset, dataspace, datatype, attribute, propertyList }
+    enum Kind { case file, group, dataset, dataspace, datatype, attribute, propertyList, object }
     let id: hid_t
     let kind: Kind
 
@@ -89,6 +96,7 @@ final class HDF5Handle {
         case .datatype: H5Tclose(id)
         case .attribute: H5Aclose(id)
         case .propertyList: H5Pclose(id)
+        case .object: H5Oclose(id)
         }
     }
 }

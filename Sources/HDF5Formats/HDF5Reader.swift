@@ -9,6 +9,8 @@ struct HDF5Dataset: Sendable {
     var shape: [Int]
     /// Byte offset of contiguous, little-endian data in the file, when it can be viewed in place.
     var fileOffset: Int?
+    /// Bytes of file storage the dataset's data occupies (at least its declared size).
+    var storedBytes: Int
 }
 
 /// A value of an HDF5 attribute, as far as bertinspect reads attributes.
@@ -19,26 +21,35 @@ enum HDF5AttributeValue: Sendable, Equatable {
 }
 
 /// Read-only access to an HDF5 file that treats its contents as hostile: only hard links are followed,
-/// external storage, virtual datasets and filters are refused, and every size is checked against the file.
+/// external storage, virtual datasets and filters are refused, every size is checked against the file, and every
+/// dataset must have its data stored (the sum of what datasets declare can never exceed what the file holds).
+/// Links and attributes are visited by iteration, once each, so the work is linear in what the file holds.
 final class HDF5Reader {
     /// Most objects visited in one file.
     static let maximumObjects = 200_000
     /// Deepest group nesting followed.
     static let maximumDepth = 32
+    /// Most attributes read on one object.
+    static let maximumAttributes = 10_000
     /// Most elements read from one attribute.
     static let maximumAttributeElements = 1_000_000
     /// Most bytes read from one attribute.
     static let maximumAttributeBytes = 64 << 20
+    /// Longest link or attribute name read.
+    static let maximumNameLength = 65_536
 
     let path: String
     let fileSize: Int
+    /// The time limit of metadata calls on this file (see `HDF5Library.metadataTimeLimit`).
+    let timeLimit: UInt32
     private let file: HDF5Handle
     private let linkAccess: HDF5Handle
 
     init(path: String, fileSize: Int) throws(HDF5Error) {
         self.path = path
         self.fileSize = fileSize
-        let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
+        timeLimit = HDF5Library.metadataTimeLimit(fileSize: fileSize)
+        let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary(path: path, timeLimit: timeLimit) { () throws(HDF5Error) in
             let fapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_fapl_class()), "H5Pcreate", path: path), .propertyList)
             try HDF5Library.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", path: path)
             // The walk refuses soft and external links before any path lookup could traverse one.
@@ -53,14 +64,46 @@ final class HDF5Reader {
     /// Every dataset and group reachable from the root through hard links, in name order.
     /// Soft and external links are refused: a checkpoint has no reason to hold them.
     func walk() throws(HDF5Error) -> (datasets: [HDF5Dataset], groups: Set<String>) {
-        try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
+        try HDF5Library.withLibrary(path: path, timeLimit: timeLimit) { () throws(HDF5Error) in
             var datasets: [HDF5Dataset] = []
             var groups: Set<String> = [""]
             var visited = Set<haddr_t>()
             var count = 0
+            var stored = 0
             try walkGroup("", depth: 0, datasets: &datasets, groups: &groups, visited: &visited, count: &count)
+            for dataset in datasets {
+                stored += dataset.storedBytes
+                guard stored <= fileSize else {
+                    throw .malformed(path: path, reason: "its datasets claim \(stored) or more bytes of storage in all, more than the file's \(fileSize) bytes")
+                }
+            }
             return (datasets, groups)
         }
+    }
+
+    /// The names and types of the links in a group, in name order, visited once by `H5Literate`.
+    private func links(of group: hid_t, groupPath: String) throws(HDF5Error) -> [(name: String, type: H5L_type_t)] {
+        final class Collected {
+            var items: [(String, H5L_type_t)] = []
+            var tooLong = false
+            var tooMany = false
+        }
+        let collected = Collected()
+        let visit: H5L_iterate_t = { _, name, info, context in
+            guard let name, let info, let context else { return -1 }
+            let box = Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue()
+            let length = strnlen(name, HDF5Reader.maximumNameLength + 1)
+            guard length <= HDF5Reader.maximumNameLength else { box.tooLong = true; return 1 }
+            guard box.items.count < HDF5Reader.maximumObjects else { box.tooMany = true; return 1 }
+            box.items.append((String(decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self), info.pointee.type))
+            return 0
+        }
+        var index: hsize_t = 0
+        let result = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(collected).toOpaque())
+        if collected.tooLong { throw .malformed(path: path, reason: "a link name in '/\(groupPath)' is longer than \(Self.maximumNameLength) bytes") }
+        if collected.tooMany { throw .malformed(path: path, reason: "group '/\(groupPath)' has more than \(Self.maximumObjects) members") }
+        try HDF5Library.check(result, "H5Literate", path: path)
+        return collected.items
     }
 
     private func walkGroup(
@@ -69,27 +112,11 @@ final class HDF5Reader {
     ) throws(HDF5Error) {
         guard depth < Self.maximumDepth else { throw .malformed(path: path, reason: "groups nest deeper than \(Self.maximumDepth) levels") }
         let group = HDF5Handle(try HDF5Library.check(id: H5Gopen2(file.id, groupPath.isEmpty ? "/" : "/" + groupPath, chdf5_default()), "H5Gopen2", path: path), .group)
-        var info = H5G_info_t()
-        try HDF5Library.check(H5Gget_info(group.id, &info), "H5Gget_info", path: path)
-        guard info.nlinks <= UInt64(Self.maximumObjects) else {
-            throw .malformed(path: path, reason: "group '/\(groupPath)' claims \(info.nlinks) members")
-        }
-        for index in 0..<info.nlinks {
+        for (name, type) in try links(of: group.id, groupPath: groupPath) {
             count += 1
             guard count <= Self.maximumObjects else { throw .malformed(path: path, reason: "more than \(Self.maximumObjects) objects") }
-            let nameLength = try HDF5Library.check(
-                count: H5Lget_name_by_idx(group.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, linkAccess.id),
-                "H5Lget_name_by_idx", path: path)
-            guard nameLength <= 65_536 else { throw .malformed(path: path, reason: "a link name is \(nameLength) bytes long") }
-            var buffer = [CChar](repeating: 0, count: nameLength + 1)
-            _ = try HDF5Library.check(
-                count: H5Lget_name_by_idx(group.id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, nameLength + 1, linkAccess.id),
-                "H5Lget_name_by_idx", path: path)
-            let name = String(decoding: buffer.prefix(nameLength).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let childPath = groupPath.isEmpty ? name : groupPath + "/" + name
-            var link = H5L_info_t()
-            try HDF5Library.check(H5Lget_info(group.id, name, &link, linkAccess.id), "H5Lget_info", path: path)
-            switch link.type {
+            switch type {
             case H5L_TYPE_HARD: break
             case H5L_TYPE_EXTERNAL: throw .unsafe(path: path, reason: "'/\(childPath)' is an external link to another file")
             case H5L_TYPE_SOFT: throw .unsafe(path: path, reason: "'/\(childPath)' is a soft link")
@@ -110,7 +137,9 @@ final class HDF5Reader {
         }
     }
 
-    /// Type, shape and storage of one dataset, refusing what cannot be read safely in place.
+    /// Type, shape and storage of one dataset, refusing what cannot be read safely: external or virtual storage,
+    /// filters, and data that is declared but not stored (unallocated or partly allocated chunks, an unwritten
+    /// contiguous dataset), which would otherwise make a small file claim gigabytes.
     private func describeDataset(_ datasetPath: String) throws(HDF5Error) -> HDF5Dataset {
         let dataset = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + datasetPath, chdf5_default()), "H5Dopen2", path: path), .dataset)
         let shape = try dataspaceShape(try HDF5Library.check(id: H5Dget_space(dataset.id), "H5Dget_space", path: path), what: "/" + datasetPath)
@@ -130,8 +159,16 @@ final class HDF5Reader {
         case H5D_VIRTUAL: throw .unsafe(path: path, reason: "dataset '/\(datasetPath)' is a virtual dataset")
         default: throw .malformed(path: path, reason: "dataset '/\(datasetPath)' has an unknown storage layout")
         }
-        guard let byteCount = checkedByteCount(shape: shape, elementSize: dtype.size), byteCount <= fileSize else {
-            throw .malformed(path: path, reason: "dataset '/\(datasetPath)' needs more bytes than the file holds")
+        guard let byteCount = checkedByteCount(shape: shape, elementSize: dtype.size) else {
+            throw .malformed(path: path, reason: "dataset '/\(datasetPath)' has a shape whose size overflows")
+        }
+        // Unfiltered storage holds every declared byte: exactly (contiguous, compact) or in whole chunks (chunked).
+        let storage = Int(clamping: H5Dget_storage_size(dataset.id))
+        guard storage >= byteCount, byteCount <= fileSize else {
+            throw .malformed(path: path, reason: "dataset '/\(datasetPath)' declares \(byteCount) bytes but the file stores only \(storage) of them (unallocated or partly written data)")
+        }
+        guard storage <= fileSize else {
+            throw .malformed(path: path, reason: "dataset '/\(datasetPath)' claims \(storage) bytes of storage, more than the file holds")
         }
         var offset: Int?
         if layout == H5D_CONTIGUOUS, littleEndian, byteCount > 0 {
@@ -143,7 +180,7 @@ final class HDF5Reader {
                 offset = Int(address)
             }
         }
-        return HDF5Dataset(path: datasetPath, dtype: dtype, shape: shape, fileOffset: offset)
+        return HDF5Dataset(path: datasetPath, dtype: dtype, shape: shape, fileOffset: offset, storedBytes: storage)
     }
 
     private func dataspaceShape(_ spaceID: hid_t, what: String) throws(HDF5Error) -> [Int] {
@@ -162,22 +199,47 @@ final class HDF5Reader {
         return shape
     }
 
-    /// The tensor element type of an HDF5 datatype; non-numeric types are refused.
+    /// The IEEE layouts bertinspect reads: (dtype, size, sign position, exponent position, exponent size, mantissa
+    /// size, exponent bias); the mantissa always starts at bit 0.
+    static let floatLayouts: [(DType, Int, Int, Int, Int, Int, Int)] = [
+        (.f64, 8, 63, 52, 11, 52, 1023), (.f32, 4, 31, 23, 8, 23, 127), (.f16, 2, 15, 10, 5, 10, 15), (.bf16, 2, 15, 7, 8, 7, 127),
+    ]
+
+    /// The tensor element type of an HDF5 datatype, and whether it is little-endian. Floats must be exactly IEEE
+    /// binary16/32/64 or bfloat16 (bit fields, exponent bias, implied normalisation, zero padding, byte order little
+    /// or big endian); integers plain 8- to 64-bit two's complement or unsigned. Everything else is refused.
     private func elementType(_ type: hid_t, what: String) throws(HDF5Error) -> (DType, Bool) {
         let size = H5Tget_size(type)
-        let littleEndian = H5Tget_order(type) == H5T_ORDER_LE
-        switch H5Tget_class(type) {
+        let typeClass = H5Tget_class(type)
+        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
+            throw .unsupported(path: path, reason: "'\(what)' is not a numeric dataset")
+        }
+        let order = H5Tget_order(type)
+        guard size == 1 || order == H5T_ORDER_LE || order == H5T_ORDER_BE else {
+            throw .unsupported(path: path, reason: "'\(what)' has a byte order that is neither little nor big endian")
+        }
+        let littleEndian = size == 1 || order == H5T_ORDER_LE
+        let precision = H5Tget_precision(type)
+        let bitOffset = H5Tget_offset(type)
+        switch typeClass {
         case H5T_FLOAT:
             var spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0
             try HDF5Library.check(H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize), "H5Tget_fields", path: path)
-            switch (size, esize, msize) {
-            case (8, 11, 52): return (.f64, littleEndian)
-            case (4, 8, 23): return (.f32, littleEndian)
-            case (2, 5, 10): return (.f16, littleEndian)
-            case (2, 8, 7): return (.bf16, littleEndian)
-            default: throw .unsupported(path: path, reason: "'\(what)' has a \(size)-byte floating-point type that is not IEEE")
+            let bias = H5Tget_ebias(type)
+            var lsb = H5T_PAD_ZERO, msb = H5T_PAD_ZERO
+            try HDF5Library.check(H5Tget_pad(type, &lsb, &msb), "H5Tget_pad", path: path)
+            let plain = H5Tget_norm(type) == H5T_NORM_IMPLIED && lsb == H5T_PAD_ZERO && msb == H5T_PAD_ZERO
+                && precision == size * 8 && bitOffset == 0 && mpos == 0
+            if plain, let layout = Self.floatLayouts.first(where: {
+                $0.1 == size && $0.2 == spos && $0.3 == epos && $0.4 == esize && $0.5 == msize && $0.6 == bias
+            }) {
+                return (layout.0, littleEndian)
             }
+            throw .unsupported(path: path, reason: "'\(what)' has a floating-point type that is not an IEEE binary16/32/64 or bfloat16 layout (\(size) bytes: sign bit \(spos), exponent bits \(epos)+\(esize) bias \(bias), mantissa bits \(mpos)+\(msize))")
         case H5T_INTEGER:
+            guard precision == size * 8, bitOffset == 0 else {
+                throw .unsupported(path: path, reason: "'\(what)' has an integer type that is not a plain \(size * 8)-bit integer (precision \(precision), offset \(bitOffset))")
+            }
             let signed = H5Tget_sign(type) == H5T_SGN_2
             switch (size, signed) {
             case (8, true): return (.i64, littleEndian)
@@ -210,26 +272,43 @@ final class HDF5Reader {
     }
 
     /// The attributes of the object at `objectPath` (no leading slash; "" is the root) that hold strings or numbers.
-    func attributes(of objectPath: String) throws(HDF5Error) -> [String: HDF5AttributeValue] {
-        try HDF5Library.withLibrary(path: path) { () throws(HDF5Error) in
+    /// Names are collected in one `H5Aiterate2` pass; with `only`, just those attributes are read.
+    func attributes(of objectPath: String, only: Set<String>? = nil) throws(HDF5Error) -> [String: HDF5AttributeValue] {
+        try HDF5Library.withLibrary(path: path, timeLimit: timeLimit) { () throws(HDF5Error) in
             let location = "/" + objectPath
-            var object = H5O_info_t()
-            try HDF5Library.check(H5Oget_info_by_name2(file.id, location, &object, UInt32(H5O_INFO_NUM_ATTRS), linkAccess.id), "H5Oget_info_by_name2", path: path)
-            guard object.num_attrs <= 10_000 else { throw .malformed(path: path, reason: "'\(location)' claims \(object.num_attrs) attributes") }
+            let object = HDF5Handle(try HDF5Library.check(id: H5Oopen(file.id, location, linkAccess.id), "H5Oopen", path: path), .object)
             var result: [String: HDF5AttributeValue] = [:]
-            for index in 0..<object.num_attrs {
-                let attribute = HDF5Handle(try HDF5Library.check(
-                    id: H5Aopen_by_idx(file.id, location, H5_INDEX_NAME, H5_ITER_INC, index, chdf5_default(), linkAccess.id),
-                    "H5Aopen_by_idx", path: path), .attribute)
-                let nameLength = try HDF5Library.check(count: H5Aget_name(attribute.id, 0, nil), "H5Aget_name", path: path)
-                guard nameLength <= 65_536 else { throw .malformed(path: path, reason: "an attribute name is \(nameLength) bytes long") }
-                var nameBuffer = [CChar](repeating: 0, count: nameLength + 1)
-                _ = try HDF5Library.check(count: H5Aget_name(attribute.id, nameLength + 1, &nameBuffer), "H5Aget_name", path: path)
-                let name = String(decoding: nameBuffer.prefix(nameLength).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            for name in try attributeNames(object.id, location: location) where only?.contains(name) ?? true {
+                let attribute = HDF5Handle(try HDF5Library.check(id: H5Aopen(object.id, name, chdf5_default()), "H5Aopen", path: path), .attribute)
                 result[name] = try readAttribute(attribute.id, name: name, on: location)
             }
             return result
         }
+    }
+
+    /// The names of an object's attributes, visited once.
+    private func attributeNames(_ object: hid_t, location: String) throws(HDF5Error) -> [String] {
+        final class Collected {
+            var names: [String] = []
+            var tooLong = false
+            var tooMany = false
+        }
+        let collected = Collected()
+        let visit: H5A_operator2_t = { _, name, _, context in
+            guard let name, let context else { return -1 }
+            let box = Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue()
+            let length = strnlen(name, HDF5Reader.maximumNameLength + 1)
+            guard length <= HDF5Reader.maximumNameLength else { box.tooLong = true; return 1 }
+            guard box.names.count < HDF5Reader.maximumAttributes else { box.tooMany = true; return 1 }
+            box.names.append(String(decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self))
+            return 0
+        }
+        var index: hsize_t = 0
+        let result = H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_NATIVE, &index, visit, Unmanaged.passUnretained(collected).toOpaque())
+        if collected.tooLong { throw .malformed(path: path, reason: "an attribute name on '\(location)' is longer than \(Self.maximumNameLength) bytes") }
+        if collected.tooMany { throw .malformed(path: path, reason: "'\(location)' has more than \(Self.maximumAttributes) attributes") }
+        try HDF5Library.check(result, "H5Aiterate2", path: path)
+        return collected.names
     }
 
     private func readAttribute(_ attribute: hid_t, name: String, on location: String) throws(HDF5Error) -> HDF5AttributeValue {
@@ -263,17 +342,25 @@ final class HDF5Reader {
                 guard total < Self.maximumAttributeBytes else { throw .malformed(path: path, reason: "\(what) is larger than 64 MiB") }
                 return .strings(strings)
             }
+            // Fixed-length strings are read with their own size and padding: a NULLPAD string as long as its type
+            // (how h5py stores numpy byte arrays) has no terminating NUL, and a NULLTERM memory type would drop its
+            // last character.
             let size = H5Tget_size(type.id)
             guard size > 0, size <= Self.maximumAttributeBytes, size * count <= Self.maximumAttributeBytes else {
                 throw .malformed(path: path, reason: "\(what) is larger than 64 MiB")
             }
+            let padding = H5Tget_strpad(type.id)
             try HDF5Library.check(H5Tset_size(memoryType.id, size), "H5Tset_size", path: path)
+            try HDF5Library.check(H5Tset_strpad(memoryType.id, padding == H5T_STR_SPACEPAD ? H5T_STR_SPACEPAD : H5T_STR_NULLPAD), "H5Tset_strpad", path: path)
             var bytes = [UInt8](repeating: 0, count: size * count)
             try HDF5Library.check(H5Aread(attribute, memoryType.id, &bytes), "H5Aread", path: path)
             return .strings((0..<count).map { i in
-                let slice = bytes[(i * size)..<((i + 1) * size)]
-                let end = slice.firstIndex(of: 0) ?? slice.endIndex
-                return String(decoding: bytes[slice.startIndex..<end], as: UTF8.self)
+                var slice = bytes[(i * size)..<((i + 1) * size)]
+                if let end = slice.firstIndex(of: 0) { slice = slice[..<end] }
+                if padding == H5T_STR_SPACEPAD {
+                    while slice.last == UInt8(ascii: " ") { slice = slice.dropLast() }
+                }
+                return String(decoding: slice, as: UTF8.self)
             })
         case H5T_FLOAT, H5T_INTEGER:
             var values = [Double](repeating: 0, count: count)

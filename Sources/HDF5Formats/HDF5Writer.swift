@@ -1,9 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CHDF5
 import TensorFormats
 
 /// Writes Keras-2 style HDF5 checkpoints (HF `tf_model.h5`, `save_weights`, the weights of `model.save`):
 /// `layer_names` on the weights group, `weight_names` on each layer group, contiguous little-endian datasets,
 /// strings as variable-length UTF-8, as h5py writes them for Keras.
+///
+/// The file is flushed and closed, and both results checked, before `AtomicFile.commit` may publish it: a failure
+/// (a full disk) throws `OutputError` naming the output, and the temporary file is removed, never renamed.
 public struct HDF5Writer: CheckpointWriter {
     /// Called after each tensor is written.
     public var progress: (@Sendable () -> Void)?
@@ -13,138 +19,222 @@ public struct HDF5Writer: CheckpointWriter {
     }
 
     public func write(_ plan: WritePlan, from store: any TensorStore, to file: AtomicFile) throws -> Int {
-        file.closeForExternalWriter()
-        let path = file.temporaryPath
-        return try HDF5Library.withLibrary(path: path, timeLimit: 0) { () throws -> Int in
-            let handle = HDF5Handle(try HDF5Library.check(id: H5Fcreate(path, chdf5_acc_trunc(), chdf5_default(), chdf5_default()), "H5Fcreate", path: path), .file)
-            let lcpl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_lcpl_class()), "H5Pcreate", path: path), .propertyList)
-            try HDF5Library.check(H5Pset_create_intermediate_group(lcpl.id, 1), "H5Pset_create_intermediate_group", path: path)
-            let base = plan.weightsGroup.map { $0 + "/" } ?? ""
-            var rootMetadata = plan.metadata
-            if let weightsGroup = plan.weightsGroup {
-                let group = HDF5Handle(try HDF5Library.check(id: H5Gcreate2(handle.id, weightsGroup, lcpl.id, chdf5_default(), chdf5_default()), "H5Gcreate2", path: path), .group)
-                try writeStrings(group.id, "layer_names", plan.groups.map(\.name), path: path)
-                for key in ["backend", "keras_version"] {
-                    if let value = plan.metadata[key] { try Self.writeString(group.id, key, value, path: path) }
-                }
+        try file.closeForExternalWriter()
+        let output = HDF5Output(file: file)
+        return try HDF5Library.withLibrary(path: file.destination, timeLimit: 0) { () throws -> Int in
+            let handle = try output.create()
+            do {
+                let overflows = try write(plan, from: store, into: handle, output: output)
+                try output.close(handle)
+                return overflows
+            } catch {
+                output.abandon(handle)
+                throw error
+            }
+        }
+    }
+
+    private func write(_ plan: WritePlan, from store: any TensorStore, into handle: hid_t, output: HDF5Output) throws -> Int {
+        let lcpl = HDF5Handle(try output.check(id: H5Pcreate(chdf5_lcpl_class()), "H5Pcreate"), .propertyList)
+        try output.check(H5Pset_create_intermediate_group(lcpl.id, 1), "H5Pset_create_intermediate_group")
+        let base = plan.weightsGroup.map { $0 + "/" } ?? ""
+        var rootMetadata = plan.metadata
+        if let weightsGroup = plan.weightsGroup {
+            let group = HDF5Handle(try output.check(id: H5Gcreate2(handle, weightsGroup, lcpl.id, chdf5_default(), chdf5_default()), "H5Gcreate2"), .group)
+            try output.writeStrings(group.id, "layer_names", plan.groups.map(\.name))
+            for key in ["backend", "keras_version"] {
+                if let value = plan.metadata[key] { try output.writeString(group.id, key, value) }
+            }
+        } else {
+            try output.writeStrings(handle, "layer_names", plan.groups.map(\.name))
+        }
+        for group in plan.groups {
+            let id = HDF5Handle(try output.check(id: H5Gcreate2(handle, base + group.name, lcpl.id, chdf5_default(), chdf5_default()), "H5Gcreate2"), .group)
+            if group.tensorNames.isEmpty {
+                try output.writeEmptyNumbers(id.id, "weight_names")
             } else {
-                try writeStrings(handle.id, "layer_names", plan.groups.map(\.name), path: path)
+                try output.writeStrings(id.id, "weight_names", group.tensorNames)
             }
-            for group in plan.groups {
-                let id = HDF5Handle(try HDF5Library.check(id: H5Gcreate2(handle.id, base + group.name, lcpl.id, chdf5_default(), chdf5_default()), "H5Gcreate2", path: path), .group)
-                if group.tensorNames.isEmpty {
-                    try writeEmptyNumbers(id.id, "weight_names", path: path)
-                } else {
-                    try writeStrings(id.id, "weight_names", group.tensorNames, path: path)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.largestEntry, 1), alignment: 64)
+        defer { buffer.deallocate() }
+        var overflows = 0
+        for entry in plan.entries {
+            if entry.isVerbatim {
+                try store.withBytes(of: entry.source) { bytes in
+                    try output.writeDataset(handle, base + entry.name, entry, data: bytes, lcpl: lcpl.id)
                 }
-            }
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.largestEntry, 1), alignment: 64)
-            defer { buffer.deallocate() }
-            var overflows = 0
-            for entry in plan.entries {
-                if entry.isVerbatim {
-                    try store.withBytes(of: entry.source) { bytes in
-                        try writeDataset(handle.id, base + entry.name, entry, data: bytes, lcpl: lcpl.id, path: path)
-                    }
-                    store.discardPages(of: entry.source)
-                    progress?()
-                    continue
-                }
-                overflows += try entry.render(from: store, into: buffer)
-                try writeDataset(handle.id, base + entry.name, entry, data: UnsafeRawBufferPointer(buffer), lcpl: lcpl.id, path: path)
+                store.discardPages(of: entry.source)
                 progress?()
+                continue
             }
-            if plan.weightsGroup != nil { rootMetadata["layer_names"] = nil }
-            for key in rootMetadata.keys.sorted() {
-                try Self.writeString(handle.id, key, rootMetadata[key]!, path: path)
+            overflows += try entry.render(from: store, into: buffer)
+            try output.writeDataset(handle, base + entry.name, entry, data: UnsafeRawBufferPointer(buffer), lcpl: lcpl.id)
+            progress?()
+        }
+        if plan.weightsGroup != nil { rootMetadata["layer_names"] = nil }
+        for key in rootMetadata.keys.sorted() {
+            try output.writeString(handle, key, rootMetadata[key]!)
+        }
+        return overflows
+    }
+
+    /// Copies the HDF5 file at `source` to `file` and replaces (or adds) string attributes on its root, leaving
+    /// everything else as it is; the copy is closed and checked before `file` may be committed.
+    public static func copy(_ source: MappedFile, to file: AtomicFile, settingRootAttributes attributes: [String: String]) throws {
+        try source.withBytes { try file.write($0) }
+        try file.closeForExternalWriter()
+        let output = HDF5Output(file: file)
+        try HDF5Library.withLibrary(path: file.destination, timeLimit: 0) { () throws in
+            let handle = try output.open()
+            do {
+                for key in attributes.keys.sorted() {
+                    try output.writeString(handle, key, attributes[key]!)
+                }
+                try output.close(handle)
+            } catch {
+                output.abandon(handle)
+                throw error
             }
-            return overflows
         }
-    }
-
-    /// Replaces (or adds) string attributes on the root of an existing file, leaving everything else as it is.
-    public static func setRootAttributes(path: String, _ attributes: [String: String]) throws {
-        try HDF5Library.withLibrary(path: path, timeLimit: 0) { () throws in
-            let handle = HDF5Handle(try HDF5Library.check(id: H5Fopen(path, chdf5_acc_rdwr(), chdf5_default()), "H5Fopen", path: path), .file)
-            for key in attributes.keys.sorted() {
-                try writeString(handle.id, key, attributes[key]!, path: path)
-            }
-        }
-    }
-
-    /// The HDF5 file type for an element type (IEEE layouts; f16 and bf16 as custom floats, as h5py does).
-    static func fileType(_ dtype: DType, path: String) throws -> HDF5Handle {
-        func float(size: Int, spos: Int, epos: Int, esize: Int, msize: Int, bias: Int) throws -> HDF5Handle {
-            let type = HDF5Handle(try HDF5Library.check(id: H5Tcopy(chdf5_ieee_f32le()), "H5Tcopy", path: path), .datatype)
-            try HDF5Library.check(H5Tset_fields(type.id, spos, epos, esize, 0, msize), "H5Tset_fields", path: path)
-            try HDF5Library.check(H5Tset_size(type.id, size), "H5Tset_size", path: path)
-            try HDF5Library.check(H5Tset_ebias(type.id, bias), "H5Tset_ebias", path: path)
-            return type
-        }
-        switch dtype {
-        case .f32: return HDF5Handle(try HDF5Library.check(id: H5Tcopy(chdf5_ieee_f32le()), "H5Tcopy", path: path), .datatype)
-        case .f64: return HDF5Handle(try HDF5Library.check(id: H5Tcopy(chdf5_ieee_f64le()), "H5Tcopy", path: path), .datatype)
-        case .f16: return try float(size: 2, spos: 15, epos: 10, esize: 5, msize: 10, bias: 15)
-        case .bf16: return try float(size: 2, spos: 15, epos: 7, esize: 8, msize: 7, bias: 127)
-        default: throw HDF5Error.unsupported(path: path, reason: "writing \(dtype.rawValue) tensors to HDF5")
-        }
-    }
-
-    private func writeDataset(_ file: hid_t, _ name: String, _ entry: WritePlan.Entry, data: UnsafeRawBufferPointer, lcpl: hid_t, path: String) throws {
-        let type = try Self.fileType(entry.dtype, path: path)
-        var dims = entry.shape.map { hsize_t($0) }
-        let space = HDF5Handle(try HDF5Library.check(id: entry.shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil), "H5Screate_simple", path: path), .dataspace)
-        let dataset = HDF5Handle(try HDF5Library.check(id: H5Dcreate2(file, name, type.id, space.id, lcpl, chdf5_default(), chdf5_default()), "H5Dcreate2", path: path), .dataset)
-        if entry.byteCount > 0 {
-            try HDF5Library.check(H5Dwrite(dataset.id, type.id, chdf5_space_all(), chdf5_space_all(), chdf5_default(), data.baseAddress), "H5Dwrite", path: path)
-        }
-    }
-
-    private static func stringType(path: String) throws -> HDF5Handle {
-        let type = HDF5Handle(try HDF5Library.check(id: H5Tcopy(chdf5_c_s1()), "H5Tcopy", path: path), .datatype)
-        try HDF5Library.check(H5Tset_size(type.id, chdf5_variable()), "H5Tset_size", path: path)
-        try HDF5Library.check(H5Tset_cset(type.id, H5T_CSET_UTF8), "H5Tset_cset", path: path)
-        return type
-    }
-
-    private static func replace(_ object: hid_t, _ name: String, path: String) throws {
-        if H5Aexists(object, name) > 0 { try HDF5Library.check(H5Adelete(object, name), "H5Adelete", path: path) }
-    }
-
-    /// A scalar variable-length string attribute.
-    static func writeString(_ object: hid_t, _ name: String, _ value: String, path: String) throws {
-        try replace(object, name, path: path)
-        let type = try stringType(path: path)
-        let space = HDF5Handle(try HDF5Library.check(id: H5Screate(H5S_SCALAR), "H5Screate", path: path), .dataspace)
-        let attribute = HDF5Handle(try HDF5Library.check(id: H5Acreate2(object, name, type.id, space.id, chdf5_default(), chdf5_default()), "H5Acreate2", path: path), .attribute)
-        try value.withCString { pointer in
-            var pointers: [UnsafePointer<CChar>?] = [pointer]
-            try HDF5Library.check(H5Awrite(attribute.id, type.id, &pointers), "H5Awrite", path: path)
-        }
-    }
-
-    /// A one-dimensional array of variable-length strings, as Keras writes `layer_names` and `weight_names`.
-    private func writeStrings(_ object: hid_t, _ name: String, _ values: [String], path: String) throws {
-        if values.isEmpty { return try writeEmptyNumbers(object, name, path: path) }
-        let type = try Self.stringType(path: path)
-        var dims = [hsize_t(values.count)]
-        let space = HDF5Handle(try HDF5Library.check(id: H5Screate_simple(1, &dims, nil), "H5Screate_simple", path: path), .dataspace)
-        let attribute = HDF5Handle(try HDF5Library.check(id: H5Acreate2(object, name, type.id, space.id, chdf5_default(), chdf5_default()), "H5Acreate2", path: path), .attribute)
-        let copies = values.map { strdup($0) }
-        defer { copies.forEach { free($0) } }
-        var pointers = copies.map { UnsafePointer($0) }
-        try HDF5Library.check(H5Awrite(attribute.id, type.id, &pointers), "H5Awrite", path: path)
-    }
-
-    /// An empty float64 array, which is how Keras stores an empty `weight_names` list.
-    private func writeEmptyNumbers(_ object: hid_t, _ name: String, path: String) throws {
-        var dims = [hsize_t(0)]
-        let space = HDF5Handle(try HDF5Library.check(id: H5Screate_simple(1, &dims, nil), "H5Screate_simple", path: path), .dataspace)
-        let attribute = HDF5Handle(try HDF5Library.check(id: H5Acreate2(object, name, chdf5_ieee_f64le(), space.id, chdf5_default(), chdf5_default()), "H5Acreate2", path: path), .attribute)
-        _ = attribute
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+/// The output side of libhdf5: every call on the file being written is checked here, and a failure becomes an
+/// `OutputError` naming the destination (not the temporary file), with "no space left on device" when the disk is
+/// full. Only `HDF5Writer` uses it, inside `HDF5Library.withLibrary`.
+struct HDF5Output {
+    let file: AtomicFile
+
+    /// The failure of `function`: a full disk or file size limit is named as such; anything else carries HDF5's text.
+    func failure(_ function: String) -> OutputError {
+        let code = errno
+        let message = HDF5Library.failure(function, path: file.destination).description
+        if code == ENOSPC || code == EDQUOT || message.contains("No space left on device") || message.contains("errno = 28") {
+            return .noSpace(path: file.destination, reason: "no space left on device (HDF5 call \(function))")
+        }
+        if code == EFBIG || message.contains("File too large") || message.contains("errno = 27") {
+            return .noSpace(path: file.destination, reason: "the file size limit was reached (HDF5 call \(function))")
+        }
+        return .cannotWrite(path: file.destination, reason: message.hasSuffix(".") ? String(message.dropLast()) : message)
+    }
+
+    func check(_ result: herr_t, _ function: String) throws(OutputError) {
+        if result < 0 { throw failure(function) }
+    }
+
+    func check(id: hid_t, _ function: String) throws(OutputError) -> hid_t {
+        if id < 0 { throw failure(function) }
+        return id
+    }
+
+    /// File access with strong close semantics: closing the file closes every object in it, so the close result
+    /// covers the whole file.
+    private func accessList() throws(OutputError) -> HDF5Handle {
+        let fapl = HDF5Handle(try check(id: H5Pcreate(chdf5_fapl_class()), "H5Pcreate"), .propertyList)
+        try check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree")
+        return fapl
+    }
+
+    func create() throws(OutputError) -> hid_t {
+        let fapl = try accessList()
+        return try check(id: H5Fcreate(file.temporaryPath, chdf5_acc_trunc(), chdf5_default(), fapl.id), "H5Fcreate")
+    }
+
+    func open() throws(OutputError) -> hid_t {
+        let fapl = try accessList()
+        return try check(id: H5Fopen(file.temporaryPath, chdf5_acc_rdwr(), fapl.id), "H5Fopen")
+    }
+
+    /// Flushes and closes the file, checking both.
+    func close(_ handle: hid_t) throws(OutputError) {
+        let flushed = H5Fflush(handle, H5F_SCOPE_GLOBAL)
+        if flushed < 0 {
+            let error = failure("H5Fflush")
+            abandon(handle)
+            throw error
+        }
+        try check(H5Fclose(handle), "H5Fclose")
+    }
+
+    /// Closes a file whose writing failed, ignoring further errors; the temporary file is removed by `AtomicFile`.
+    func abandon(_ handle: hid_t) {
+        _ = H5Fclose(handle)
+        let stack = H5Eget_current_stack()
+        if stack >= 0 { _ = H5Eclose_stack(stack) }
+    }
+
+    /// The HDF5 file type for an element type (IEEE layouts; f16 and bf16 as custom floats, as h5py does).
+    func fileType(_ dtype: DType) throws -> HDF5Handle {
+        func float(size: Int, spos: Int, epos: Int, esize: Int, msize: Int, bias: Int) throws(OutputError) -> HDF5Handle {
+            let type = HDF5Handle(try check(id: H5Tcopy(chdf5_ieee_f32le()), "H5Tcopy"), .datatype)
+            try check(H5Tset_fields(type.id, spos, epos, esize, 0, msize), "H5Tset_fields")
+            try check(H5Tset_size(type.id, size), "H5Tset_size")
+            try check(H5Tset_ebias(type.id, bias), "H5Tset_ebias")
+            return type
+        }
+        switch dtype {
+        case .f32: return HDF5Handle(try check(id: H5Tcopy(chdf5_ieee_f32le()), "H5Tcopy"), .datatype)
+        case .f64: return HDF5Handle(try check(id: H5Tcopy(chdf5_ieee_f64le()), "H5Tcopy"), .datatype)
+        case .f16: return try float(size: 2, spos: 15, epos: 10, esize: 5, msize: 10, bias: 15)
+        case .bf16: return try float(size: 2, spos: 15, epos: 7, esize: 8, msize: 7, bias: 127)
+        default: throw HDF5Error.unsupported(path: file.destination, reason: "writing \(dtype.rawValue) tensors to HDF5")
+        }
+    }
+
+    func writeDataset(_ handle: hid_t, _ name: String, _ entry: WritePlan.Entry, data: UnsafeRawBufferPointer, lcpl: hid_t) throws {
+        let type = try fileType(entry.dtype)
+        var dims = entry.shape.map { hsize_t($0) }
+        let space = entry.shape.isEmpty
+            ? HDF5Handle(try check(id: H5Screate(H5S_SCALAR), "H5Screate"), .dataspace)
+            : HDF5Handle(try check(id: H5Screate_simple(Int32(dims.count), &dims, nil), "H5Screate_simple"), .dataspace)
+        let dataset = HDF5Handle(try check(id: H5Dcreate2(handle, name, type.id, space.id, lcpl, chdf5_default(), chdf5_default()), "H5Dcreate2"), .dataset)
+        if entry.byteCount > 0 {
+            try check(H5Dwrite(dataset.id, type.id, chdf5_space_all(), chdf5_space_all(), chdf5_default(), data.baseAddress), "H5Dwrite")
+        }
+    }
+
+    private func stringType() throws(OutputError) -> HDF5Handle {
+        let type = HDF5Handle(try check(id: H5Tcopy(chdf5_c_s1()), "H5Tcopy"), .datatype)
+        try check(H5Tset_size(type.id, chdf5_variable()), "H5Tset_size")
+        try check(H5Tset_cset(type.id, H5T_CSET_UTF8), "H5Tset_cset")
+        return type
+    }
+
+    private func replace(_ object: hid_t, _ name: String) throws(OutputError) {
+        if H5Aexists(object, name) > 0 { try check(H5Adelete(object, name), "H5Adelete") }
+    }
+
+    /// A scalar variable-length string attribute.
+    func writeString(_ object: hid_t, _ name: String, _ value: String) throws(OutputError) {
+        try replace(object, name)
+        let type = try stringType()
+        let space = HDF5Handle(try check(id: H5Screate(H5S_SCALAR), "H5Screate"), .dataspace)
+        let attribute = HDF5Handle(try check(id: H5Acreate2(object, name, type.id, space.id, chdf5_default(), chdf5_default()), "H5Acreate2"), .attribute)
+        let copy = strdup(value)
+        defer { free(copy) }
+        var pointers: [UnsafePointer<CChar>?] = [UnsafePointer(copy)]
+        try check(H5Awrite(attribute.id, type.id, &pointers), "H5Awrite")
+    }
+
+    /// A one-dimensional array of variable-length strings, as Keras writes `layer_names` and `weight_names`.
+    func writeStrings(_ object: hid_t, _ name: String, _ values: [String]) throws(OutputError) {
+        if values.isEmpty { return try writeEmptyNumbers(object, name) }
+        let type = try stringType()
+        var dims = [hsize_t(values.count)]
+        let space = HDF5Handle(try check(id: H5Screate_simple(1, &dims, nil), "H5Screate_simple"), .dataspace)
+        let attribute = HDF5Handle(try check(id: H5Acreate2(object, name, type.id, space.id, chdf5_default(), chdf5_default()), "H5Acreate2"), .attribute)
+        let copies = values.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers = copies.map { UnsafePointer($0) }
+        try check(H5Awrite(attribute.id, type.id, &pointers), "H5Awrite")
+    }
+
+    /// An empty float64 array, which is how Keras stores an empty `weight_names` list.
+    func writeEmptyNumbers(_ object: hid_t, _ name: String) throws(OutputError) {
+        var dims = [hsize_t(0)]
+        let space = HDF5Handle(try check(id: H5Screate_simple(1, &dims, nil), "H5Screate_simple"), .dataspace)
+        let attribute = HDF5Handle(try check(id: H5Acreate2(object, name, chdf5_ieee_f64le(), space.id, chdf5_default(), chdf5_default()), "H5Acreate2"), .attribute)
+        _ = attribute
+    }
+}

@@ -44,7 +44,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
             layout = .kerasWeights
         } else if root["model_config"] != nil, groups.contains("model_weights") {
             base = "model_weights/"
-            let weightsAttributes = try reader.attributes(of: "model_weights")
+            let weightsAttributes = try reader.attributes(of: "model_weights", only: ["layer_names"])
             guard case let .strings(names)? = weightsAttributes["layer_names"] else {
                 throw HDF5Error.malformed(path: path, reason: "'/model_weights' has no 'layer_names' attribute")
             }
@@ -86,7 +86,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
                     throw HDF5Error.malformed(path: path, reason: "layer '\(layer)' is listed but has no group")
                 }
                 var weightNames: [String] = []
-                if case let .strings(names)? = try reader.attributes(of: groupPath)["weight_names"] { weightNames = names }
+                if case let .strings(names)? = try reader.attributes(of: groupPath, only: ["weight_names"])["weight_names"] { weightNames = names }
                 for weight in weightNames {
                     try take(groupPath + "/" + weight, as: layer + "/" + weight)
                 }

@@ -1,43 +1,43 @@
+internal import CSupport
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// A whole file mapped read-only into memory; unmapped when released.
 ///
-/// Mapping never reads the file eagerly: a summary of a 440 MB checkpoint touches only the header pages.
+/// Mapping never reads the file eagerly: a summary of a 440 MB checkpoint touches only the header pages. The mapping is
+/// registered with the fault guard: if another process truncates the file while it is read, the access past the new
+/// end (SIGBUS) ends the process with exit code 3 and one line naming the file, and no temporary output is left.
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     /// The mapped bytes; empty for an empty file.
     public let bytes: UnsafeRawBufferPointer
     private let base: UnsafeMutableRawPointer?
+    private let guardSlot: Int32
 
-    /// Maps `path` read-only.
+    /// Maps `path` read-only; anything but a regular file is refused without blocking (see `InputFile`).
     public init(path: String) throws(TensorFormatError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .cannotOpen(path: path, reason: "it is not a regular file") }
-        let size = Int(info.st_size)
+        InputFile.installFaultGuard()
+        let opened = try InputFile.open(path)
+        defer { close(opened.descriptor) }
+        let size = opened.size
         if size == 0 {
             base = nil
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            guardSlot = -1
             return
         }
-        guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), pointer != MAP_FAILED else {
-            throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
+        guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, opened.descriptor, 0), pointer != MAP_FAILED else {
+            throw .cannotOpen(path: path, reason: systemError())
         }
         base = pointer
         bytes = UnsafeRawBufferPointer(start: pointer, count: size)
+        guardSlot = bertinspect_register_mapping(pointer, size, path)
     }
 
     deinit {
+        bertinspect_unregister_mapping(guardSlot)
         if let base { munmap(base, bytes.count) }
     }
 

@@ -1,4 +1,4 @@
-import CSupport
+internal import CSupport
 
 /// SHA-256 (FIPS 180-4), streaming, for the provenance that converted files record about their source.
 ///

@@ -6,6 +6,8 @@ public enum WordPieceError: Error, Sendable, Equatable, CustomStringConvertible 
     case fileTooLarge(path: String, size: Int, limit: Int)
     /// The bytes at `byteOffset` (on 1-based `line`) are not valid UTF-8.
     case invalidUTF8(path: String, line: Int, byteOffset: Int)
+    /// The file holds more tokens than the model's word embeddings have rows (or than any vocabulary should).
+    case tooManyTokens(path: String, count: Int, limit: Int)
     /// The file holds no token at all.
     case emptyVocabulary(path: String)
     /// A special token BERT needs ([UNK], [CLS], [SEP] or [PAD]) is not in the vocabulary.
@@ -20,6 +22,8 @@ public enum WordPieceError: Error, Sendable, Equatable, CustomStringConvertible 
             return "\(path): the vocabulary file is \(size) bytes, over the \(limit)-byte limit."
         case let .invalidUTF8(path, line, byteOffset):
             return "\(path): line \(line) of the vocabulary is not valid UTF-8 (byte offset \(byteOffset))."
+        case let .tooManyTokens(path, count, limit):
+            return "\(path): the vocabulary has \(count) lines, more than the \(limit) the model's word embeddings can take."
         case let .emptyVocabulary(path):
             return "\(path): the vocabulary file is empty; it needs one token per line."
         case let .missingSpecialToken(path, token):

@@ -24,7 +24,8 @@ func usage() -> String {
 
     Run 'bertinspect <command> --help' for a command's options and an example.
     Exit codes: 0 success, 1 a check found a difference, 2 usage error,
-    3 input unreadable, malformed, unsafe or unsupported, 4 device unavailable.
+    3 input unreadable, malformed, unsafe or unsupported, 4 device unavailable,
+    5 output cannot be written (exists without --force, not a regular file, no space, permission).
     """
     return text
 }
@@ -63,6 +64,9 @@ func runMain(_ arguments: [String]) -> ExitCode {
     } catch let error as RuntimeError where error.concernsDevice {
         printError("bertinspect \(command.name): \(error.description)")
         return .deviceUnavailable
+    } catch let error as OutputError {
+        printError("bertinspect \(command.name): \(error.description)")
+        return .outputFailed
     } catch let error as LayerSpecError {
         printError("bertinspect \(command.name): \(error.description)")
         return .usage

@@ -103,7 +103,7 @@ struct OutputLocation {
             copiesCompanions = false
         }
         if let a = FilePath.realPath(weightsPath), a == FilePath.realPath(checkpoint.weightsPath) {
-            throw UsageError("the output would replace the input \(checkpoint.weightsPath); give -o")
+            throw OutputError.replacesInput(path: weightsPath)
         }
     }
 

@@ -10,6 +10,8 @@ enum ExitCode: Int32 {
     case badInput = 3
     /// The requested device is unavailable.
     case deviceUnavailable = 4
+    /// An output cannot be written: it exists without --force, is not a regular file, the disk is full, permission.
+    case outputFailed = 5
 }
 
 /// A command-line mistake; the message is shown with the command's usage line.

@@ -66,8 +66,6 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
         let entries = store.tensors.map { WritePlan.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, source: $0, layout: .none) }
         _ = try SafetensorsWriter().write(WritePlan(entries: entries, metadata: metadata), from: store, to: file)
     } else {
-        try MappedFile.withContents(of: checkpoint.weightsPath) { try file.write($0) }
-        file.closeForExternalWriter()
         var attributes = [frozenMetadataKey: state]
         if let config = store.metadata["model_config"] {
             var flags: [String: Bool] = [:]
@@ -77,7 +75,7 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
             }
             attributes["model_config"] = KerasModelConfig.settingTrainable(config, flags) ?? config
         }
-        try HDF5Writer.setRootAttributes(path: file.temporaryPath, attributes)
+        try HDF5Writer.copy(try MappedFile(path: checkpoint.weightsPath), to: file, settingRootAttributes: attributes)
     }
     try file.commit()
     let after = model.parameters.filter { !frozen.contains($0.spec.name) }.reduce(0) { $0 + $1.spec.elementCount }

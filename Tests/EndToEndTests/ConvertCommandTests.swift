@@ -120,11 +120,12 @@ struct ConvertCommandTests {
         #expect(try bertinspect("convert", Fixtures.path("pt-seqcls"), "--to", "h5", "-o", work + "/out.h5").code == 0)
         let before = try MappedFile(path: work + "/out.h5").bytes.count
         let again = try bertinspect("convert", Fixtures.path("tf-seqcls"), "--to", "h5", "-o", work + "/out.h5")
-        #expect(again.code == 3)
-        #expect(again.stderr.contains("already exists"))
+        #expect(again.code == 5)
+        #expect(again.stderr == "bertinspect convert: \(work)/out.h5: the output already exists (use --force to overwrite it).\n")
         #expect(try MappedFile(path: work + "/out.h5").bytes.count == before)
         let same = try bertinspect("convert", Fixtures.path("pt-seqcls/model.safetensors"), "--to", "safetensors")
-        #expect(same.code == 2)
+        #expect(same.code == 5)
+        #expect(same.stderr.contains("model.safetensors: the output would replace the input it is made from"))
         #expect(FilePath.contents(of: work).allSatisfy { !$0.contains(AtomicFile.temporaryMarker) })
     }
 

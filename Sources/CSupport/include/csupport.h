@@ -17,9 +17,24 @@ int bertinspect_sha256_hardware(void);
 /* Starts writing back a file's dirty pages without waiting (sync_file_range on Linux; nothing elsewhere). */
 void bertinspect_start_writeback(int fd);
 
-/* Turns a fatal signal raised inside libhdf5, or a call running past `milliseconds` (0: no limit), into exit code 3
-   with one line naming `path` (see hdf5guard.c). */
-void bertinspect_hdf5_guard_install(void);
-void bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds);
+/* mkostemp(template, O_CLOEXEC). */
+int bertinspect_make_temporary(char *template_path);
+
+/* Renames `from` to `to` only if `to` does not exist (renameat2 RENAME_NOREPLACE); -1 and errno otherwise. */
+int bertinspect_rename_noreplace(const char *from, const char *to);
+
+/* The fault guard (faultguard.c): installs handlers that turn a fatal signal inside libhdf5, a libhdf5 call running
+   past its time limit, or a fault inside a registered memory mapping (an input that shrank while it was read) into exit
+   code 3 with one line naming the file, after removing every registered temporary output. */
+void bertinspect_fault_guard_install(void);
+/* Registers a read-only mapping of `path`; returns a slot for bertinspect_unregister_mapping, or -1 when full. */
+int bertinspect_register_mapping(const void *start, size_t length, const char *path);
+void bertinspect_unregister_mapping(int slot);
+/* Registers a temporary output file to remove if the process dies in the guard; returns a slot, or -1 when full. */
+int bertinspect_register_temporary(const char *path);
+void bertinspect_unregister_temporary(int slot);
+/* Marks entry into libhdf5 for `path`, with a time limit in milliseconds (0: none); nested entries keep the outermost
+   path and limit. Returns 1 for the outermost entry. */
+int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds);
 void bertinspect_hdf5_guard_leave(void);
 #endif

@@ -1,0 +1,56 @@
+internal import CSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens input files so that nothing the user names can hang or fool the tool: a FIFO, a socket or a device never
+/// blocks in `open` (it is opened with `O_NONBLOCK` and refused after `fstat`), and only regular files are read.
+public enum InputFile {
+    /// An open regular file: its descriptor (blocking again) and size at the moment it was opened.
+    public struct Opened {
+        public var descriptor: Int32
+        public var size: Int
+    }
+
+    /// Opens `path` read-only; refuses anything that is not a regular file (after following links).
+    public static func open(_ path: String) throws(TensorFormatError) -> Opened {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw .cannotOpen(path: path, reason: systemError()) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let reason = systemError()
+            close(fd)
+            throw .cannotOpen(path: path, reason: reason)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .cannotOpen(path: path, reason: "it is \(describe(mode: info.st_mode)), not a regular file")
+        }
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) }
+        return Opened(descriptor: fd, size: Int(info.st_size))
+    }
+
+    /// What kind of file a `stat` mode describes, for messages (`a FIFO`, `a directory`).
+    public static func describe(mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFREG: return "a regular file"
+        case S_IFDIR: return "a directory"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFLNK: return "a symbolic link"
+        default: return "not a regular file"
+        }
+    }
+
+    /// Installs the process's fault guard (see `faultguard.c`); every reader and writer calls it, and only the first
+    /// call does anything.
+    public static func installFaultGuard() {
+        bertinspect_fault_guard_install()
+    }
+}
+
+/// The text of the current `errno`.
+func systemError() -> String { String(cString: strerror(errno)) }
