@@ -44,8 +44,10 @@ public struct CheckpointDiff: Sendable {
         self.atol = atol
         let namesB = Dictionary(b.parameters.map { ($0.spec.name, $0) }, uniquingKeysWith: { x, _ in x })
         let namesA = Set(a.parameters.map(\.spec.name))
-        onlyInA = a.parameters.map(\.spec.name).filter { namesB[$0] == nil }
-        onlyInB = b.parameters.map(\.spec.name).filter { !namesA.contains($0) }
+        // Stored tensors that map to no parameter exist on one side only too: a diff that skipped them would call
+        // two checkpoints equal when one carries data the other lacks.
+        onlyInA = a.parameters.map(\.spec.name).filter { namesB[$0] == nil } + a.report.unexpected.map { $0 + " (stored, maps to no parameter)" }
+        onlyInB = b.parameters.map(\.spec.name).filter { !namesA.contains($0) } + b.report.unexpected.map { $0 + " (stored, maps to no parameter)" }
         var results: [TensorDifference] = []
         for parameter in a.parameters {
             guard let other = namesB[parameter.spec.name] else { continue }

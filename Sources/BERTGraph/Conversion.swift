@@ -31,6 +31,15 @@ public enum Conversion {
         guard model.report.isComplete else {
             throw GraphError.incomplete(path: store.path, problem: "cannot convert an incomplete model: " + (model.report.problems.first ?? ""))
         }
+        // Lossless means every stored tensor lands somewhere: a tensor that maps to no parameter (an extra layer, a
+        // second copy under another prefix) would be dropped, so the conversion is refused instead.
+        guard model.report.unexpected.isEmpty else {
+            let names = model.report.unexpected
+            let shown = names.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+            throw GraphError.incomplete(
+                path: store.path,
+                problem: "cannot convert losslessly: \(names.count) stored tensor(s) map to no parameter of the \(model.architecture.className) and would be dropped: \(shown)")
+        }
         var output = metadata
         let frozen = FreezeState.encode(model.frozenPrefixes)
         if let frozen { output[frozenMetadataKey] = frozen }
@@ -112,8 +121,10 @@ public enum Conversion {
                 members += model.parameters.filter { $0.spec.path.starts(with: ["bert", "embeddings"]) }
             }
             for parameter in members {
+                // A weight's name inside any group is its stored name without its own group: the embeddings Keras
+                // lists again under `mlm___cls` keep `tf_bert_for_pre_training/bert/embeddings/…`.
                 let stored = scheme.storedName(for: parameter.spec)
-                let weightName = String(stored.dropFirst(group.count + 1))
+                let weightName = stored.firstIndex(of: "/").map { String(stored[stored.index(after: $0)...]) } ?? stored
                 add(parameter, group: group, weightName: weightName)
                 names.append(weightName)
             }
@@ -128,8 +139,10 @@ public enum Conversion {
         if let records = KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey]) { return records }
         let canonicalByStored = Dictionary(model.parameters.map { ($0.stored.name, $0.spec.name) }, uniquingKeysWith: { a, _ in a })
         if let groups = store.layerGroups, model.naming.family == .tensorflow {
+            var classes: [String: String] = [:]
+            for layer in model.layers where classes[layer.name] == nil { classes[layer.name] = layer.className }
             return groups.map { group in
-                let className = model.layers.first { $0.name == group.name }?.className ?? "Layer"
+                let className = classes[group.name] ?? "Layer"
                 let weights = group.tensorNames.compactMap { stored -> (String, String)? in
                     guard let canonical = canonicalByStored[stored] else { return nil }
                     return (canonical, String(stored.dropFirst(group.name.count + 1)))

@@ -18,6 +18,8 @@ public struct LoadReport: Sendable, Equatable {
     public var weightlessLayers: [String] = []
     /// Other things that look wrong: a freshly initialised head, assumed configuration, config.json disagreeing.
     public var warnings: [String] = []
+    /// Whether config.json was ignored because it describes another kind of model (its `model_type` is not bert).
+    public var ignoredConfig = false
 
     public init() {}
 

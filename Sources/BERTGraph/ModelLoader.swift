@@ -4,6 +4,11 @@ import TensorFormats
 /// names, infers the configuration from shapes, merges config.json, binds every expected parameter strictly and
 /// collects every problem into the load report.
 public enum ModelLoader {
+    /// Most encoder layers accepted (BERT-large has 24; the largest BERT-style encoders have under 100).
+    public static let maximumEncoderLayers = 1_000
+    /// Most Keras layer groups or `bertinspect.keras_layers` records read.
+    public static let maximumKerasLayers = 10_000
+
     /// Loads `checkpoint`; problems with individual tensors go into the report, not into errors.
     /// Throws only when the tensors do not form any model bertinspect knows.
     public static func load(_ checkpoint: Checkpoint) throws -> BERTModel {
@@ -25,7 +30,7 @@ public enum ModelLoader {
             hasEncoder = true
             scheme.mainPrefix = prefix
             scheme.gammaBeta = family == .pytorch && names.contains(prefix + "embeddings.LayerNorm.gamma")
-            inferShapes(&configuration, scheme: scheme, byName: byName)
+            try inferShapes(&configuration, scheme: scheme, byName: byName, path: checkpoint.weightsPath)
             hasPooler = names.contains(scheme.storedName(for: ParameterSpec(path: ["bert", "pooler", "dense", "weight"], shape: [], kind: .linearWeight)))
         }
 
@@ -48,7 +53,12 @@ public enum ModelLoader {
         }
 
         // 3. Bind main layer and head parameters; what stays unused may be Keras layers.
-        let config = checkpoint.config
+        let config = isBERTConfig(checkpoint.config) ? checkpoint.config : nil
+        if config == nil, let other = checkpoint.config {
+            let type = other["model_type"]?.stringValue ?? "not a string"
+            report.warnings.append("\(checkpoint.configPath ?? checkpoint.path): model_type is '\(type)', not 'bert'; this config.json is ignored and the tensors' shapes are used")
+            report.ignoredConfig = true
+        }
         var architecture = decideArchitecture(heads: heads, hasEncoder: hasEncoder, hasPooler: hasPooler, config: config)
         var specs: [ParameterSpec] = []
         if hasEncoder { specs += configuration.mainLayerParameters(pooler: hasPooler) }
@@ -61,10 +71,18 @@ public enum ModelLoader {
         let groupOfMain = hasEncoder ? firstComponent(scheme.mainPrefix, family: family) : nil
         let records = KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey])
         let layerGroups = store.layerGroups ?? records?.map { LayerGroup(name: $0.name, tensorNames: $0.weights.map(\.canonical)) }
+        if let count = layerGroups?.count, count > maximumKerasLayers {
+            throw GraphError.unsupported(
+                path: checkpoint.weightsPath,
+                reason: "the file lists \(count) Keras layers (layer groups or bertinspect.keras_layers records), more than the \(maximumKerasLayers) bertinspect reads")
+        }
+        var recordClasses: [String: String] = [:]
+        for record in records ?? [] where recordClasses[record.name] == nil { recordClasses[record.name] = record.className }
+        var listedTopLevel = Set<TopLevelLayer>()
         if let groups = layerGroups {
             for group in groups {
                 let layerName = family == .keras3 ? lastComponent(group.name) : group.name
-                let className = kerasConfig?.className(of: layerName) ?? records?.first { $0.name == layerName }?.className
+                let className = kerasConfig?.className(of: layerName) ?? recordClasses[layerName]
                 let unused = group.tensorNames.filter { !used.contains($0) }
                 if group.tensorNames.isEmpty {
                     kerasLayers.append(KerasLayer(name: layerName, kind: .weightless, className: className ?? kerasClassName(layerName)))
@@ -74,7 +92,7 @@ public enum ModelLoader {
                 }
                 if group.tensorNames.contains(where: used.contains) || isTiedGroup(unused, used: used, family: family) {
                     if let layer = topLevelLayer(forGroup: group.name, heads: heads, mainGroup: groupOfMain, className: className) {
-                        if !topLevel.contains(layer) { topLevel.append(layer) }
+                        if listedTopLevel.insert(layer).inserted { topLevel.append(layer) }
                     }
                     continue
                 }
@@ -100,7 +118,7 @@ public enum ModelLoader {
         }
 
         // 5. Configuration from config.json / Keras model_config, checked against the shapes.
-        try mergeConfig(&configuration, config: config, kerasConfig: kerasConfig, tokenizerConfig: checkpoint.tokenizerConfig,
+        mergeConfig(&configuration, config: config, kerasConfig: kerasConfig, tokenizerConfig: checkpoint.tokenizerConfig,
                         path: checkpoint.configPath ?? checkpoint.path, report: &report, hasEncoder: hasEncoder)
 
         // 6. Strict binding.
@@ -166,7 +184,8 @@ public enum ModelLoader {
     }
 
     /// Vocabulary, width, depth, intermediate size, positions and token types from the stored shapes.
-    static func inferShapes(_ configuration: inout BERTConfiguration, scheme: NamingScheme, byName: [String: StoredTensor]) {
+    static func inferShapes(_ configuration: inout BERTConfiguration, scheme: NamingScheme, byName: [String: StoredTensor],
+                            path: String) throws(GraphError) {
         func tensor(_ path: [String], _ kind: ParameterKind) -> StoredTensor? {
             byName[scheme.storedName(for: ParameterSpec(path: path, shape: [], kind: kind))]
         }
@@ -185,7 +204,12 @@ public enum ModelLoader {
             set("type_vocab_size", types.shape[0])
         }
         var layers = 0
-        while tensor(["bert", "encoder", "layer", String(layers), "attention", "self", "query", "weight"], .linearWeight) != nil { layers += 1 }
+        while tensor(["bert", "encoder", "layer", String(layers), "attention", "self", "query", "weight"], .linearWeight) != nil {
+            layers += 1
+            guard layers <= maximumEncoderLayers else {
+                throw .unsupported(path: path, reason: "the tensors describe more than \(maximumEncoderLayers) encoder layers, more than bertinspect accepts")
+            }
+        }
         set("num_hidden_layers", layers)
         if let intermediate = tensor(["bert", "encoder", "layer", "0", "intermediate", "dense", "weight"], .linearWeight), intermediate.shape.count == 2 {
             set("intermediate_size", scheme.family == .pytorch ? intermediate.shape[0] : intermediate.shape[1])

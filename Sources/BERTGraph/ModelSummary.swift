@@ -71,7 +71,9 @@ public struct ModelSummary: Sendable {
         bytes = store.tensors.reduce(0) { $0 + $1.byteCount }
         fileSize = store.fileSize
         dtypes = model.parameters.reduce(into: [:]) { $0[$1.stored.dtype, default: 0] += $1.spec.elementCount }
-        layers = model.layers.map { Self.node(for: $0, model: model) }
+        var owned: [String: [BoundParameter]] = [:]
+        for parameter in model.parameters { owned[parameter.layer, default: []].append(parameter) }
+        layers = model.layers.map { Self.node(for: $0, owned: owned[$0.name] ?? []) }
         frozen = model.frozenPrefixes.map { $0.joined(separator: ".") }
 
         let report = model.report
@@ -102,11 +104,10 @@ public struct ModelSummary: Sendable {
     }
 
     /// The subtree of a top-level layer, built from the canonical paths of the parameters it owns.
-    static func node(for layer: TopLevelLayer, model: BERTModel) -> SummaryNode {
+    static func node(for layer: TopLevelLayer, owned: [BoundParameter]) -> SummaryNode {
         guard let prefix = layer.parameterPrefix else {
             return SummaryNode(name: layer.name, type: layer.className, parameters: 0, trainableParameters: 0, dims: nil, children: [])
         }
-        let owned = model.parameters.filter { $0.layer == layer.name }
         var root = build(name: layer.name, type: layer.className, depth: prefix.count, parameters: owned)
         if root.dims == nil, owned.count <= 2 { root.dims = dims(of: owned) }
         return root

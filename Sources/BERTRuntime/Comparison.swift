@@ -18,6 +18,8 @@ public struct OutputComparison: Sendable, Equatable {
     public var failingValues: Int
     /// Why the output could not be compared (missing, other shape); nil when it was.
     public var problem: String?
+    /// Expected values that are not finite (inf, NaN): each matches only the same value, whatever the tolerance.
+    public var nonFiniteExpected = 0
 
     /// Whether every compared value is within tolerance and nothing stopped the comparison.
     public var passed: Bool { problem == nil && failingValues == 0 }
@@ -68,9 +70,21 @@ public struct Comparison: Sendable, Equatable {
             if expectedArgmax[row] == actualArgmax[row] { result.argmaxMatches += 1 }
             for index in (row * width)..<((row + 1) * width) {
                 let a = Double(actual.values[index]), b = Double(expected.values[index])
-                let difference = abs(a - b)
                 result.comparedValues += 1
-                if !(difference <= tolerance.absolute + tolerance.relative * abs(b)) { result.failingValues += 1 }
+                if !a.isFinite || !b.isFinite {
+                    // A non-finite value matches only the same non-finite value: an infinite expected value would
+                    // otherwise make its own tolerance (rtol·|b|) infinite and pass anything.
+                    let same = (a.isNaN && b.isNaN) || a == b
+                    if !b.isFinite { result.nonFiniteExpected += 1 }
+                    if !same {
+                        result.failingValues += 1
+                        result.maxAbsoluteDifference = a.isNaN || b.isNaN ? .nan : .infinity
+                        result.maxRelativeDifference = result.maxAbsoluteDifference
+                    }
+                    continue
+                }
+                let difference = abs(a - b)
+                if !(difference.isFinite && difference <= tolerance.absolute + tolerance.relative * abs(b)) { result.failingValues += 1 }
                 if difference.isNaN {
                     result.maxAbsoluteDifference = .nan
                     result.maxRelativeDifference = .nan

@@ -58,14 +58,28 @@ public struct GoldenFile: Sendable, Equatable {
     }
 
     /// Reads and validates the golden file at `path`.
+    ///
+    /// Memory stays within about twice the file's size: numbers are parsed straight from the mapped file into
+    /// compact float32 / int32 arrays, a file whose values would need more is refused before they are held, and the
+    /// mapping is released before the values are gathered into tensors.
     public static func read(path: String) throws -> GoldenFile {
+        try parse(try readJSON(path: path, what: "golden file"), path: path)
+    }
+
+    /// Parses a golden or ids JSON file with compact numbers and the memory budget of `read(path:)`.
+    public static func readJSON(path: String, what: String) throws -> JSONValue {
         let file = try MappedFile(path: path)
         guard file.count <= maximumSize else { throw RuntimeError.goldenMalformed(path: path, reason: "the file is larger than 1 GiB") }
-        let json: JSONValue
-        do { json = try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes) } } catch {
+        let options = JSONParser.Options(compactNumbers: true, maximumValues: (2 * file.count + (256 << 20)) / 8)
+        do {
+            return try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes, options: options) }
+        } catch {
+            if case .tooManyValues = error.reason {
+                throw RuntimeError.goldenMalformed(
+                    path: path, reason: "the \(what) holds more numbers than bertinspect keeps in memory for a file of \(file.count) bytes (at most \(options.maximumValues))")
+            }
             throw RuntimeError.goldenMalformed(path: path, reason: "not valid JSON: \(error.description)")
         }
-        return try parse(json, path: path)
     }
 
     /// Validates a parsed golden file; `path` names it in errors.
@@ -161,16 +175,13 @@ public struct GoldenFile: Sendable, Equatable {
 
     /// A rectangular 2-D array of integers that fit Int32.
     static func integerMatrix(_ value: JSONValue, field: String, path: String) throws(RuntimeError) -> [[Int32]] {
-        guard let rows = value.arrayValue else { throw .goldenMalformed(path: path, reason: "'\(field)' is not an array of arrays") }
+        guard case let .array(rows) = value else { throw .goldenMalformed(path: path, reason: "'\(field)' is not an array of arrays") }
         var matrix: [[Int32]] = []
+        matrix.reserveCapacity(rows.count)
         for (index, row) in rows.enumerated() {
-            guard let elements = row.arrayValue else { throw .goldenMalformed(path: path, reason: "'\(field)[\(index)]' is not an array") }
-            var values: [Int32] = []
-            for element in elements {
-                guard let integer = element.intValue, let narrow = Int32(exactly: integer) else {
-                    throw .goldenMalformed(path: path, reason: "'\(field)[\(index)]' holds a value that is not a 32-bit integer")
-                }
-                values.append(narrow)
+            guard row.arrayCount != nil else { throw .goldenMalformed(path: path, reason: "'\(field)[\(index)]' is not an array") }
+            guard let values = row.int32Array else {
+                throw .goldenMalformed(path: path, reason: "'\(field)[\(index)]' holds a value that is not a 32-bit integer")
             }
             matrix.append(values)
         }
@@ -184,21 +195,27 @@ public struct GoldenFile: Sendable, Equatable {
     static func floatTensor(_ value: JSONValue, field: String, path: String) throws(RuntimeError) -> FloatTensor {
         var shape: [Int] = []
         var probe = value
-        while let elements = probe.arrayValue {
+        while case let .array(elements) = probe {
             shape.append(elements.count)
             guard let first = elements.first else { break }
             probe = first
         }
+        if let innermost = probe.arrayCount { shape.append(innermost) }
         guard !shape.isEmpty else { throw .goldenMalformed(path: path, reason: "'\(field)' is not an array") }
         var values: [Float] = []
         values.reserveCapacity(shape.reduce(1, *))
         func collect(_ value: JSONValue, depth: Int) throws(RuntimeError) {
-            if depth == shape.count {
-                guard let number = value.doubleValue else { throw .goldenMalformed(path: path, reason: "'\(field)' holds a value that is not a number") }
-                values.append(Float(number))
+            if depth == shape.count - 1 {
+                guard value.arrayCount == shape[depth] else {
+                    throw .goldenMalformed(path: path, reason: "'\(field)' is not a rectangular array of shape \(formatShape(shape))")
+                }
+                guard let numbers = value.floatArray else {
+                    throw .goldenMalformed(path: path, reason: "'\(field)' holds a value that is not a number")
+                }
+                values.append(contentsOf: numbers)
                 return
             }
-            guard let elements = value.arrayValue, elements.count == shape[depth] else {
+            guard case let .array(elements) = value, elements.count == shape[depth] else {
                 throw .goldenMalformed(path: path, reason: "'\(field)' is not a rectangular array of shape \(formatShape(shape))")
             }
             for element in elements { try collect(element, depth: depth + 1) }

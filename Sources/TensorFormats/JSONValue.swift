@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A JSON value parsed strictly, keeping object key order, so that headers and configuration files
 /// can be validated exactly (duplicate keys, integer exactness) and never interpreted as code.
 ///
@@ -14,6 +18,12 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     /// Members in file order.
     case object([(String, JSONValue)])
+    /// An array of numbers held compactly as float32, produced only by `JSONParser.Options.compactNumbers` (golden
+    /// files, ids files) for arrays whose numbers are not all 32-bit integers; `arrayValue` gives `.number`s.
+    case floats([Float])
+    /// An array of integers that fit 32 bits, held compactly, produced only by `JSONParser.Options.compactNumbers`;
+    /// `arrayValue` gives `.integer`s.
+    case int32s([Int32])
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
@@ -25,6 +35,9 @@ public enum JSONValue: Sendable, Equatable {
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.floats, _), (.int32s, _), (_, .floats), (_, .int32s):
+            guard let a = lhs.arrayValue, let b = rhs.arrayValue else { return false }
+            return a == b
         default: return false
         }
     }
@@ -62,8 +75,55 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     public var arrayValue: [JSONValue]? {
-        if case let .array(a) = self { return a }
-        return nil
+        switch self {
+        case let .array(a): return a
+        case let .floats(values): return values.map { .number(Double($0)) }
+        case let .int32s(values): return values.map { .integer(Int64($0)) }
+        default: return nil
+        }
+    }
+
+    /// The number of elements of an array, without materialising a compact one.
+    public var arrayCount: Int? {
+        switch self {
+        case let .array(a): return a.count
+        case let .floats(values): return values.count
+        case let .int32s(values): return values.count
+        default: return nil
+        }
+    }
+
+    /// An array of numbers as float32 (compact arrays without copying element by element), or nil.
+    public var floatArray: [Float]? {
+        switch self {
+        case let .floats(values): return values
+        case let .int32s(values): return values.map(Float.init)
+        case let .array(a):
+            var values: [Float] = []
+            values.reserveCapacity(a.count)
+            for element in a {
+                guard let number = element.doubleValue else { return nil }
+                values.append(Float(number))
+            }
+            return values
+        default: return nil
+        }
+    }
+
+    /// An array of integers that fit 32 bits, or nil.
+    public var int32Array: [Int32]? {
+        switch self {
+        case let .int32s(values): return values
+        case let .array(a):
+            var values: [Int32] = []
+            values.reserveCapacity(a.count)
+            for element in a {
+                guard case let .integer(i) = element, let narrow = Int32(exactly: i) else { return nil }
+                values.append(narrow)
+            }
+            return values
+        default: return nil
+        }
     }
 
     public var objectValue: [(String, JSONValue)]? {
@@ -83,6 +143,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case trailingCharacters
         case invalidNumber
         case invalidEscape
+        case tooManyValues(Int)
     }
     public var reason: Reason
     public var offset: Int
@@ -97,6 +158,7 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .trailingCharacters: return "characters after the JSON value at byte \(offset)"
         case .invalidNumber: return "invalid number at byte \(offset)"
         case .invalidEscape: return "invalid string escape at byte \(offset)"
+        case let .tooManyValues(limit): return "more than \(limit) values, more than bertinspect holds in memory for a file of this size"
         }
     }
 }
@@ -107,20 +169,43 @@ public struct JSONParser {
     /// Deepest nesting accepted.
     public static let maximumDepth = 128
 
+    /// How a parse may represent values and how much it may hold.
+    public struct Options: Sendable {
+        /// Arrays of numbers become `.int32s` / `.floats` (4 bytes a value instead of a boxed value each).
+        public var compactNumbers: Bool
+        /// Most values (numbers, strings, literals, arrays, objects) parsed before giving up with `tooManyValues`.
+        public var maximumValues: Int
+
+        public init(compactNumbers: Bool = false, maximumValues: Int = .max) {
+            self.compactNumbers = compactNumbers
+            self.maximumValues = maximumValues
+        }
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    private let options: Options
+    private var values = 0
 
-    /// Parses one JSON value; trailing whitespace is allowed (the safetensors header pads with spaces).
+    /// Parses one JSON value from bytes in place (a mapped file: nothing is copied); trailing whitespace is allowed
+    /// (the safetensors header pads with spaces).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = Options()) throws(JSONParseError) -> JSONValue {
+        let buffer = bytes.bindMemory(to: UInt8.self)
+        var parser = JSONParser(bytes: buffer, options: options)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != buffer.count { throw JSONParseError(reason: .trailingCharacters, offset: parser.index) }
+        return value
+    }
+
+    /// Parses one JSON value; trailing whitespace is allowed.
     public static func parse(_ data: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
         let array = Array(data)
-        return try array.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSONValue in
-            var parser = JSONParser(bytes: buffer)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            if parser.index != buffer.count { throw JSONParseError(reason: .trailingCharacters, offset: parser.index) }
-            return value
+        let result: Result<JSONValue, JSONParseError> = array.withUnsafeBytes { buffer in
+            do throws(JSONParseError) { return .success(try parse(buffer)) } catch { return .failure(error) }
         }
+        return try result.get()
     }
 
     /// Parses a JSON text given as a string.
@@ -128,7 +213,16 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>, options: Options) {
+        self.bytes = bytes
+        self.options = options
+    }
+
+    private mutating func count() throws(JSONParseError) {
+        values += 1
+        if values > options.maximumValues { throw fail(.tooManyValues(options.maximumValues)) }
+    }
+
 
     private mutating func skipWhitespace() {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -152,6 +246,7 @@ public struct JSONParser {
 
     private mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth < Self.maximumDepth else { throw fail(.tooDeep) }
+        try count()
         let c = try peek()
         switch c {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -195,6 +290,7 @@ public struct JSONParser {
         var elements: [JSONValue] = []
         skipWhitespace()
         if try peek() == UInt8(ascii: "]") { index += 1; return .array(elements) }
+        if options.compactNumbers, let compact = try parseNumberArray(depth: depth, fallback: &elements) { return compact }
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth + 1))
@@ -203,6 +299,41 @@ public struct JSONParser {
             index += 1
             if c == UInt8(ascii: "]") { return .array(elements) }
             guard c == UInt8(ascii: ",") else { index -= 1; throw fail(.unexpectedCharacter(c)) }
+        }
+    }
+
+    /// An array whose elements are all numbers, held as `.int32s` (every number a 32-bit integer) or `.floats`.
+    /// Returns nil after moving what it parsed into `fallback` when another kind of element comes, positioned so
+    /// the generic loop goes on from there.
+    private mutating func parseNumberArray(depth: Int, fallback: inout [JSONValue]) throws(JSONParseError) -> JSONValue? {
+        var integers: [Int32] = []
+        var floats: [Float] = []
+        var isInteger = true
+        while true {
+            skipWhitespace()
+            let c = try peek()
+            guard c == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else {
+                fallback = isInteger ? integers.map { .integer(Int64($0)) } : floats.map { .number(Double($0)) }
+                return nil
+            }
+            guard depth + 1 < Self.maximumDepth else { throw fail(.tooDeep) }
+            try count()
+            let value = try parseNumber()
+            if isInteger, case let .integer(i) = value, let narrow = Int32(exactly: i) {
+                integers.append(narrow)
+            } else {
+                if isInteger {
+                    isInteger = false
+                    floats = integers.map(Float.init)
+                    integers = []
+                }
+                floats.append(Float(value.doubleValue ?? .nan))
+            }
+            skipWhitespace()
+            let next = try peek()
+            index += 1
+            if next == UInt8(ascii: "]") { return isInteger ? .int32s(integers) : .floats(floats) }
+            guard next == UInt8(ascii: ",") else { index -= 1; throw fail(.unexpectedCharacter(next)) }
         }
     }
 
@@ -290,10 +421,29 @@ public struct JSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits(&self) > 0 else { throw fail(.invalidNumber) }
         }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if isInteger, let i = Int64(text) { return .integer(i) }
-        guard let d = Double(text) else { throw fail(.invalidNumber) }
-        return .number(d)
+        let length = index - start
+        if isInteger, length <= 18 {
+            // At most 18 digits (and a sign) always fit Int64: no text, no allocation.
+            var value: Int64 = 0
+            var position = start
+            let negative = bytes[position] == UInt8(ascii: "-")
+            if negative { position += 1 }
+            while position < index {
+                value = value * 10 + Int64(bytes[position] - UInt8(ascii: "0"))
+                position += 1
+            }
+            return .integer(negative ? -value : value)
+        }
+        // strtod on a NUL-terminated copy: correctly rounded, like Swift's Double(String), without building a String.
+        let parsed: Double = withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { text in
+            for offset in 0..<length { text[offset] = CChar(bitPattern: bytes[start + offset]) }
+            text[length] = 0
+            return strtod(text.baseAddress!, nil)
+        }
+        if isInteger, let integer = Int64(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)) {
+            return .integer(integer)
+        }
+        return .number(parsed)
     }
 }
 
@@ -307,6 +457,7 @@ extension JSONValue {
 
     private func write(to out: inout String) {
         switch self {
+        case .floats, .int32s: JSONValue.array(arrayValue ?? []).write(to: &out)
         case .null: out += "null"
         case let .bool(b): out += b ? "true" : "false"
         case let .integer(i): out += String(i)

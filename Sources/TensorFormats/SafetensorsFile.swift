@@ -6,8 +6,12 @@
 public final class SafetensorsFile: TensorStore, @unchecked Sendable {
     /// Largest header accepted, as in the reference implementation.
     public static let maximumHeaderLength: UInt64 = 100_000_000
-    /// Most tensors accepted in one file.
-    public static let maximumTensorCount = 1_000_000
+    /// Most tensors accepted in one file (a bert-large file has about 400; the largest sharded models a few
+    /// thousand per shard).
+    public static let maximumTensorCount = 100_000
+    /// Most JSON values read from a header: enough for `maximumTensorCount` entries of up to 8 dimensions and a
+    /// large `__metadata__`, and a bound on the memory a hostile header can make the parser hold.
+    public static let maximumHeaderValues = 2_000_000
 
     public let path: String
     public let layout = StoreLayout.safetensors
@@ -67,13 +71,14 @@ public final class SafetensorsFile: TensorStore, @unchecked Sendable {
         guard headerLength > 0, headerBytes[0] == UInt8(ascii: "{") else { throw .headerNotObject(path: path) }
         let json: JSONValue
         do {
-            json = try JSONParser.parse(headerBytes)
+            json = try JSONParser.parse(headerBytes, options: JSONParser.Options(maximumValues: maximumHeaderValues))
         } catch {
             if case let .duplicateKey(key) = error.reason { throw .duplicateKey(path: path, key: key) }
+            if case .tooManyValues = error.reason { throw .tooManyTensors(path: path, count: maximumTensorCount + 1) }
             throw .headerNotJSON(path: path, reason: error.description)
         }
         guard let members = json.objectValue else { throw .headerNotObject(path: path) }
-        guard members.count <= maximumTensorCount else { throw .tooManyTensors(path: path, count: members.count) }
+        guard members.count <= maximumTensorCount + 1 else { throw .tooManyTensors(path: path, count: members.count) }
 
         var metadata: [String: String] = [:]
         var entries: [(tensor: StoredTensor, begin: Int, end: Int)] = []

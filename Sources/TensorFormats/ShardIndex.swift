@@ -17,6 +17,8 @@ public struct ShardIndex: Sendable {
 
     /// Largest index file read (an index for bert-large is ~30 KB).
     public static let maximumFileSize = 64 << 20
+    /// Most entries read from `weight_map` (as many as tensors a checkpoint may have).
+    public static let maximumEntries = SafetensorsFile.maximumTensorCount
 
     /// Reads and validates the index at `path`; every shard name must stay inside the index's folder.
     public init(path: String) throws(TensorFormatError) {
@@ -24,9 +26,18 @@ public struct ShardIndex: Sendable {
         let file = try MappedFile(path: path)
         guard file.count <= Self.maximumFileSize else { throw .invalidIndex(path: path, reason: "the file is larger than 64 MiB") }
         let json: JSONValue
-        do { json = try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes) } } catch { throw .invalidIndex(path: path, reason: error.description) }
+        let options = JSONParser.Options(maximumValues: 4 * Self.maximumEntries)
+        do { json = try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes, options: options) } } catch {
+            if case .tooManyValues = error.reason {
+                throw .invalidIndex(path: path, reason: "'weight_map' lists more than \(Self.maximumEntries) tensors")
+            }
+            throw .invalidIndex(path: path, reason: error.description)
+        }
         guard let map = json["weight_map"]?.objectValue else {
             throw .invalidIndex(path: path, reason: "'weight_map' is missing or not an object")
+        }
+        guard map.count <= Self.maximumEntries else {
+            throw .invalidIndex(path: path, reason: "'weight_map' lists \(map.count) tensors, more than \(Self.maximumEntries)")
         }
         var entries: [(String, String)] = []
         var shards: [String] = []

@@ -58,7 +58,8 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
             return "\(path): tensor '\(tensor)' occupies \(actual) bytes but its dtype and shape need \(expected)."
         case let .dataLengthMismatch(path, expected, actual):
             return "\(path): the data buffer is \(actual) bytes but the tensors cover \(expected) bytes."
-        case let .tooManyTensors(path, count): return "\(path): \(count) tensors is more than bertinspect accepts."
+        case let .tooManyTensors(path, count):
+            return "\(path): the header lists \(count > SafetensorsFile.maximumTensorCount ? "more than \(SafetensorsFile.maximumTensorCount)" : String(count)) tensors, more than bertinspect accepts."
         case let .invalidIndex(path, reason): return "\(path): invalid shard index: \(reason)."
         case let .unsafeShardName(path, shard):
             return "\(path): shard name '\(shard)' leaves the checkpoint's folder; refused."

@@ -29,7 +29,7 @@ public struct BERTTokenizer: Sendable {
 
     /// The tokens of `text`, without `[CLS]` and `[SEP]`: transformers' `tokenizer.tokenize(text)`.
     public func tokenize(_ text: String) -> [String] {
-        tokenIDs(text).map(vocabulary.text(of:))
+        tokenIDs(text, limit: nil).ids.map(vocabulary.text(of:))
     }
 
     /// Encodes `text` (and `pair`) for a model: transformers' `tokenizer(text, pair, max_length=maxLength,
@@ -41,15 +41,27 @@ public struct BERTTokenizer: Sendable {
     /// tokens leaves a longer result: a single text that would lose all its tokens is not truncated, and a pair keeps
     /// its three special tokens; a `maxLength` of 0 truncates nothing. `padToMaxLength` without `maxLength` does
     /// nothing.
+    ///
+    /// Only as much text is tokenized as truncation can keep: a single text stops after `maxLength − 2` tokens and
+    /// each text of a pair after `maxLength` (enough for `longest_first` to decide exactly as on the whole text), so a
+    /// 10 MB review costs what its first sentences cost. ``truncatedSegments`` says whether anything was cut.
     public func encode(_ text: String, pair: String? = nil, maxLength: Int? = nil, padToMaxLength: Bool = false) -> Encoding {
-        var first = tokenIDs(text)
-        var second = pair.map(tokenIDs)
+        var limit: Int?
+        if let maxLength, maxLength != 0 {
+            if pair != nil { limit = maxLength } else if maxLength >= 3 { limit = maxLength - 2 }
+        }
+        var (first, firstCut) = tokenIDs(text, limit: limit)
+        var second: [Int]?
+        var secondCut = false
+        if let pair { (second, secondCut) = tokenIDs(pair, limit: limit) }
         // transformers tests `max_length` for truth, so 0 truncates nothing.
+        var truncated = firstCut || secondCut
         if let maxLength, maxLength != 0 {
             let total = first.count + (second.map { $0.count + 3 } ?? 2)
             let plan = Truncation(excess: total - maxLength, firstCount: first.count, secondCount: second?.count)
             first.removeLast(plan.first)
             second?.removeLast(plan.second)
+            truncated = truncated || plan.first > 0 || plan.second > 0
         }
         var ids = [vocabulary.classifierID] + first + [vocabulary.separatorID]
         var types = [Int32](repeating: 0, count: ids.count)
@@ -65,14 +77,44 @@ public struct BERTTokenizer: Sendable {
             mask += repeatElement(0, count: padding)
         }
         return Encoding(tokens: ids.map(vocabulary.text(of:)), inputIDs: ids.map { Int32($0) },
-                        tokenTypeIDs: types, attentionMask: mask)
+                        tokenTypeIDs: types, attentionMask: mask, truncated: truncated)
     }
 
-    /// `tokenize` followed by `convert_tokens_to_ids`.
-    private func tokenIDs(_ text: String) -> [Int] {
-        var scalars = Array(text.unicodeScalars)
-        if lowerCase { scalars = lowercasedOutsideSpecialTokens(scalars) }
+    /// `tokenize` followed by `convert_tokens_to_ids`, stopping once `limit` ids exist (and saying whether it did).
+    ///
+    /// The text is processed in pieces that end at ASCII whitespace: nothing the tokenizer does crosses whitespace
+    /// (special tokens hold none, NFC composes nothing across a space, lower-casing is per character), so the ids are
+    /// those of the whole text, and the work stops with the piece that reaches `limit`.
+    private func tokenIDs(_ text: String, limit: Int?) -> (ids: [Int], cut: Bool) {
         var ids: [Int] = []
+        var piece: [Unicode.Scalar] = []
+        piece.reserveCapacity(Self.pieceLength + 64)
+        for scalar in text.unicodeScalars {
+            piece.append(scalar)
+            if piece.count >= Self.pieceLength, scalar == " " || scalar == "\n" || scalar == "\t" || scalar == "\r" {
+                appendIDs(of: piece, to: &ids)
+                piece.removeAll(keepingCapacity: true)
+                if let limit, ids.count > limit {
+                    ids.removeLast(ids.count - limit)
+                    return (ids, true)
+                }
+            }
+        }
+        appendIDs(of: piece, to: &ids)
+        if let limit, ids.count > limit {
+            ids.removeLast(ids.count - limit)
+            return (ids, true)
+        }
+        return (ids, false)
+    }
+
+    /// How many scalars a piece of text collects before it may end at the next whitespace.
+    static let pieceLength = 4096
+
+    /// The ids of one piece of text (ending at whitespace or at the end of the text).
+    private func appendIDs(of text: [Unicode.Scalar], to ids: inout [Int]) {
+        var scalars = text
+        if lowerCase { scalars = lowercasedOutsideSpecialTokens(scalars) }
         var pieceStart = 0
         var index = 0
         func finishPiece(at end: Int) {
@@ -90,7 +132,6 @@ public struct BERTTokenizer: Sendable {
             }
         }
         finishPiece(at: scalars.count)
-        return ids
     }
 
     /// The lower-casing pass of `PreTrainedTokenizer.tokenize`: `re.sub(r"(specials)|(.+?)", …)` lower-cases each

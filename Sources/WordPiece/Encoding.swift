@@ -8,12 +8,15 @@ public struct Encoding: Sendable, Equatable {
     public var tokenTypeIDs: [Int32]
     /// 1 for every real token, 0 for padding.
     public var attentionMask: [Int32]
+    /// Whether truncation to `max_length` removed tokens.
+    public var truncated: Bool
 
     /// Creates an encoding from its four parallel arrays.
-    public init(tokens: [String], inputIDs: [Int32], tokenTypeIDs: [Int32], attentionMask: [Int32]) {
+    public init(tokens: [String], inputIDs: [Int32], tokenTypeIDs: [Int32], attentionMask: [Int32], truncated: Bool = false) {
         self.tokens = tokens
         self.inputIDs = inputIDs
         self.tokenTypeIDs = tokenTypeIDs
         self.attentionMask = attentionMask
+        self.truncated = truncated
     }
 }

@@ -112,7 +112,9 @@ struct OutputLocation {
         var lines: [String] = []
         let source = FilePath.directory(of: checkpoint.weightsPath)
         if copiesCompanions {
-            for name in ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"] {
+            // A config.json of another model (model_type not bert) is not carried over; one is written from the model.
+            let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
+            for name in names where !(name == "config.json" && model.report.ignoredConfig) {
                 let from = FilePath.join(source, name)
                 guard FilePath.isRegularFile(from) else { continue }
                 let atomic = try openOutput(FilePath.join(folder, name), overwrite: force)

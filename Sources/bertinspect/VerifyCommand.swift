@@ -120,6 +120,9 @@ func renderComparison(_ comparison: Comparison, device: String, backend: String)
         out += pad(output.name, 26) + pad(scientificText(output.maxAbsoluteDifference), 14, right: true)
             + pad(scientificText(output.maxRelativeDifference), 14, right: true) + pad(argmax, 12, right: true)
             + "   " + (output.passed ? "pass" : "FAIL") + (output.problem.map { " (\($0))" } ?? (output.failingValues > 0 ? " (\(output.failingValues) of \(output.comparedValues) values)" : "")) + "\n"
+        if output.nonFiniteExpected > 0 {
+            out += "  note: \(output.nonFiniteExpected) expected value(s) of \(output.name) are not finite (inf or NaN); each matches only the same value\n"
+        }
     }
     out += "\n" + (comparison.passed ? "PASS: every output matches." : "FAIL: outputs differ beyond the tolerance.") + "\n"
     return out
@@ -137,6 +140,7 @@ func comparisonJSON(_ comparison: Comparison, device: String, backend: String) -
                 ("argmax_rows", .integer(Int64(output.argmaxRows))), ("failing_values", .integer(Int64(output.failingValues))),
                 ("compared_values", .integer(Int64(output.comparedValues))), ("passed", .bool(output.passed)),
                 ("problem", output.problem.map { .string($0) } ?? .null),
+                ("non_finite_expected", .integer(Int64(output.nonFiniteExpected))),
             ])
         })),
     ])
