@@ -224,17 +224,20 @@ public struct GoldenFile: Sendable, Equatable {
         return FloatTensor(shape: shape, values: values)
     }
 
+    /// A tensor as nested JSON arrays; every float as the decimal of its exact value, so it reads back bit for bit.
+    static func nested(_ tensor: FloatTensor) -> JSONValue {
+        func build(_ depth: Int, _ offset: Int) -> JSONValue {
+            if depth == tensor.shape.count { return .number(Double(tensor.values[offset])) }
+            let stride = tensor.shape[(depth + 1)...].reduce(1, *)
+            return .array((0..<tensor.shape[depth]).map { build(depth + 1, offset + $0 * stride) })
+        }
+        return build(0, 0)
+    }
+
     /// The file as JSON text; every float is written as the decimal of its exact value, so it reads back bit for bit.
     public func serialized() -> String {
         func matrix(_ rows: [[Int32]]) -> JSONValue { .array(rows.map { .array($0.map { .integer(Int64($0)) }) }) }
-        func nested(_ tensor: FloatTensor) -> JSONValue {
-            func build(_ depth: Int, _ offset: Int) -> JSONValue {
-                if depth == tensor.shape.count { return .number(Double(tensor.values[offset])) }
-                let stride = tensor.shape[(depth + 1)...].reduce(1, *)
-                return .array((0..<tensor.shape[depth]).map { build(depth + 1, offset + $0 * stride) })
-            }
-            return build(0, 0)
-        }
+        let nested = Self.nested
         var members: [(String, JSONValue)] = [
             ("schema", .string(Self.schema)),
             ("inputs", .object([

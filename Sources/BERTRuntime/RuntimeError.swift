@@ -35,6 +35,8 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     case cudaCall(function: String, status: String)
     /// NVRTC rejected the backend's kernel source; `log` is its compilation log.
     case kernelCompilation(architecture: String, log: String)
+    /// An error about a model or an input that did not name the file it concerns, with that file's path.
+    indirect case inFile(path: String, RuntimeError)
 
     /// The error as one sentence naming what to fix.
     public var description: String {
@@ -76,6 +78,10 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
             return "The CUDA call \(function) failed with \(status)."
         case let .kernelCompilation(architecture, log):
             return "NVRTC could not compile the CUDA kernels for \(architecture): \(log)."
+        case let .inFile(path, error):
+            let text = error.description
+            guard let first = text.first else { return path }
+            return "\(path): " + first.lowercased() + text.dropFirst()
         }
     }
 }
@@ -85,7 +91,19 @@ extension RuntimeError {
     public var concernsDevice: Bool {
         switch self {
         case .cudaLibraryNotFound, .cudaUnusable, .cudaCall, .kernelCompilation: true
+        case let .inFile(_, error): error.concernsDevice
         default: false
+        }
+    }
+
+    /// The error with `path` attached when it does not already name a file (a model's or an input's problem).
+    public func naming(_ path: String) -> RuntimeError {
+        switch self {
+        case .unsupported, .undecodableTensor, .invalidInput, .tokenOutOfRange, .tokenTypeOutOfRange, .sequenceTooLong,
+             .sequenceTooShort, .positionOutOfRange, .backend:
+            return .inFile(path: path, self)
+        default:
+            return self
         }
     }
 }

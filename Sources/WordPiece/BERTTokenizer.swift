@@ -152,3 +152,22 @@ public struct BERTTokenizer: Sendable {
         return output
     }
 }
+
+extension BERTTokenizer {
+    /// Encodes `texts` (each with `pair`, if given) as one batch: each as `encode` does, then padded with `[PAD]`
+    /// (token type 0, attention mask 0) to `length`, or to the longest sequence of the batch when `length` is nil or
+    /// shorter — transformers' `tokenizer(texts, padding="longest" | "max_length")`.
+    public func encodeBatch(_ texts: [String], pair: String? = nil, maxLength: Int?, padTo length: Int? = nil) -> [Encoding] {
+        var encodings = texts.map { encode($0, pair: pair, maxLength: maxLength) }
+        let longest = max(encodings.map(\.inputIDs.count).max() ?? 0, length ?? 0)
+        let pad = vocabulary.paddingID
+        for i in encodings.indices where encodings[i].inputIDs.count < longest {
+            let missing = longest - encodings[i].inputIDs.count
+            encodings[i].tokens += repeatElement(vocabulary.text(of: pad), count: missing)
+            encodings[i].inputIDs += repeatElement(Int32(pad), count: missing)
+            encodings[i].tokenTypeIDs += repeatElement(0, count: missing)
+            encodings[i].attentionMask += repeatElement(0, count: missing)
+        }
+        return encodings
+    }
+}

@@ -24,11 +24,12 @@ func runBench(_ arguments: [String]) throws -> ExitCode {
     let parsed = try Arguments(arguments, flags: ["--json", "--tf32"], options: ["--batch", "--seq-len", "--threads", "--runs", "--device"])
     let path = try parsed.single("PATH")
     let batch = try parsed.integer("--batch", default: 8, in: 1...4096)
-    let length = try parsed.integer("--seq-len", default: 128, in: 2...100_000)
+    let requestedLength = try parsed.value("--seq-len").map { _ in try parsed.integer("--seq-len", default: 128, in: 2...100_000) }
     let runs = try parsed.integer("--runs", default: 10, in: 1...10_000)
     let threads = try parsed.integer("--threads", default: threadCount(), in: 1...256)
     let device = try Device.parse(parsed.value("--device"))
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
+    let length = requestedLength ?? min(128, session.maximumLength ?? 128)
     let onCPU = session.deviceName == "cpu"
     let configuration = session.model.configuration
     guard session.model.architecture == .kerasCNN || length <= configuration.maxPositionEmbeddings else {
@@ -68,11 +69,11 @@ func runBench(_ arguments: [String]) throws -> ExitCode {
             ("gflop_per_batch", .number(flops / 1e9)), ("gflops", .number(gflops)),
         ]).serialized())
     } else {
-        print("\(path): \(session.model.architecture.className), batch \(batch) × \(length), \(runs) runs after 1 warm-up")
-        print("device \(session.deviceName) (\(session.runner.backendName))" + (onCPU ? ", OpenBLAS core \(core), \(threadCount()) thread(s)" : ""))
-        print("median \(fixed(Float(median * 1000))) ms per batch (min \(fixed(Float(times.first! * 1000))), max \(fixed(Float(times.last! * 1000)))), "
+        emit("\(path): \(session.model.architecture.className), batch \(batch) × \(length), \(runs) runs after 1 warm-up")
+        emit("device \(session.deviceName) (\(session.runner.backendName))" + (onCPU ? ", OpenBLAS core \(core), \(threadCount()) thread(s)" : ""))
+        emit("median \(fixed(Float(median * 1000))) ms per batch (min \(fixed(Float(times.first! * 1000))), max \(fixed(Float(times.last! * 1000)))), "
               + "\(fixed(Float(median * 1000 / Double(batch)))) ms per sequence")
-        print("\(fixed(Float(sequencesPerSecond))) sequences/s, \(fixed(Float(flops / 1e9))) GFLOP per batch, \(fixed(Float(gflops))) GFLOP/s")
+        emit("\(fixed(Float(sequencesPerSecond))) sequences/s, \(fixed(Float(flops / 1e9))) GFLOP per batch, \(fixed(Float(gflops))) GFLOP/s")
     }
     return .success
 }

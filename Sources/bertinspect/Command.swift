@@ -18,14 +18,19 @@ let toolVersion = "0.1.0"
 /// Opens an output file atomically, telling on stderr about temporary files of interrupted runs it removed.
 func openOutput(_ destination: String, overwrite: Bool) throws -> AtomicFile {
     let file = try AtomicFile(destination: destination, overwrite: overwrite)
-    for path in file.removedLeftovers { printError("note: removed \(path), left by an interrupted run") }
+    for path in file.removedLeftovers { printErrorLine("note: removed \(path), left by an interrupted run") }
     return file
 }
 
-/// Writes `text` to standard error.
+/// Writes one error or status line to standard error, every control character escaped so it stays one line.
+func printErrorLine(_ text: String) {
+    printError(shown(text))
+}
+
+/// Writes `text` to standard error (help text; control characters other than its own line breaks escaped).
 func printError(_ text: String, newline: Bool = true) {
     var stream = StandardError()
-    print(text, terminator: newline ? "\n" : "", to: &stream)
+    print(escaped(text, keepingNewlines: true), terminator: newline ? "\n" : "", to: &stream)
 }
 
 struct StandardError: TextOutputStream {

@@ -37,41 +37,41 @@ func runMain(_ arguments: [String]) -> ExitCode {
         return .usage
     }
     if first == "--help" || first == "-h" || first == "help" {
-        print(usage())
+        emit(usage())
         return .success
     }
     if first == "--version" {
-        print("bertinspect \(toolVersion)")
+        emit("bertinspect \(toolVersion)")
         return .success
     }
     guard let command = commands.first(where: { $0.name == first }) else {
-        printError("bertinspect: unknown command '\(first)'.\n\n" + usage())
+        printError("bertinspect: unknown command '\(shown(first))'.\n\n" + usage())
         return .usage
     }
     let rest = Array(arguments.dropFirst())
     if rest.contains("--help") || rest.contains("-h") {
-        print(command.help)
+        emit(command.help)
         return .success
     }
     do {
         return try command.run(rest)
     } catch let error as UsageError {
-        printError("bertinspect \(command.name): \(error.description)\n\n\(command.help)")
+        printError(shown("bertinspect \(command.name): \(error.description)") + "\n\n\(command.help)")
         return .usage
     } catch let error as DeviceUnavailable {
-        printError("bertinspect \(command.name): \(error.description).")
+        printErrorLine("bertinspect \(command.name): \(error.description).")
         return .deviceUnavailable
     } catch let error as RuntimeError where error.concernsDevice {
-        printError("bertinspect \(command.name): \(error.description)")
+        printErrorLine("bertinspect \(command.name): \(error.description)")
         return .deviceUnavailable
     } catch let error as OutputError {
-        printError("bertinspect \(command.name): \(error.description)")
+        printErrorLine("bertinspect \(command.name): \(error.description)")
         return .outputFailed
     } catch let error as LayerSpecError {
-        printError("bertinspect \(command.name): \(error.description)")
+        printErrorLine("bertinspect \(command.name): \(error.description)")
         return .usage
     } catch {
-        printError("bertinspect \(command.name): \(error)")
+        printErrorLine("bertinspect \(command.name): \(error)")
         return .badInput
     }
 }

@@ -71,9 +71,9 @@ func runConvert(_ arguments: [String]) throws -> ExitCode {
     let companions = try destination.copyCompanions(from: checkpoint, model: model, force: force)
     let bytes = plan.entries.reduce(0) { $0 + $1.byteCount }
     let types = Set(plan.entries.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
-    print("wrote \(written.joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
-    for line in companions { print(line) }
-    if overflows > 0 { print("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
+    emit("wrote \(written.map(shown).joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
+    for line in companions { emit(line) }
+    if overflows > 0 { emit("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
     return .success
 }
 
@@ -180,7 +180,11 @@ func parseSize(_ text: String) throws -> Int {
     let units: [(String, Int)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)]
     let upper = text.uppercased()
     for (suffix, factor) in units where upper.hasSuffix(suffix) {
-        if let value = Int(upper.dropLast(suffix.count)), value > 0 { return value * factor }
+        if let value = Int(upper.dropLast(suffix.count)), value > 0 {
+            let (bytes, overflow) = value.multipliedReportingOverflow(by: factor)
+            guard !overflow else { throw UsageError("--max-shard-size '\(text)' is larger than any file can be") }
+            return bytes
+        }
     }
     if let value = Int(upper), value > 0 { return value }
     throw UsageError("--max-shard-size must look like 2GB, 500MB or 1000000, got '\(text)'")

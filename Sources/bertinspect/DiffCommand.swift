@@ -35,18 +35,18 @@ func runDiff(_ arguments: [String]) throws -> ExitCode {
     if parsed.has("--json") {
         print(diff.json(pathA: a.path, pathB: b.path).serialized())
     } else {
-        print(renderDiff(diff, a: a.path, b: b.path), terminator: "")
+        emit(renderDiff(diff, a: a.path, b: b.path), terminator: "")
     }
     return diff.differs ? .checkFailed : .success
 }
 
 func renderDiff(_ diff: CheckpointDiff, a: String, b: String) -> String {
     func scientific(_ value: Double?) -> String { value.map(scientificText) ?? "-" }
-    var out = "A: \(a)\nB: \(b)\n\n"
+    var out = "A: \(shown(a))\nB: \(shown(b))\n\n"
     let width = max(12, diff.groups.map(\.name.count).max() ?? 0) + 2
     out += pad("Module", width) + pad("Tensors", 9, right: true) + pad("Changed", 9, right: true) + pad("Max abs diff", 15, right: true) + "   Status\n"
     for group in diff.groups {
-        out += pad(group.name, width) + pad(String(group.tensors), 9, right: true) + pad(String(group.changed), 9, right: true)
+        out += pad(shown(group.name), width) + pad(String(group.tensors), 9, right: true) + pad(String(group.changed), 9, right: true)
             + pad(scientific(group.maxAbsDiff), 15, right: true) + "   " + group.status + "\n"
     }
     let changed = diff.tensors.filter(\.differs)
@@ -54,13 +54,13 @@ func renderDiff(_ diff: CheckpointDiff, a: String, b: String) -> String {
         out += "\nChanged tensors:\n"
         for t in changed {
             let shape = t.shapeA == t.shapeB ? shapeText(t.shapeA) : "\(shapeText(t.shapeA)) → \(shapeText(t.shapeB))"
-            out += "  \(t.name) \(shape) max abs \(scientific(t.maxAbsDiff)), rel L2 \(scientific(t.relativeL2)), cosine \(t.cosine.map { String(($0 * 1e6).rounded() / 1e6) } ?? "-")\n"
+            out += "  \(shown(t.name)) \(shape) max abs \(scientific(t.maxAbsDiff)), rel L2 \(scientific(t.relativeL2)), cosine \(t.cosine.map { String(($0 * 1e6).rounded() / 1e6) } ?? "-")\n"
         }
     }
     let dtypeChanges = diff.tensors.filter { $0.dtypeA != $0.dtypeB }
-    if !dtypeChanges.isEmpty { out += "\n\(dtypeChanges.count) tensor(s) changed dtype, e.g. \(dtypeChanges[0].name): \(dtypeChanges[0].dtypeA.rawValue) → \(dtypeChanges[0].dtypeB.rawValue)\n" }
-    if !diff.onlyInA.isEmpty { out += "\nOnly in A: " + diff.onlyInA.joined(separator: ", ") + "\n" }
-    if !diff.onlyInB.isEmpty { out += "\nOnly in B: " + diff.onlyInB.joined(separator: ", ") + "\n" }
+    if !dtypeChanges.isEmpty { out += "\n\(dtypeChanges.count) tensor(s) changed dtype, e.g. \(shown(dtypeChanges[0].name)): \(dtypeChanges[0].dtypeA.rawValue) → \(dtypeChanges[0].dtypeB.rawValue)\n" }
+    if !diff.onlyInA.isEmpty { out += "\nOnly in A: " + diff.onlyInA.map(shown).joined(separator: ", ") + "\n" }
+    if !diff.onlyInB.isEmpty { out += "\nOnly in B: " + diff.onlyInB.map(shown).joined(separator: ", ") + "\n" }
     let total = diff.tensors.count + diff.onlyInA.count + diff.onlyInB.count
     let differing = changed.count + diff.onlyInA.count + diff.onlyInB.count
     out += "\n" + (diff.differs ? "\(differing) of \(total) tensors differ beyond atol \(diff.atol)." : "All \(total) tensors equal within atol \(diff.atol).") + "\n"

@@ -80,6 +80,6 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
     try file.commit()
     let after = model.parameters.filter { !frozen.contains($0.spec.name) }.reduce(0) { $0 + $1.spec.elementCount }
     let total = model.parameterCounts.total
-    print("\(freezing ? "froze" : "unfroze") \(spec): trainable parameters \(grouped(before)) → \(grouped(after)) of \(grouped(total)); wrote \(destination)")
+    emit("\(freezing ? "froze" : "unfroze") \(shown(spec)): trainable parameters \(grouped(before)) → \(grouped(after)) of \(grouped(total)); wrote \(shown(destination))")
     return .success
 }

@@ -38,6 +38,7 @@ struct ModelSession {
         checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
         model = try ModelLoader.load(checkpoint)
         let weights = try ModelWeights(model: model, store: checkpoint.store)
+        let modelPath = checkpoint.weightsPath
         if device != .cpu {
             do {
                 runner = try ForwardPass(model: model, weights: weights, backend: try CUDABackend(tf32: tf32))
@@ -45,11 +46,40 @@ struct ModelSession {
                 return
             } catch let error as RuntimeError where error.concernsDevice {
                 if device == .cuda { throw DeviceUnavailable(description: sentenceWithoutStop(error.description)) }
+            } catch let error as RuntimeError {
+                throw error.naming(modelPath)
             }
         }
         if let threads { setThreadCount(threads) }
-        runner = try ForwardPass(model: model, weights: weights, backend: CPUBackend())
+        do {
+            runner = try ForwardPass(model: model, weights: weights, backend: CPUBackend())
+        } catch let error as RuntimeError {
+            throw error.naming(modelPath)
+        }
         deviceName = "cpu"
+    }
+
+    /// Runs one batch; an error about the input names `source` (the file the inputs came from) or else the model.
+    func run(_ input: EncoderInput, source: String? = nil) throws -> ModelOutputs {
+        do {
+            return try runner.run(input)
+        } catch let error as RuntimeError {
+            throw error.naming(source ?? checkpoint.weightsPath)
+        }
+    }
+
+    /// The longest input the model takes: its position embeddings (any length for the Embedding + CNN model).
+    var maximumLength: Int? { model.architecture.hasEncoder ? model.configuration.maxPositionEmbeddings : nil }
+
+    /// `--max-length` as given, or `min(128, max_position_embeddings)`; a given value over the model's maximum is a
+    /// usage error that says the maximum.
+    func maxLength(_ requested: Int?) throws -> Int {
+        let limit = maximumLength ?? Int.max
+        guard let requested else { return min(128, limit) }
+        guard requested <= limit else {
+            throw UsageError("--max-length \(requested) is more than this model's max_position_embeddings (\(limit)); use \(limit) or less")
+        }
+        return requested
     }
 
     /// A tokenizer from `--vocab` or the model folder's vocab.txt, lower-casing as `--lower-case`/`--no-lower-case`,
@@ -58,9 +88,9 @@ struct ModelSession {
         guard let path = vocab ?? checkpoint.vocabPath else {
             throw TensorFormatError.invalidCompanion(path: checkpoint.path, reason: "no vocab.txt beside the weights; give --vocab FILE")
         }
-        let vocabulary = try Vocabulary(contentsOfFile: path)
         let rows = model.architecture == .kerasCNN
             ? model.parameters.first { $0.spec.kind == .embedding }?.spec.shape[0] ?? 0 : model.configuration.vocabSize
+        let vocabulary = try Vocabulary(contentsOfFile: path, maximumTokens: rows)
         guard vocabulary.count <= rows else {
             throw TensorFormatError.invalidCompanion(
                 path: path, reason: "the vocabulary has \(vocabulary.count) tokens but the model's word embeddings have \(rows) rows")
@@ -84,32 +114,43 @@ func tf32Option(_ parsed: Arguments, device: Device) throws -> Bool {
     return true
 }
 
-/// Texts from `--text` (repeatable) and `--texts-file` (one per line), in order.
-func collectTexts(_ parsed: Arguments) throws -> [String] {
-    var texts = parsed.all("--text")
-    if let file = parsed.value("--texts-file") {
-        guard let content = try MappedFile.withContents(of: file, { String(validating: $0, as: UTF8.self) }) else {
-            throw TensorFormatError.invalidCompanion(path: file, reason: "the texts file is not valid UTF-8")
-        }
-        texts += content.split(separator: "\n", omittingEmptySubsequences: true).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
+/// The texts a command runs on, in order: `--text` values, then the lines of `--texts-file` (`-`: standard input,
+/// read as they are needed), then extra positional arguments. Memory holds one batch, not the file.
+struct TextSource: Sequence, IteratorProtocol {
+    private var given: [String]
+    private var lines: TextLines?
+    private var rest: [String]
+
+    init(_ parsed: Arguments) throws {
+        given = parsed.all("--text")
+        lines = try parsed.value("--texts-file").map { try TextLines(path: $0) }
+        rest = Array(parsed.positionals.dropFirst())
     }
-    texts += parsed.positionals.dropFirst()
-    return texts
+
+    /// Whether the command line names any text at all.
+    var isEmpty: Bool { given.isEmpty && lines == nil && rest.isEmpty }
+
+    mutating func next() -> String? {
+        if !given.isEmpty { return given.removeFirst() }
+        if let lines, let line = lines.next() { return line }
+        if !rest.isEmpty { return rest.removeFirst() }
+        return nil
+    }
+
+    /// Up to `count` more texts; throws the texts file's problem (invalid UTF-8, a read error) when one stopped it.
+    mutating func batch(_ count: Int) throws -> [String] {
+        var texts: [String] = []
+        while texts.count < count, let text = next() { texts.append(text) }
+        if let error = lines?.error { throw error }
+        return texts
+    }
 }
 
 /// Tokenizes `texts` into one batch: padded to the longest (or, for ids-only models, to `maxLength`).
 func encodeBatch(_ texts: [String], pair: String?, tokenizer: BERTTokenizer, maxLength: Int, idsOnly: Bool)
     -> (input: EncoderInput, encodings: [Encoding])
 {
-    var encodings = texts.map { tokenizer.encode($0, pair: pair, maxLength: maxLength, padToMaxLength: idsOnly) }
-    let length = encodings.map(\.inputIDs.count).max() ?? 0
-    let pad = Int32(tokenizer.vocabulary.paddingID)
-    for i in encodings.indices where encodings[i].inputIDs.count < length {
-        let missing = length - encodings[i].inputIDs.count
-        encodings[i].inputIDs += Array(repeating: pad, count: missing)
-        encodings[i].tokenTypeIDs += Array(repeating: 0, count: missing)
-        encodings[i].attentionMask += Array(repeating: 0, count: missing)
-    }
+    let encodings = tokenizer.encodeBatch(texts, pair: pair, maxLength: maxLength, padTo: idsOnly ? maxLength : nil)
     // The notebook's Keras models are called with ids only, so BERT attends to every position.
     let mask = idsOnly ? encodings.map { $0.attentionMask.map { _ in Int32(1) } } : encodings.map(\.attentionMask)
     return (EncoderInput(inputIDs: encodings.map(\.inputIDs), attentionMask: mask, tokenTypeIDs: encodings.map(\.tokenTypeIDs)), encodings)

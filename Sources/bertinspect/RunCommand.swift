@@ -7,12 +7,14 @@ let runCommand = Command(
     name: "run",
     abstract: "Run the model on text: logits, probabilities and labels (the notebook's predict step).",
     help: """
-    Usage: bertinspect run PATH (--text TEXT)… [--texts-file F] [--pair TEXT] [--max-length 128] [--vocab F]
+    Usage: bertinspect run PATH (--text TEXT)… [--texts-file F|-] [--pair TEXT] [--max-length N] [--batch-size 32] [--vocab F]
                            [--lower-case|--no-lower-case] [--output last_hidden_state|pooler_output|mean_pooled]
                            [--device cpu|cuda|auto] [--tf32] [--threads N] [--json]
 
     Tokenizes like transformers' BertTokenizer (vocab.txt and do_lower_case from the model folder, or --vocab),
-    runs the encoder and prints, per text, the logits, softmax probabilities and the label from id2label. A bare
+    runs the encoder in batches of --batch-size texts (results are printed as each batch finishes, so memory does
+    not grow with the number of texts; --texts-file - reads standard input) and prints, per text, the logits,
+    softmax probabilities and the label from id2label. --max-length defaults to min(128, max_position_embeddings). A bare
     BertModel prints its pooler output (or --output); the notebook's Keras CNN models print their sigmoid output.
     --device auto (the default) runs on CUDA when a usable GPU is found and on the CPU otherwise; the first line
     says which. --tf32 lets cuBLAS round matrix-product inputs to TF32 on tensor cores (faster, less exact).
@@ -26,11 +28,12 @@ let runCommand = Command(
 func runRun(_ arguments: [String]) throws -> ExitCode {
     let parsed = try Arguments(
         arguments, flags: ["--json", "--lower-case", "--no-lower-case", "--tf32"],
-        options: ["--text", "--texts-file", "--pair", "--max-length", "--vocab", "--output", "--device", "--threads"])
+        options: ["--text", "--texts-file", "--pair", "--max-length", "--batch-size", "--vocab", "--output", "--device", "--threads"])
     guard let path = parsed.positionals.first else { throw UsageError("missing PATH") }
-    let texts = try collectTexts(parsed)
+    var texts = try TextSource(parsed)
     guard !texts.isEmpty else { throw UsageError("give at least one --text or --texts-file") }
-    let maxLength = try parsed.integer("--max-length", default: 128, in: 2...100_000)
+    let requestedLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128, in: 2...100_000) }
+    let batchSize = try parsed.integer("--batch-size", default: 32, in: 1...4096)
     let output = parsed.value("--output")
     if let output, !["last_hidden_state", "pooler_output", "mean_pooled"].contains(output) {
         throw UsageError("--output must be last_hidden_state, pooler_output or mean_pooled")
@@ -38,64 +41,85 @@ func runRun(_ arguments: [String]) throws -> ExitCode {
     let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1, in: 1...256) }
     let device = try Device.parse(parsed.value("--device"))
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
+    let maxLength = try session.maxLength(requestedLength)
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
-    let (input, encodings) = encodeBatch(texts, pair: parsed.value("--pair"), tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly)
-    let outputs = try session.runner.run(input)
+    let json = parsed.has("--json")
     let labels = session.model.configuration.id2label
 
-    var results: [JSONValue] = []
-    var text = ""
-    for (i, encoding) in encodings.enumerated() {
-        var members: [(String, JSONValue)] = [("text", .string(texts[i])), ("tokens", .array(encoding.tokens.map { .string($0) }))]
-        text += "[\(i + 1)] \(texts[i])\n"
-        switch session.model.architecture {
-        case .sequenceClassification, .bertCNN, .kerasCNN:
-            let row = try row(outputs.logits, i)
-            if session.idsOnly {
-                members.append(("score", .number(Double(row[0]))))
-                text += "    sigmoid output \(fixed(row[0]))" + (row.count == 1 ? " → \(row[0] >= 0.5 ? "positive (≥ 0.5)" : "negative (< 0.5)")" : "") + "\n"
-            } else {
-                let probabilities = softmax(row)
-                let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
-                let label = labels[best] ?? "LABEL_\(best)"
-                members += [("logits", floats(row)), ("probabilities", floats(probabilities)), ("label", .string(label))]
-                text += "    label \(label) (p = \(fixed(probabilities[best])))   logits \(list(row))   probabilities \(list(probabilities))\n"
-            }
-        case .tokenClassification:
-            guard let logits = outputs.logits else { throw RuntimeError.unsupported(reason: "the model produced no logits") }
-            let width = logits.shape.last ?? 1, length = logits.shape.count > 1 ? logits.shape[1] : 1
-            var tagged: [JSONValue] = []
-            for (position, token) in encoding.tokens.enumerated() where position < length {
-                let start = (i * length + position) * width
-                let scores = Array(logits.values[start..<(start + width)])
-                let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
-                let label = labels[best] ?? "LABEL_\(best)"
-                tagged.append(.object([("token", .string(token)), ("label", .string(label))]))
-                text += "    \(token)\t\(label)\n"
-            }
-            members.append(("labels", .array(tagged)))
-        case .preTraining:
-            let probabilities = softmax(try row(outputs.seqRelationshipLogits, i))
-            members.append(("is_next_probability", .number(Double(probabilities[0]))))
-            text += "    next sentence: p(is next) = \(fixed(probabilities[0]))\n"
-        case .bertModel, .maskedLM:
-            let name = output ?? "pooler_output"
-            let vector = try pooled(outputs, name: name, row: i, mask: input.attentionMask[i])
-            members.append((name, floats(vector)))
-            text += "    \(name) [\(vector.count)]: \(list(Array(vector.prefix(8))))\(vector.count > 8 ? " …" : "")\n"
-        }
-        results.append(.object(members))
-    }
-    if parsed.has("--json") {
-        print(JSONValue.object([
+    // Texts go through in batches of --batch-size and each batch's results are written as soon as they exist, so
+    // memory does not grow with the number of texts. The JSON form is still one object, streamed.
+    if json {
+        let head = JSONValue.object([
             ("schema", .string("bertinspect.run/1")), ("architecture", .string(session.model.architecture.className)),
-            ("device", .string(session.deviceName)), ("backend", .string(session.runner.backendName)), ("results", .array(results)),
-        ]).serialized())
+            ("device", .string(session.deviceName)), ("backend", .string(session.runner.backendName)),
+        ]).serialized()
+        print(head.dropLast() + ",\"results\":[", terminator: "")
     } else {
-        print("device: \(session.deviceName) (\(session.runner.backendName))")
-        print(text, terminator: "")
+        printErrorLine("device: \(session.deviceName) (\(session.runner.backendName))")
     }
+    var number = 0
+    while true {
+        let batch = try texts.batch(batchSize)
+        if batch.isEmpty { break }
+        let (input, encodings) = encodeBatch(batch, pair: parsed.value("--pair"), tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly)
+        let outputs = try session.run(input)
+        for (i, encoding) in encodings.enumerated() {
+            let (members, text) = try describe(row: i, text: batch[i], encoding: encoding, outputs: outputs, input: input,
+                                               session: session, labels: labels, output: output)
+            if json {
+                print((number > 0 ? "," : "") + JSONValue.object(members).serialized(), terminator: "")
+            } else {
+                emit("[\(number + 1)] \(shown(batch[i]))\n" + text, terminator: "")
+            }
+            number += 1
+        }
+    }
+    if json { print("]}") }
     return .success
+}
+
+/// One text's result: its JSON members and its text lines.
+func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutputs, input: EncoderInput, session: ModelSession,
+              labels: [Int: String], output: String?) throws -> ([(String, JSONValue)], String) {
+    var members: [(String, JSONValue)] = [("text", .string(text)), ("tokens", .array(encoding.tokens.map { .string($0) }))]
+    var lines = ""
+    switch session.model.architecture {
+    case .sequenceClassification, .bertCNN, .kerasCNN:
+        let row = try row(outputs.logits, i)
+        if session.idsOnly {
+            members.append(("score", .number(Double(row[0]))))
+            lines += "    sigmoid output \(fixed(row[0]))" + (row.count == 1 ? " → \(row[0] >= 0.5 ? "positive (≥ 0.5)" : "negative (< 0.5)")" : "") + "\n"
+        } else {
+            let probabilities = softmax(row)
+            let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+            let label = labels[best] ?? "LABEL_\(best)"
+            members += [("logits", floats(row)), ("probabilities", floats(probabilities)), ("label", .string(label))]
+            lines += "    label \(shown(label)) (p = \(fixed(probabilities[best])))   logits \(list(row))   probabilities \(list(probabilities))\n"
+        }
+    case .tokenClassification:
+        guard let logits = outputs.logits else { throw RuntimeError.unsupported(reason: "the model produced no logits").naming(session.checkpoint.weightsPath) }
+        let width = logits.shape.last ?? 1, length = logits.shape.count > 1 ? logits.shape[1] : 1
+        var tagged: [JSONValue] = []
+        for (position, token) in encoding.tokens.enumerated() where position < length && encoding.attentionMask[position] == 1 {
+            let start = (i * length + position) * width
+            let scores = Array(logits.values[start..<(start + width)])
+            let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
+            let label = labels[best] ?? "LABEL_\(best)"
+            tagged.append(.object([("token", .string(token)), ("label", .string(label))]))
+            lines += "    \(shown(token))\t\(shown(label))\n"
+        }
+        members.append(("labels", .array(tagged)))
+    case .preTraining:
+        let probabilities = softmax(try row(outputs.seqRelationshipLogits, i))
+        members.append(("is_next_probability", .number(Double(probabilities[0]))))
+        lines += "    next sentence: p(is next) = \(fixed(probabilities[0]))\n"
+    case .bertModel, .maskedLM:
+        let name = output ?? "pooler_output"
+        let vector = try pooled(outputs, name: name, row: i, mask: input.attentionMask[i])
+        members.append((name, floats(vector)))
+        lines += "    \(name) [\(vector.count)]: \(list(Array(vector.prefix(8))))\(vector.count > 8 ? " …" : "")\n"
+    }
+    return (members, lines)
 }
 
 /// Row `i` of a `[batch, n]` output.

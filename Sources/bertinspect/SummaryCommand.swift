@@ -31,7 +31,7 @@ func runSummary(_ arguments: [String]) throws -> ExitCode {
     if parsed.has("--json") {
         print(summary.json(includeTensors: parsed.has("--tensors")).serialized())
     } else {
-        print(renderSummary(summary, depth: depth, tensors: parsed.has("--tensors")), terminator: "")
+        emit(renderSummary(summary, depth: depth, tensors: parsed.has("--tensors")), terminator: "")
     }
     return .success
 }
@@ -39,11 +39,11 @@ func runSummary(_ arguments: [String]) throws -> ExitCode {
 /// The text form of a summary: header, Keras-style layer table, totals, warnings.
 func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String {
     var out = ""
-    out += "File:          \(summary.path) (\(humanSize(summary.fileSize)))\n"
+    out += "File:          \(shown(summary.path)) (\(humanSize(summary.fileSize)))\n"
     out += "Format:        \(summary.format), \(summary.layout), \(summary.naming)\n"
     var architecture = summary.architecture.className
     if let labels = summary.configuration.numLabels {
-        let names = (0..<labels).compactMap { summary.configuration.id2label[$0] }
+        let names = (0..<labels).compactMap { summary.configuration.id2label[$0].map(shown) }
         architecture += " (\(labels) label\(labels == 1 ? "" : "s")\(names.count == labels ? ": " + names.joined(separator: ", ") : ""))"
     }
     out += "Architecture:  \(architecture)\n"
@@ -62,7 +62,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
         out += "Config:        " + fields.prefix(4).joined(separator: ", ") + "\n"
         out += "               " + fields.dropFirst(4).joined(separator: ", ") + "\n"
     }
-    if !summary.frozen.isEmpty { out += "Frozen:        " + summary.frozen.joined(separator: ", ") + "\n" }
+    if !summary.frozen.isEmpty { out += "Frozen:        " + summary.frozen.map(shown).joined(separator: ", ") + "\n" }
     out += "\n"
 
     var rows: [(String, String, String, String)] = []
@@ -72,7 +72,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     }
     func visit(_ node: SummaryNode, level: Int) {
         let indent = String(repeating: "  ", count: level)
-        rows.append((indent + "\(node.name) (\(node.type))", node.dims ?? "", grouped(node.parameters), yesNo(node)))
+        rows.append((indent + "\(shown(node.name)) (\(shown(node.type)))", node.dims ?? "", grouped(node.parameters), yesNo(node)))
         let layers = node.children.filter { $0.name.hasPrefix("layer.") }
         guard level + 1 < depth else {
             // Encoder layers are folded into one line until --depth reaches them.
@@ -113,13 +113,13 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
         let n0 = summary.tensors.map(\.storedName.count).max() ?? 0
         let n1 = summary.tensors.map(\.canonicalName.count).max() ?? 0
         for row in summary.tensors {
-            out += "  " + pad(row.storedName, n0 + 2) + pad(row.canonicalName, n1 + 2) + pad(row.dtype.rawValue, 6)
+            out += "  " + pad(shown(row.storedName), n0 + 2) + pad(shown(row.canonicalName), n1 + 2) + pad(row.dtype.rawValue, 6)
                 + pad(shapeText(row.shape), 14) + pad(grouped(row.bytes), 12, right: true) + "\n"
         }
     }
     if !summary.warnings.isEmpty {
         out += "\nWarnings:\n"
-        for warning in summary.warnings { out += "  - \(warning)\n" }
+        for warning in summary.warnings { out += "  - \(shown(warning))\n" }
     }
     return out
 }

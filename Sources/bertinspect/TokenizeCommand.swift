@@ -34,11 +34,11 @@ func runTokenize(_ arguments: [String]) throws -> ExitCode {
                 ("attention_mask", .array(encoding.attentionMask.map { .integer(Int64($0)) })),
             ]))
         } else {
-            print(text)
-            print("  tokens:          \(encoding.tokens.joined(separator: " "))")
-            print("  input_ids:       \(encoding.inputIDs.map(String.init).joined(separator: " "))")
-            print("  token_type_ids:  \(encoding.tokenTypeIDs.map(String.init).joined(separator: " "))")
-            print("  attention_mask:  \(encoding.attentionMask.map(String.init).joined(separator: " "))")
+            emit(shown(text))
+            emit("  tokens:          \(encoding.tokens.map(shown).joined(separator: " "))")
+            emit("  input_ids:       \(encoding.inputIDs.map(String.init).joined(separator: " "))")
+            emit("  token_type_ids:  \(encoding.tokenTypeIDs.map(String.init).joined(separator: " "))")
+            emit("  attention_mask:  \(encoding.attentionMask.map(String.init).joined(separator: " "))")
         }
     }
     if parsed.has("--json") { print(JSONValue.array(results).serialized()) }

@@ -9,7 +9,8 @@ let verifyCommand = Command(
     help: """
     Usage: bertinspect verify PATH --golden FILE [--atol X] [--rtol X] [--json]
            bertinspect verify PATH --against OTHER (--golden FILE | --text TEXT…) [--atol X] [--rtol X] [--json]
-           bertinspect verify PATH --record FILE (--text TEXT… | --ids-file F) [--max-length N] [--force]
+           bertinspect verify PATH --record FILE (--text TEXT… | --texts-file F | --ids-file F) [--max-length N]
+                                  [--batch-size 32] [--force]
            (all forms also take --device cpu|cuda|auto, --tf32, --threads N, --vocab F, --lower-case|--no-lower-case)
 
     A golden file (schema bertinspect.golden/1) holds inputs (input_ids, optional attention_mask and
@@ -28,7 +29,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
     let parsed = try Arguments(
         arguments, flags: ["--json", "--force", "--lower-case", "--no-lower-case", "--tf32"],
         options: ["--golden", "--against", "--record", "--text", "--texts-file", "--ids-file", "--atol", "--rtol", "--max-length",
-                  "--device", "--threads", "--vocab"])
+                  "--batch-size", "--device", "--threads", "--vocab"])
     let path = try parsed.single("PATH")
     let device = try Device.parse(parsed.value("--device"))
     let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1, in: 1...256) }
@@ -43,73 +44,119 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
     guard modes.filter({ $0 }).count == 1 else { throw UsageError("give one of --golden FILE, --against OTHER or --record FILE") }
 
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: tf32)
+    let batchSize = try parsed.integer("--batch-size", default: 32, in: 1...4096)
     if let record = parsed.value("--record") {
-        let input = try recordInput(parsed, session: session)
-        let outputs = try session.runner.run(input)
-        let golden = GoldenFile(input: input, outputs: outputs, tolerance: Tolerance(absolute: atol ?? 1e-4, relative: rtol ?? 1e-4),
-                                writer: "bertinspect \(toolVersion) (\(session.runner.backendName))")
         let file = try openOutput(record, overwrite: parsed.has("--force"))
-        try Array(golden.serialized().utf8).withUnsafeBytes { try file.write($0) }
+        let recorder = GoldenFileWriter(destination: file, tolerance: Tolerance(absolute: atol ?? 1e-4, relative: rtol ?? 1e-4),
+                                        writer: "bertinspect \(toolVersion) (\(session.runner.backendName))")
+        var names: [String] = []
+        var length = 0
+        try forEachRecordBatch(parsed, session: session, batchSize: batchSize) { input, source in
+            let outputs = try session.run(input, source: source)
+            try recorder.append(input: input, outputs: outputs)
+            names = outputs.named.map(\.name)
+            length = input.sequenceLength
+        }
+        try recorder.finish()
         try file.commit()
-        print("recorded \(outputs.named.map(\.name).joined(separator: ", ")) for \(input.batchSize) sequence(s) of length \(input.sequenceLength) in \(record)")
+        printErrorLine("recorded \(names.joined(separator: ", ")) for \(recorder.count) sequence(s) of length \(length) in \(record)")
         return .success
     }
 
     let golden: GoldenFile
+    let goldenPath = parsed.value("--golden")
     if let other = parsed.value("--against") {
         let input: EncoderInput
-        if let goldenPath = parsed.value("--golden") {
+        if let goldenPath {
             input = try GoldenFile.read(path: goldenPath).input
         } else {
-            let texts = try collectTexts(parsed)
+            var source = try TextSource(parsed)
+            let texts = try source.batch(Int.max)
             guard !texts.isEmpty else { throw UsageError("--against needs --golden FILE or --text TEXT") }
             let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
-            input = encodeBatch(texts, pair: nil, tokenizer: tokenizer, maxLength: try parsed.integer("--max-length", default: 128, in: 2...100_000),
-                                idsOnly: session.idsOnly).input
+            let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128, in: 2...100_000) })
+            input = encodeBatch(texts, pair: nil, tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly).input
         }
         let reference = try ModelSession(path: other, device: device, threads: threads, tf32: tf32)
-        golden = GoldenFile(input: input, outputs: try reference.runner.run(input), tolerance: .standard, writer: other)
+        golden = GoldenFile(input: input, outputs: try reference.run(input, source: goldenPath), tolerance: .standard, writer: other)
     } else {
-        golden = try GoldenFile.read(path: parsed.value("--golden")!)
+        golden = try GoldenFile.read(path: goldenPath!)
     }
     let tolerance = Tolerance(absolute: atol ?? golden.tolerance.absolute, relative: rtol ?? golden.tolerance.relative)
-    let comparison = Comparison(golden: golden, actual: try session.runner.run(golden.input), tolerance: tolerance)
+    let comparison = Comparison(golden: golden, actual: try session.run(golden.input, source: goldenPath), tolerance: tolerance)
     if parsed.has("--json") {
         print(comparisonJSON(comparison, device: session.deviceName, backend: session.runner.backendName).serialized())
     } else {
-        print(renderComparison(comparison, device: session.deviceName, backend: session.runner.backendName), terminator: "")
+        emit(renderComparison(comparison, device: session.deviceName, backend: session.runner.backendName), terminator: "")
     }
     return comparison.passed ? .success : .checkFailed
 }
 
-/// Inputs for `--record`: tokenized texts or an ids file.
-func recordInput(_ parsed: Arguments, session: ModelSession) throws -> EncoderInput {
+/// Calls `body` with each batch of at most `batchSize` sequences for `--record`, and the file they came from: rows
+/// of an ids file (streamed line by line; a JSON ids file is read whole within its memory budget), or tokenized
+/// texts padded to the longest of all (two passes over the texts, so memory holds one batch).
+func forEachRecordBatch(_ parsed: Arguments, session: ModelSession, batchSize: Int,
+                        _ body: (EncoderInput, String?) throws -> Void) throws {
     if let idsFile = parsed.value("--ids-file") {
-        guard let text = try MappedFile.withContents(of: idsFile, { String(validating: $0, as: UTF8.self) }) else {
-            throw TensorFormatError.invalidCompanion(path: idsFile, reason: "the ids file is not valid UTF-8")
+        let isJSON = try MappedFile(path: idsFile).withBytes { bytes in bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") }
+        if isJSON {
+            let input = try GoldenFile.parseInputs(try GoldenFile.readJSON(path: idsFile, what: "ids file"), path: idsFile)
+            var start = 0
+            while start < input.batchSize {
+                let end = min(start + batchSize, input.batchSize)
+                try body(EncoderInput(inputIDs: Array(input.inputIDs[start..<end]), attentionMask: Array(input.attentionMask[start..<end]),
+                                      tokenTypeIDs: Array(input.tokenTypeIDs[start..<end])), idsFile)
+                start = end
+            }
+            return
         }
-        if text.first(where: { !$0.isWhitespace }) == "{" {
-            return try GoldenFile.parseInputs(try JSONParser.parse(text), path: idsFile)
-        }
+        let lines = try TextLines(path: idsFile)
         var rows: [[Int32]] = []
-        for line in text.split(separator: "\n") where !line.allSatisfy(\.isWhitespace) {
+        var length: Int?
+        while let line = lines.next() {
+            guard !line.allSatisfy(\.isWhitespace) else { continue }
             var row: [Int32] = []
-            for item in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" }) {
-                guard let id = Int32(item) else { throw TensorFormatError.invalidCompanion(path: idsFile, reason: "'\(item)' is not a token id") }
+            for item in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }) {
+                guard let id = Int32(item) else {
+                    throw TensorFormatError.invalidCompanion(path: idsFile, reason: "line \(lines.lineNumber): '\(item.prefix(40))' is not a token id")
+                }
                 row.append(id)
             }
+            guard !row.isEmpty, row.count == (length ?? row.count) else {
+                throw TensorFormatError.invalidCompanion(
+                    path: idsFile, reason: "line \(lines.lineNumber) has \(row.count) ids, the first line \(length ?? 0); give sequences of one length")
+            }
+            length = row.count
             rows.append(row)
+            if rows.count == batchSize {
+                try body(EncoderInput(inputIDs: rows), idsFile)
+                rows.removeAll(keepingCapacity: true)
+            }
         }
-        guard !rows.isEmpty, rows.allSatisfy({ $0.count == rows[0].count }) else {
-            throw TensorFormatError.invalidCompanion(path: idsFile, reason: "give one or more sequences of the same length")
-        }
-        return EncoderInput(inputIDs: rows)
+        if let error = lines.error { throw error }
+        if !rows.isEmpty { try body(EncoderInput(inputIDs: rows), idsFile) }
+        guard length != nil else { throw TensorFormatError.invalidCompanion(path: idsFile, reason: "the ids file holds no sequence") }
+        return
     }
-    let texts = try collectTexts(parsed)
-    guard !texts.isEmpty else { throw UsageError("--record needs --text TEXT or --ids-file F") }
+    var source = try TextSource(parsed)
+    guard !source.isEmpty else { throw UsageError("--record needs --text TEXT or --ids-file F") }
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
-    return encodeBatch(texts, pair: nil, tokenizer: tokenizer, maxLength: try parsed.integer("--max-length", default: 128, in: 2...100_000),
-                       idsOnly: session.idsOnly).input
+    let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128, in: 2...100_000) })
+    // A golden file holds sequences of one length: the longest text's, found in a first pass (or --max-length when
+    // the texts come from standard input, which cannot be read twice).
+    var length = maxLength
+    if parsed.value("--texts-file") != "-" {
+        length = 0
+        var first = try TextSource(parsed)
+        while case let texts = try first.batch(batchSize), !texts.isEmpty {
+            length = max(length, tokenizer.encodeBatch(texts, maxLength: maxLength, padTo: session.idsOnly ? maxLength : nil).first?.inputIDs.count ?? 0)
+        }
+    }
+    while case let texts = try source.batch(batchSize), !texts.isEmpty {
+        let encodings = tokenizer.encodeBatch(texts, maxLength: maxLength, padTo: length)
+        let mask = session.idsOnly ? encodings.map { $0.attentionMask.map { _ in Int32(1) } } : encodings.map(\.attentionMask)
+        try body(EncoderInput(inputIDs: encodings.map(\.inputIDs), attentionMask: mask, tokenTypeIDs: encodings.map(\.tokenTypeIDs)), nil)
+    }
 }
 
 func renderComparison(_ comparison: Comparison, device: String, backend: String) -> String {
