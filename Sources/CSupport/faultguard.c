@@ -39,6 +39,7 @@ static volatile sig_atomic_t hdf5_depth = 0;
 static char hdf5_path[PATH_CAPACITY];
 static size_t hdf5_path_length = 0;
 static volatile sig_atomic_t hdf5_time_limited = 0;
+static volatile sig_atomic_t hdf5_writing = 0;
 
 static void write_all(const char *text, size_t length) {
     while (length > 0) {
@@ -72,13 +73,13 @@ static void remove_temporaries(void) {
     }
 }
 
-static void finish(const char *path, size_t length, const char *reason) {
+static void finish(const char *path, size_t length, const char *reason, int code) {
     static const char prefix[] = "bertinspect: ";
     remove_temporaries();
     write_all(prefix, sizeof prefix - 1);
     write_escaped(path, length);
     write_all(reason, strlen(reason));
-    _exit(3);
+    _exit(code);
 }
 
 static void restore_and_raise(int signal_number) {
@@ -96,20 +97,23 @@ static void on_fatal_signal(int signal_number, siginfo_t *info, void *context) {
         for (int i = 0; i < SLOTS; i++) {
             if (mappings[i].used && address >= mappings[i].start && address < mappings[i].end) {
                 finish(mappings[i].path, strlen(mappings[i].path),
-                       ": the file changed while it was read (it shrank under a memory mapping); nothing was written.\n");
+                       ": the file changed while it was read (it shrank under a memory mapping); nothing was written.\n", 3);
             }
         }
     }
     if (signal_number == SIGALRM) {
         if (hdf5_depth > 0 && hdf5_time_limited) {
             finish(hdf5_path, hdf5_path_length,
-                   ": libhdf5 did not finish parsing the file's structures within the time limit for a file of this size; the file is malformed or hostile.\n");
+                   ": libhdf5 did not finish parsing the file's structures within the time limit for a file of this size; the file is malformed or hostile.\n", 3);
         }
         return;
     }
+    if (hdf5_depth > 0 && hdf5_writing) {
+        finish(hdf5_path, hdf5_path_length, ": cannot write the output: libhdf5 failed fatally while writing it; nothing was written.\n", 5);
+    }
     if (hdf5_depth > 0) {
         finish(hdf5_path, hdf5_path_length,
-               ": libhdf5 failed fatally while parsing the file's structures; the file is malformed or hostile.\n");
+               ": libhdf5 failed fatally while parsing the file's structures; the file is malformed or hostile.\n", 3);
     }
     remove_temporaries();
     restore_and_raise(signal_number);
@@ -191,10 +195,11 @@ static void set_timer(unsigned milliseconds) {
     setitimer(ITIMER_REAL, &timer, NULL);
 }
 
-int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds) {
+int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds, int writing) {
     if (hdf5_depth++ > 0) return 0;
     hdf5_path_length = (size_t)copy_into(hdf5_path, path);
     hdf5_time_limited = milliseconds > 0;
+    hdf5_writing = writing;
     set_timer(milliseconds);
     return 1;
 }
@@ -204,4 +209,5 @@ void bertinspect_hdf5_guard_leave(void) {
     if (--hdf5_depth > 0) return;
     set_timer(0);
     hdf5_time_limited = 0;
+    hdf5_writing = 0;
 }

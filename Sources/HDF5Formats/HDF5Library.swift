@@ -20,7 +20,7 @@ enum HDF5Library {
     /// Runs `body` with libhdf5 initialised, error printing silenced, and the library lock held. While it runs, a
     /// fatal signal inside libhdf5, or running past `timeLimit` milliseconds (0: none), ends the process with exit code 3
     /// and a line naming `path` (CSupport's guard).
-    static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32, _ body: () throws(E) -> R) throws(E) -> R {
+    static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32, writing: Bool = false, _ body: () throws(E) -> R) throws(E) -> R {
         lock.lock()
         defer { lock.unlock() }
         if !initialized {
@@ -32,7 +32,7 @@ enum HDF5Library {
             H5Eset_auto2(chdf5_error_default(), nil, nil)
             initialized = true
         }
-        bertinspect_hdf5_guard_enter(path, timeLimit)
+        bertinspect_hdf5_guard_enter(path, timeLimit, writing ? 1 : 0)
         defer { bertinspect_hdf5_guard_leave() }
         return try body()
     }

@@ -21,16 +21,17 @@ public struct HDF5Writer: CheckpointWriter {
     public func write(_ plan: WritePlan, from store: any TensorStore, to file: AtomicFile) throws -> Int {
         try file.closeForExternalWriter()
         let output = HDF5Output(file: file)
-        return try HDF5Library.withLibrary(path: file.destination, timeLimit: 0) { () throws -> Int in
+        return try HDF5Library.withLibrary(path: file.destination, timeLimit: 0, writing: true) { () throws -> Int in
             let handle = try output.create()
+            let overflows: Int
             do {
-                let overflows = try write(plan, from: store, into: handle, output: output)
-                try output.close(handle)
-                return overflows
+                overflows = try write(plan, from: store, into: handle, output: output)
             } catch {
                 output.abandon(handle)
                 throw error
             }
+            try output.close(handle)
+            return overflows
         }
     }
 
@@ -85,17 +86,17 @@ public struct HDF5Writer: CheckpointWriter {
         try source.withBytes { try file.write($0) }
         try file.closeForExternalWriter()
         let output = HDF5Output(file: file)
-        try HDF5Library.withLibrary(path: file.destination, timeLimit: 0) { () throws in
+        try HDF5Library.withLibrary(path: file.destination, timeLimit: 0, writing: true) { () throws in
             let handle = try output.open()
             do {
                 for key in attributes.keys.sorted() {
                     try output.writeString(handle, key, attributes[key]!)
                 }
-                try output.close(handle)
             } catch {
                 output.abandon(handle)
                 throw error
             }
+            try output.close(handle)
         }
     }
 }
@@ -146,7 +147,8 @@ struct HDF5Output {
         return try check(id: H5Fopen(file.temporaryPath, chdf5_acc_rdwr(), fapl.id), "H5Fopen")
     }
 
-    /// Flushes and closes the file, checking both.
+    /// Flushes and closes the file, checking both; the handle is closed exactly once whatever happens (closing a
+    /// file again after a failed close crashes libhdf5).
     func close(_ handle: hid_t) throws(OutputError) {
         let flushed = H5Fflush(handle, H5F_SCOPE_GLOBAL)
         if flushed < 0 {

@@ -44,6 +44,15 @@ public enum FilePath {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// What exists at `path` when it is neither a regular file nor a folder (links followed; a dangling link is
+    /// not reported): `a FIFO`, `a character device`…; nil otherwise.
+    public static func nonRegularKind(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFREG || type == S_IFDIR ? nil : InputFile.describe(mode: info.st_mode)
+    }
+
     /// Names in `directory`, sorted, without `.` and `..`.
     public static func contents(of directory: String) -> [String] {
         guard let dir = opendir(directory) else { return [] }
@@ -59,12 +68,12 @@ public enum FilePath {
     }
 
     /// Creates `path` and any missing parents (like `mkdir -p`).
-    public static func makeDirectories(_ path: String) throws(TensorFormatError) {
+    public static func makeDirectories(_ path: String) throws(OutputError) {
         if isDirectory(path) == true { return }
         let parent = directory(of: path)
         if parent != path, parent != ".", parent != "/", isDirectory(parent) != true { try makeDirectories(parent) }
         if mkdir(path, 0o755) != 0, errno != EEXIST {
-            throw .cannotOpen(path: path, reason: "cannot create the folder: \(String(cString: strerror(errno)))")
+            throw OutputError.fromErrno(path, "creating the folder")
         }
     }
 }

@@ -6,27 +6,31 @@ let convertCommand = Command(
     name: "convert",
     abstract: "Convert between HF tf_model.h5 / Keras HDF5 and safetensors, losslessly.",
     help: """
-    Usage: bertinspect convert PATH --to safetensors|h5 [-o OUT] [--dtype f32|f16|bf16] [--max-shard-size SIZE] [--force]
+    Usage: bertinspect convert PATH --to safetensors|h5 [-o OUT] [--dtype f32|f16|bf16] [--max-shard-size SIZE]
+                               [--with-config] [--force]
 
     safetensors output uses HF PyTorch names and layouts ({"format": "pt"}); h5 output is an HF tf_model.h5
     (the notebook's Keras models keep their Keras layers). OUT defaults to model.safetensors / tf_model.h5 beside
-    the input; a folder OUT receives the weights plus config.json, vocab.txt and tokenizer files.
+    the input. An OUT ending in / or without a .safetensors/.h5 suffix is a folder (created, as save_pretrained
+    does) that receives the weights plus config.json, vocab.txt and tokenizer files; a file OUT is written alone.
+    A stored tensor that maps to no parameter stops the conversion (exit 3): nothing is dropped silently.
 
     Options:
       --to FORMAT            safetensors or h5.
       -o, --output OUT       Output file or folder.
       --dtype TYPE           f32, f16 or bf16 (round to nearest even; NaN and Inf kept). Default: unchanged.
       --max-shard-size SIZE  Split safetensors output into shards of at most SIZE (e.g. 2GB, 500MB) plus an index.
+      --with-config          With a file OUT, also write config.json and the tokenizer files beside it.
       --force                Overwrite existing output files.
 
     Example:
-      bertinspect convert fixtures/tf-seqcls --to safetensors -o /tmp/seqcls-pt
+      bertinspect convert fixtures/tf-seqcls --to safetensors -o /tmp/seqcls-pt/
     """,
     run: runConvert
 )
 
 func runConvert(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--force"], options: ["--to", "-o", "--output", "--dtype", "--max-shard-size"])
+    let parsed = try Arguments(arguments, flags: ["--force", "--with-config"], options: ["--to", "-o", "--output", "--dtype", "--max-shard-size"])
     let path = try parsed.single("PATH")
     guard let targetName = parsed.value("--to"), let target = ConversionTarget(rawValue: targetName) else {
         throw UsageError("--to must be 'safetensors' or 'h5'")
@@ -48,13 +52,15 @@ func runConvert(_ arguments: [String]) throws -> ExitCode {
     let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
     let model = try ModelLoader.load(checkpoint)
     let fileName = target == .safetensors ? "model.safetensors" : "tf_model.h5"
-    let destination = try OutputLocation(checkpoint: checkpoint, output: output, fileName: fileName)
-    let provenance = [
-        "bertinspect.version": toolVersion,
-        "bertinspect.source": FilePath.fileName(of: checkpoint.weightsPath),
-        "bertinspect.source_sha256": try sha256(ofFile: checkpoint.weightsPath),
-    ]
-    let plan = try Conversion.plan(model, store: checkpoint.store, target: target, dtype: dtype, metadata: provenance)
+    let destination = try OutputLocation(checkpoint: checkpoint, output: output, fileName: fileName, target: target,
+                                         withConfig: parsed.has("--with-config"))
+    // Everything is checked before anything is done: the plan refuses an incomplete or lossy conversion before a
+    // folder is created or the source is hashed.
+    var plan = try Conversion.plan(model, store: checkpoint.store, target: target, dtype: dtype, metadata: [
+        "bertinspect.version": toolVersion, "bertinspect.source": FilePath.fileName(of: checkpoint.weightsPath),
+    ])
+    try destination.prepare()
+    plan.metadata["bertinspect.source_sha256"] = try sha256(ofFile: checkpoint.weightsPath)
     let progress = Progress(label: "converting", total: plan.entries.count)
     let writer: any CheckpointWriter = target == .safetensors ? SafetensorsWriter(progress: progress.update) : HDF5Writer(progress: progress.update)
     let written: [String]
@@ -77,34 +83,59 @@ func runConvert(_ arguments: [String]) throws -> ExitCode {
     return .success
 }
 
-/// Where a conversion writes: the weights file and the folder that receives companion files.
+/// Where a conversion writes, by the rule transformers' `save_pretrained` users expect: an OUT ending in `/`, an
+/// existing folder, or a name without a weights suffix (`.safetensors`, `.h5`, `.keras`, `.onnx`, `.gguf`) is a
+/// folder, created with its parents, that receives the weights plus config.json (copied from the source, or written
+/// from the model), vocab.txt and the tokenizer files; a file OUT is that file alone (its folder created if missing),
+/// with companions only when `--with-config` asks. Without OUT the weights go beside the input.
 struct OutputLocation {
     var weightsPath: String
     var folder: String
-    /// Whether companion files (config.json, vocab.txt, …) are copied: the output is a folder other than the input's.
+    /// Whether config.json, vocab.txt and tokenizer files are copied into `folder`.
     var copiesCompanions: Bool
+    /// Whether a config.json is written from the model when `folder` has none after copying.
+    var writesConfig: Bool
 
-    init(checkpoint: Checkpoint, output: String?, fileName: String) throws {
+    /// Suffixes that make an OUT a file rather than a folder.
+    static let weightSuffixes = [".safetensors", ".h5", ".keras", ".onnx", ".gguf"]
+
+    init(checkpoint: Checkpoint, output: String?, fileName: String, target: ConversionTarget, withConfig: Bool) throws {
         let inputFolder = FilePath.directory(of: checkpoint.weightsPath)
         if let output {
-            if output.hasSuffix("/") || FilePath.isDirectory(output) == true {
-                try FilePath.makeDirectories(output)
-                folder = output.hasSuffix("/") && output.count > 1 ? String(output.dropLast()) : output
+            let lower = output.lowercased()
+            // Something that exists and is neither a folder nor a file (a device, a FIFO) is never written to.
+            if !output.hasSuffix("/"), let kind = FilePath.nonRegularKind(output) { throw OutputError.notRegularFile(path: output, kind: kind) }
+            let isFile = FilePath.isRegularFile(output) || Self.weightSuffixes.contains(where: lower.hasSuffix)
+            let isFolder = output.hasSuffix("/") || FilePath.isDirectory(output) == true || !isFile
+            if isFolder {
+                folder = output.count > 1 && output.hasSuffix("/") ? String(output.dropLast()) : output
                 weightsPath = FilePath.join(folder, fileName)
                 copiesCompanions = FilePath.realPath(folder) != FilePath.realPath(inputFolder)
+                writesConfig = true
             } else {
+                let expected = target == .safetensors ? ".safetensors" : ".h5"
+                guard lower.hasSuffix(expected) else {
+                    throw UsageError("the output \(output) does not end in \(expected), which --to \(target.rawValue) writes; name a \(expected) file or a folder")
+                }
                 weightsPath = output
                 folder = FilePath.directory(of: output)
-                copiesCompanions = false
+                copiesCompanions = withConfig
+                writesConfig = withConfig
             }
         } else {
             folder = inputFolder
             weightsPath = FilePath.join(folder, fileName)
             copiesCompanions = false
+            writesConfig = true
         }
         if let a = FilePath.realPath(weightsPath), a == FilePath.realPath(checkpoint.weightsPath) {
             throw OutputError.replacesInput(path: weightsPath)
         }
+    }
+
+    /// Creates the output folder and its parents.
+    func prepare() throws {
+        try FilePath.makeDirectories(folder)
     }
 
     /// Copies config.json, vocab.txt and tokenizer files, or writes config.json from the model when there is none.
@@ -124,7 +155,7 @@ struct OutputLocation {
             }
         }
         let config = FilePath.join(folder, "config.json")
-        if !FilePath.isRegularFile(config), model.architecture.hasEncoder {
+        if writesConfig, !FilePath.isRegularFile(config), model.architecture.hasEncoder {
             let text = ConfigWriter.configJSON(for: model)
             let atomic = try openOutput(config, overwrite: force)
             try Array(text.utf8).withUnsafeBytes { try atomic.write($0) }

@@ -34,7 +34,8 @@ void bertinspect_unregister_mapping(int slot);
 int bertinspect_register_temporary(const char *path);
 void bertinspect_unregister_temporary(int slot);
 /* Marks entry into libhdf5 for `path`, with a time limit in milliseconds (0: none); nested entries keep the outermost
-   path and limit. Returns 1 for the outermost entry. */
-int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds);
+   path and limit. `writing` says the file is an output being written: a crash then ends the process with exit code 5
+   (the output cannot be written) instead of 3. Returns 1 for the outermost entry. */
+int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds, int writing);
 void bertinspect_hdf5_guard_leave(void);
 #endif
