@@ -397,3 +397,49 @@ struct InputEdgeTests {
         #expect(diff.stdout.contains("Only in A: extra.weight (stored, maps to no parameter)"), "\(diff.stdout)")
     }
 }
+
+@Suite("Edges: configuration")
+struct ConfigurationEdgeTests {
+    @Test("another model's config.json beside BERT weights is ignored with a warning naming it; the shapes decide")
+    func strayConfig() throws {
+        let folder = Fixtures.path("stray-gpt2-config")
+        let reference = try Fixtures.reference("stray-gpt2-config")
+        let stray = try #require(reference["stray_config"]?["model_type"]?.stringValue)
+        let summary = try bertinspect(arguments: ["summary", folder, "--json"], timeout: 60)
+        #expect(summary.code == 0, "\(summary.stderr)")
+        let json = try JSONParser.parse(summary.stdout)
+        #expect(json["parameters"]?["total"]?.intValue == reference["parameters"]?["total"]?.intValue)
+        for field in ["vocab_size", "hidden_size", "num_hidden_layers", "intermediate_size", "max_position_embeddings"] {
+            #expect(json["config"]?[field]?.intValue == reference["config"]?[field]?.intValue, "\(field)")
+        }
+        let warnings = json["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(warnings.contains("\(folder)/config.json: model_type is '\(stray)', not 'bert'; this config.json is ignored and the tensors' shapes are used"),
+                "\(warnings)")
+
+        // A folder output gets a BERT config.json written from the model, never the stray one.
+        let out = try temporaryFolder()
+        let convert = try bertinspect(arguments: ["convert", folder, "--to", "h5", "-o", out + "/tf/"], timeout: 60)
+        #expect(convert.code == 0, "\(convert.stderr)")
+        let written = try JSONParser.parse(try String(contentsOfFile: out + "/tf/config.json", encoding: .utf8))
+        #expect(written["model_type"] == .string("bert"))
+        #expect(written["hidden_size"]?.intValue == reference["config"]?["hidden_size"]?.intValue)
+    }
+
+    @Test("config.json values that contradict the tensors are warnings naming the file and field; the tensors are used")
+    func contradictingConfig() throws {
+        let folder = try copyFixture("pt-seqcls")
+        let reference = try Fixtures.reference("pt-seqcls")
+        let hidden = try #require(reference["config"]?["hidden_size"]?.intValue)
+        var config = try String(contentsOfFile: folder + "/config.json", encoding: .utf8)
+        config = config.replacingOccurrences(of: "\"hidden_size\": \(hidden)", with: "\"hidden_size\": 768")
+            .replacingOccurrences(of: "\"num_attention_heads\": \(reference["config"]!["num_attention_heads"]!.intValue!)", with: "\"num_attention_heads\": 5")
+        try config.write(toFile: folder + "/config.json", atomically: true, encoding: .utf8)
+        let summary = try bertinspect(arguments: ["summary", folder, "--json"], timeout: 60)
+        #expect(summary.code == 0, "\(summary.stderr)")
+        let json = try JSONParser.parse(summary.stdout)
+        let warnings = json["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(warnings.contains("\(folder)/config.json: hidden_size = 768, but the tensors say \(hidden); the tensors are used"), "\(warnings)")
+        #expect(warnings.contains { $0.hasPrefix("\(folder)/config.json: num_attention_heads = 5 does not divide hidden_size = \(hidden)") }, "\(warnings)")
+        #expect(json["config"]?["hidden_size"]?.intValue == hidden)
+    }
+}
