@@ -17,6 +17,7 @@ let package = Package(
         .target(name: "FuzzDriver"),
         fuzzer("FuzzSafetensors", ["TensorFormats"]),
         fuzzer("FuzzHDF5", ["TensorFormats", "HDF5Formats", "BERTGraph"]),
+        fuzzer("FuzzHDF5Types", ["TensorFormats", "HDF5Formats", "BERTGraph"]),
         fuzzer("FuzzKerasConfig", ["BERTGraph"]),
         fuzzer("FuzzGolden", ["BERTRuntime", "TensorFormats"]),
         fuzzer("FuzzConfig", ["TensorFormats", "BERTGraph"]),

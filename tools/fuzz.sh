@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer"}
+targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer"}
 (cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 | tail -n 3)
 bin=Fuzz/.build/debug
 seed() {  # target, files…
@@ -16,6 +16,11 @@ seed() {  # target, files…
 seed FuzzSafetensors fixtures/pt-seqcls/model.safetensors fixtures/pt-base/model-legacy.safetensors fixtures/tf-safetensors/model.safetensors fixtures/malformed/st-*.safetensors
 seed FuzzHDF5 fixtures/keras-cnn-functional/weights.h5 fixtures/keras3/model.weights.h5 fixtures/malformed/h5-*.h5
 seed FuzzKerasConfig
+# FuzzHDF5Types: byte 0 picks the template (even: float types, odd: string types), then the datatype message,
+# then a mask of which messages get it; seeds are the templates' own valid messages.
+mkdir -p Fuzz/corpus/FuzzHDF5Types
+printf '\x00\x11\x21\x1f\x00\x04\x00\x00\x00\x00\x00\x20\x00\x17\x08\x00\x17\x7f\x00\x00\x00\xff' > Fuzz/corpus/FuzzHDF5Types/float-be
+printf '\x01\x13\x01\x00\x00\x0a\x00\x00\x00\xff' > Fuzz/corpus/FuzzHDF5Types/string-nullpad
 python3 - <<'PY'
 import h5py, os
 attrs = h5py.File("fixtures/keras-full/model.h5", "r").attrs
@@ -37,7 +42,7 @@ for target in $targets; do
   extra=()
   # libhdf5 1.10.8 has a known crash (fixtures/malformed/fuzz-h5-corrupt-global-heap.h5) that the fuzzer finds
   # again within seconds; fork mode keeps fuzzing past it and reports each crash it collects.
-  [ "$target" = FuzzHDF5 ] && extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  [ "$target" = FuzzHDF5 ] || [ "$target" = FuzzHDF5Types ] && extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   "$bin/$target" "Fuzz/corpus/$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="Fuzz/crashes/$target/" -print_final_stats=1 "${extra[@]}" >"$log" 2>&1 || true
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -n 1 || true)

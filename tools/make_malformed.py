@@ -24,8 +24,12 @@ FUZZ_FINDINGS = {
     "fuzz-h5-heap-loop.h5": "did not finish parsing the file's structures within the time limit",
     # FuzzHDF5 (fork mode, after the guard): an object address past the end of the file, and a file that makes
     # libhdf5 allocate ~1.4 GB in a loop until the time limit stops it
-    "fuzz-h5-address-overflow.h5": "addr overflow",
-    "fuzz-h5-allocation-loop.h5": "did not finish parsing the file's structures within the time limit",
+    "fuzz-h5-address-overflow.h5": "memory allocation failed",  # was "addr overflow" before the memory cap
+    # (now stopped at once: libhdf5's memory is capped at twice the file plus 256 MB while it parses metadata)
+    "fuzz-h5-allocation-loop.h5": "memory allocation failed",
+    # FuzzHDF5Types: an opaque datatype message whose tag runs past the message makes libhdf5 1.10.8's datatype
+    # decoder read past its buffer (ASan: heap-buffer-overflow in H5O_msg_read); the type is then refused
+    "fuzz-h5-datatype-overread.h5": "is not a numeric dataset",
 }
 for name in os.listdir(out):
     if name in FUZZ_FINDINGS:

@@ -2,7 +2,7 @@
 generated at run time into a temporary folder (too big to commit): FIFOs, a full disk, racing writers, a file
 truncated under a reader, headers and indexes with a million entries, huge vocabularies, texts and golden
 files, control characters in names. Per run it records the exit code, whether a signal ended it, wall time,
-peak RSS (wait4's ru_maxrss, what /usr/bin/time -v reports), the stderr lines and what appeared in the output
+peak RSS (/usr/bin/time's "maximum resident set size"), the stderr lines and what appeared in the output
 folder, and prints one row per case.
 
 A hostile case is OK when: no signal, the expected exit code, exactly one stderr line for an error exit (2 or
@@ -20,6 +20,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import struct
 import subprocess
 import tempfile
@@ -79,7 +80,7 @@ class Run:
                         self.hang_rss_mb = max(self.hang_rss_mb, int(hwm.group(1)) / 1024 if hwm else 0)
         except OSError:
             pass
-        os.killpg(self.process.pid, 9)
+        os.killpg(self.process.pid, signal.SIGKILL)
 
     def finish(self):
         self.waiter.join(max(0.0, self.start + self.timeout - time.monotonic()))
@@ -142,7 +143,7 @@ def problems_of(r, expect, phrase=None, input_bytes=0, outdir=None, wall_limit=N
     if not r.hang and r.exit is not None and r.exit >= 2:
         if len(r.lines) != 1:
             problems.append(f"{len(r.lines)} stderr lines")
-        if phrase and not any(phrase in line.decode("utf-8", "replace") for line in r.lines[:1]):
+        if phrase and not (r.lines and phrase in r.lines[0].decode("utf-8", "replace")):
             problems.append(f"no '{phrase}'")
     wall_limit = wall_limit or max(5.0, 2.0 * input_bytes / (100 * MB))
     rss_limit = rss_limit or 2 * input_bytes / MB + 300
@@ -170,12 +171,12 @@ def label(argv):
     return text if len(text) <= 72 else text[:69] + "..."
 
 
-def report(name, r, problems, status=None, argv=None):
+def report(name, r, problems, status=None):
     status = status or ("BAD" if problems else "OK")
     exit_text = "hang" if r.hang else (f"sig{r.signal}" if r.signal else str(r.exit))
-    print(f"{name:28} {label(argv or r.argv):72} {exit_text:>5} {r.wall:7.2f} s {r.rss_mb:7.1f} MB  {status}"
+    print(f"{name:28} {label(r.argv):72} {exit_text:>5} {r.wall:7.2f} s {r.rss_mb:7.1f} MB  {status}"
           + (f" ({'; '.join(problems)})" if problems else ""), flush=True)
-    records.append(dict(name=name, command=label(argv or r.argv), exit=r.exit, signal=r.signal, hang=r.hang,
+    records.append(dict(name=name, command=label(r.argv), exit=r.exit, signal=r.signal, hang=r.hang,
                         wall=round(r.wall, 3), rss_mb=round(r.rss_mb, 1), stderr_lines=len(r.lines),
                         first_line=r.first_line(), status=status, problems=problems))
 
@@ -243,7 +244,7 @@ def check_complete_safetensors(path, tensor_count):
     header.pop("__metadata__", None)
     spans = sorted(v["data_offsets"] for v in header.values())
     end = 0
-    for (a, b), v in zip(spans, header.values()):
+    for a, b in spans:
         if a != end:
             return ["output offsets not contiguous"]
         end = b
@@ -467,7 +468,7 @@ def huge_golden():
     row = json.dumps(golden["outputs"]["last_hidden_state"][0][1])
     target = 510 * MB
     length = (target - 4096) // (3 * (len(row) + 2 + 12))
-    path = os.path.join(work, "golden-510MB.json")
+    path = os.path.join(work, "golden-510MiB.json")
 
     def matrix(f, rows):
         f.write("[")
@@ -490,8 +491,8 @@ def huge_golden():
         f.write('}, "outputs": {"logits": ' + json.dumps(golden["outputs"]["logits"]) + ', "last_hidden_state": ')
         matrix(f, lambda start, count: [row] * count)
         f.write('}, "tolerance": {"atol": 0.0001, "rtol": 0.0001}}\n')
-    case(f"golden-{os.path.getsize(path) // MB}MiB", [binary, "verify", os.path.join(fixtures, "tf-seqcls"),
-                                                       "--golden", path], {3}, inputs=[path])
+    case("golden-510MiB", [binary, "verify", os.path.join(fixtures, "tf-seqcls"),
+                           "--golden", path], {3}, inputs=[path])
 
 
 def many_ids():
@@ -535,7 +536,7 @@ def absurd_shard_size():
 # Part 1: the committed malformed fixtures
 
 expected = json.load(open(os.path.join(root, "expected.json")))
-worst_time, worst_rss, bad = 0.0, 0.0, []
+worst_time, worst_rss, bad = (0.0, ""), (0.0, ""), []
 with tempfile.TemporaryDirectory() as out:
     for name in sorted(expected):
         for command in (["summary"], ["convert", "--to", "safetensors", "-o", out + "/"]):
@@ -543,14 +544,15 @@ with tempfile.TemporaryDirectory() as out:
             message = [line.decode("utf-8", "replace") for line in r.lines if line.startswith(b"bertinspect")]
             ok = (r.exit == 3 and not r.signal and not r.hang and len(message) == 1 and expected[name] in message[0]
                   and not os.listdir(out))
-            worst_time, worst_rss = max(worst_time, r.wall), max(worst_rss, r.rss_mb)
+            worst_time = max(worst_time, (r.wall, f"{command[0]} {name}"))
+            worst_rss = max(worst_rss, (r.rss_mb, f"{command[0]} {name}"))
             if not ok:
                 bad.append((name, command[0], "hang" if r.hang else r.exit, message))
 print(f"{len(expected)} malformed inputs × 2 commands: {len(expected) * 2 - len(bad)} exited 3 with one line and wrote nothing, "
       f"{len(bad)} did not")
 for item in bad:
     print("  BAD", item)
-print(f"worst wall time {worst_time:.2f} s, worst peak RSS {worst_rss:.1f} MB")
+print(f"worst wall time {worst_time[0]:.2f} s ({worst_time[1]}), worst peak RSS {worst_rss[0]:.1f} MB ({worst_rss[1]})")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Part 2: hostile inputs generated at run time

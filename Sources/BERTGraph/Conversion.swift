@@ -136,7 +136,7 @@ public enum Conversion {
     /// The Keras layers of a notebook model with their original weight names: from the file's own layer list
     /// (HDF5), from a record in its metadata (converted safetensors), or Keras' functional defaults.
     static func kerasRecords(_ model: BERTModel, store: any TensorStore) -> [KerasLayerRecord] {
-        if let records = KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey]) { return records }
+        if let records = (try? KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey])) ?? nil { return records }
         let canonicalByStored = Dictionary(model.parameters.map { ($0.stored.name, $0.spec.name) }, uniquingKeysWith: { a, _ in a })
         if let groups = store.layerGroups, model.naming.family == .tensorflow {
             var classes: [String: String] = [:]

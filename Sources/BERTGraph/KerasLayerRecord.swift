@@ -1,5 +1,10 @@
 import TensorFormats
 
+/// More Keras layer records than a reader accepts; `count` when it is known.
+public struct RecordsTooMany: Error, Sendable {
+    public var count: Int?
+}
+
 /// The Keras structure of a model (layer order, classes, original weight names) recorded in a converted file's
 /// metadata, so that converting back restores the original Keras layout exactly.
 public struct KerasLayerRecord: Sendable, Equatable {
@@ -26,9 +31,26 @@ public struct KerasLayerRecord: Sendable, Equatable {
         }).serialized()
     }
 
-    /// Records parsed from JSON text; nil when absent or malformed.
-    public static func decode(_ text: String?) -> [KerasLayerRecord]? {
-        guard let text, let list = try? JSONParser.parse(text).arrayValue else { return nil }
+    /// Records parsed from JSON text; nil when absent or malformed. More than `maximumRecords` records (or JSON too
+    /// large to hold that many) throws, before they are all parsed.
+    public static func decode(_ text: String?, maximumRecords: Int = .max) throws(RecordsTooMany) -> [KerasLayerRecord]? {
+        guard let text else { return nil }
+        // A record is an object of a name, a class and pairs of names: allow 64 values per record on average.
+        let budget = maximumRecords > Int.max / 64 ? Int.max : maximumRecords * 64
+        let result: Result<JSONValue, JSONParseError> = Array(text.utf8).withUnsafeBytes { bytes in
+            do throws(JSONParseError) { return .success(try JSONParser.parse(bytes, options: JSONParser.Options(maximumValues: budget))) } catch {
+                return .failure(error)
+            }
+        }
+        let parsed: JSONValue
+        switch result {
+        case let .success(value): parsed = value
+        case let .failure(error):
+            if case .tooManyValues = error.reason { throw RecordsTooMany(count: nil) }
+            return nil
+        }
+        guard let list = parsed.arrayValue else { return nil }
+        guard list.count <= maximumRecords else { throw RecordsTooMany(count: list.count) }
         var records: [KerasLayerRecord] = []
         for item in list {
             guard let name = item["name"]?.stringValue, let weights = item["weights"]?.arrayValue else { return nil }

@@ -69,13 +69,17 @@ public enum ModelLoader {
         var kerasLayers: [KerasLayer] = []
         var topLevel: [TopLevelLayer] = []
         let groupOfMain = hasEncoder ? firstComponent(scheme.mainPrefix, family: family) : nil
-        let records = KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey])
-        let layerGroups = store.layerGroups ?? records?.map { LayerGroup(name: $0.name, tensorNames: $0.weights.map(\.canonical)) }
-        if let count = layerGroups?.count, count > maximumKerasLayers {
-            throw GraphError.unsupported(
+        func tooManyLayers(_ count: Int?) -> GraphError {
+            .unsupported(
                 path: checkpoint.weightsPath,
-                reason: "the file lists \(count) Keras layers (layer groups or bertinspect.keras_layers records), more than the \(maximumKerasLayers) bertinspect reads")
+                reason: "the file lists \(count.map(String.init) ?? "more than \(maximumKerasLayers)") Keras layers (layer groups or bertinspect.keras_layers records), more than the \(maximumKerasLayers) bertinspect reads")
         }
+        let records: [KerasLayerRecord]?
+        do { records = try KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey], maximumRecords: maximumKerasLayers) } catch {
+            throw tooManyLayers(error.count)
+        }
+        let layerGroups = store.layerGroups ?? records?.map { LayerGroup(name: $0.name, tensorNames: $0.weights.map(\.canonical)) }
+        if let count = layerGroups?.count, count > maximumKerasLayers { throw tooManyLayers(count) }
         var recordClasses: [String: String] = [:]
         for record in records ?? [] where recordClasses[record.name] == nil { recordClasses[record.name] = record.className }
         var listedTopLevel = Set<TopLevelLayer>()

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include "csupport.h"
@@ -40,6 +42,8 @@ static char hdf5_path[PATH_CAPACITY];
 static size_t hdf5_path_length = 0;
 static volatile sig_atomic_t hdf5_time_limited = 0;
 static volatile sig_atomic_t hdf5_writing = 0;
+static int memory_limited = 0;
+static struct rlimit saved_data_limit;
 
 static void write_all(const char *text, size_t length) {
     while (length > 0) {
@@ -195,11 +199,32 @@ static void set_timer(unsigned milliseconds) {
     setitimer(ITIMER_REAL, &timer, NULL);
 }
 
-int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds, int writing) {
+/* The process's data segment in bytes (/proc/self/statm: size resident shared text lib data dt, in pages). */
+static size_t data_segment_bytes(void) {
+    FILE *file = fopen("/proc/self/statm", "r");
+    if (!file) return 0;
+    unsigned long size = 0, resident = 0, shared = 0, text = 0, lib = 0, data = 0;
+    int fields = fscanf(file, "%lu %lu %lu %lu %lu %lu", &size, &resident, &shared, &text, &lib, &data);
+    fclose(file);
+    return fields == 6 ? (size_t)data * (size_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds, int writing, size_t memory_budget) {
     if (hdf5_depth++ > 0) return 0;
     hdf5_path_length = (size_t)copy_into(hdf5_path, path);
     hdf5_time_limited = milliseconds > 0;
     hdf5_writing = writing;
+    memory_limited = 0;
+    if (memory_budget > 0 && getrlimit(RLIMIT_DATA, &saved_data_limit) == 0) {
+        size_t current = data_segment_bytes();
+        struct rlimit limited = saved_data_limit;
+        rlim_t wanted = (rlim_t)(current + memory_budget);
+        if (current > 0 && (limited.rlim_max == RLIM_INFINITY || wanted < limited.rlim_max) &&
+            (limited.rlim_cur == RLIM_INFINITY || wanted < limited.rlim_cur)) {
+            limited.rlim_cur = wanted;
+            memory_limited = setrlimit(RLIMIT_DATA, &limited) == 0;
+        }
+    }
     set_timer(milliseconds);
     return 1;
 }
@@ -210,4 +235,10 @@ void bertinspect_hdf5_guard_leave(void) {
     set_timer(0);
     hdf5_time_limited = 0;
     hdf5_writing = 0;
+    if (memory_limited) setrlimit(RLIMIT_DATA, &saved_data_limit);
+    memory_limited = 0;
+}
+
+int bertinspect_hdf5_memory_limited(void) {
+    return memory_limited;
 }

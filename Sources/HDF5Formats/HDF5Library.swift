@@ -20,7 +20,8 @@ enum HDF5Library {
     /// Runs `body` with libhdf5 initialised, error printing silenced, and the library lock held. While it runs, a
     /// fatal signal inside libhdf5, or running past `timeLimit` milliseconds (0: none), ends the process with exit code 3
     /// and a line naming `path` (CSupport's guard).
-    static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32, writing: Bool = false, _ body: () throws(E) -> R) throws(E) -> R {
+    static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32, writing: Bool = false, memoryBudget: Int = 0,
+                                         _ body: () throws(E) -> R) throws(E) -> R {
         lock.lock()
         defer { lock.unlock() }
         if !initialized {
@@ -32,7 +33,7 @@ enum HDF5Library {
             H5Eset_auto2(chdf5_error_default(), nil, nil)
             initialized = true
         }
-        bertinspect_hdf5_guard_enter(path, timeLimit, writing ? 1 : 0)
+        bertinspect_hdf5_guard_enter(path, timeLimit, writing ? 1 : 0, memoryBudget)
         defer { bertinspect_hdf5_guard_leave() }
         return try body()
     }
@@ -71,7 +72,10 @@ enum HDF5Library {
             _ = H5Ewalk2(stack, H5E_WALK_DOWNWARD, walker, Unmanaged.passUnretained(messages).toOpaque())
             _ = H5Eclose_stack(stack)
         }
-        let message = messages.items.last ?? "no further detail from HDF5"
+        var message = messages.items.last ?? "no further detail from HDF5"
+        if bertinspect_hdf5_memory_limited() != 0, messages.items.contains(where: { $0.contains("memory allocation failed") || $0.contains("unable to allocate") }) {
+            message += " (libhdf5 asked for more memory than bertinspect allows it while reading this file's structures: twice the file's size plus 256 MB)"
+        }
         return .call(path: path, function: function, message: message)
     }
 }

@@ -42,6 +42,8 @@ final class HDF5Reader {
     let fileSize: Int
     /// The time limit of metadata calls on this file (see `HDF5Library.metadataTimeLimit`).
     let timeLimit: UInt32
+    /// How much more memory libhdf5 may take while it parses this file's structures: twice the file plus 256 MB.
+    let memoryBudget: Int
     private let file: HDF5Handle
     private let linkAccess: HDF5Handle
 
@@ -49,7 +51,8 @@ final class HDF5Reader {
         self.path = path
         self.fileSize = fileSize
         timeLimit = HDF5Library.metadataTimeLimit(fileSize: fileSize)
-        let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary(path: path, timeLimit: timeLimit) { () throws(HDF5Error) in
+        memoryBudget = fileSize > (Int.max - (256 << 20)) / 2 ? Int.max : 2 * fileSize + (256 << 20)
+        let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary(path: path, timeLimit: timeLimit, memoryBudget: memoryBudget) { () throws(HDF5Error) in
             let fapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_fapl_class()), "H5Pcreate", path: path), .propertyList)
             try HDF5Library.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", path: path)
             // The walk refuses soft and external links before any path lookup could traverse one.
@@ -64,7 +67,7 @@ final class HDF5Reader {
     /// Every dataset and group reachable from the root through hard links, in name order.
     /// Soft and external links are refused: a checkpoint has no reason to hold them.
     func walk() throws(HDF5Error) -> (datasets: [HDF5Dataset], groups: Set<String>) {
-        try HDF5Library.withLibrary(path: path, timeLimit: timeLimit) { () throws(HDF5Error) in
+        try HDF5Library.withLibrary(path: path, timeLimit: timeLimit, memoryBudget: memoryBudget) { () throws(HDF5Error) in
             var datasets: [HDF5Dataset] = []
             var groups: Set<String> = [""]
             var visited = Set<haddr_t>()
@@ -274,7 +277,7 @@ final class HDF5Reader {
     /// The attributes of the object at `objectPath` (no leading slash; "" is the root) that hold strings or numbers.
     /// Names are collected in one `H5Aiterate2` pass; with `only`, just those attributes are read.
     func attributes(of objectPath: String, only: Set<String>? = nil) throws(HDF5Error) -> [String: HDF5AttributeValue] {
-        try HDF5Library.withLibrary(path: path, timeLimit: timeLimit) { () throws(HDF5Error) in
+        try HDF5Library.withLibrary(path: path, timeLimit: timeLimit, memoryBudget: memoryBudget) { () throws(HDF5Error) in
             let location = "/" + objectPath
             let object = HDF5Handle(try HDF5Library.check(id: H5Oopen(file.id, location, linkAccess.id), "H5Oopen", path: path), .object)
             var result: [String: HDF5AttributeValue] = [:]

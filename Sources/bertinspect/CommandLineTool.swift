@@ -56,7 +56,7 @@ func runMain(_ arguments: [String]) -> ExitCode {
     do {
         return try command.run(rest)
     } catch let error as UsageError {
-        printError(shown("bertinspect \(command.name): \(error.description)") + "\n\n\(command.help)")
+        printErrorLine("bertinspect \(command.name): \(error.description); see 'bertinspect \(command.name) --help'")
         return .usage
     } catch let error as DeviceUnavailable {
         printErrorLine("bertinspect \(command.name): \(error.description).")

@@ -69,7 +69,7 @@ func runRun(_ arguments: [String]) throws -> ExitCode {
             if json {
                 print((number > 0 ? "," : "") + JSONValue.object(members).serialized(), terminator: "")
             } else {
-                emit("[\(number + 1)] \(shown(batch[i]))\n" + text, terminator: "")
+                emit("[\(number + 1)] \(preview(batch[i]))\n" + text, terminator: "")
             }
             number += 1
         }

@@ -31,6 +31,14 @@ private func isControl(_ scalar: Unicode.Scalar) -> Bool {
     scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
 }
 
+/// A text as a result line shows it: escaped, and cut after 200 characters (a 10 MB review is not echoed whole).
+func preview(_ text: String) -> String {
+    guard text.utf8.count > 200, let cut = text.index(text.startIndex, offsetBy: 200, limitedBy: text.endIndex), cut < text.endIndex else {
+        return shown(text)
+    }
+    return shown(String(text[..<cut])) + " … (\(text.count) characters)"
+}
+
 /// Writes text output to stdout with any control character that is not one of its own line breaks escaped.
 func emit(_ text: String, terminator: String = "\n") {
     print(escaped(text, keepingNewlines: true), terminator: terminator)

@@ -35,7 +35,11 @@ int bertinspect_register_temporary(const char *path);
 void bertinspect_unregister_temporary(int slot);
 /* Marks entry into libhdf5 for `path`, with a time limit in milliseconds (0: none); nested entries keep the outermost
    path and limit. `writing` says the file is an output being written: a crash then ends the process with exit code 5
-   (the output cannot be written) instead of 3. Returns 1 for the outermost entry. */
-int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds, int writing);
+   (the output cannot be written) instead of 3. A `memory_budget` above 0 caps the process's data segment
+   (RLIMIT_DATA) at its current size plus the budget until the outermost call leaves, so libhdf5 cannot allocate
+   gigabytes for a small hostile file: the allocation fails and libhdf5 reports it. Returns 1 for the outermost entry. */
+int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds, int writing, size_t memory_budget);
+/* Whether the memory limit of the current libhdf5 call (see bertinspect_hdf5_guard_enter) is in force. */
+int bertinspect_hdf5_memory_limited(void);
 void bertinspect_hdf5_guard_leave(void);
 #endif
