@@ -35,6 +35,10 @@ public struct BERTModel: Sendable {
     public var report: LoadReport
     /// Canonical prefixes recorded as frozen in the checkpoint (bertinspect metadata), if any.
     public var frozenPrefixes: [[String]]
+    /// Whether the file records which parameters train: a Keras-2 full-model save (its layers' `trainable` flags) or
+    /// bertinspect's own frozen record. Weight files (`save_weights`, `save_pretrained`, Keras 3 `.weights.h5`,
+    /// safetensors) record none: a model saved after `bert.trainable = False` is byte-identical to one saved before.
+    public var trainableRecorded = true
 
     /// Total, trainable and non-trainable parameter counts (each tensor once; buffers never).
     public var parameterCounts: (total: Int, trainable: Int, nonTrainable: Int) {

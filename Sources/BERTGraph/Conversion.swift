@@ -41,8 +41,11 @@ public enum Conversion {
                 problem: "cannot convert losslessly: \(names.count) stored tensor(s) map to no parameter of the \(model.architecture.className) and would be dropped: \(shown)")
         }
         var output = metadata
-        let frozen = FreezeState.encode(model.frozenPrefixes)
-        if let frozen { output[frozenMetadataKey] = frozen }
+        // A recorded trainable state (bertinspect's record, or a Keras full model's flags) travels as bertinspect's
+        // record; "[]" records that nothing is frozen, so the state stays known.
+        if model.trainableRecorded {
+            output[frozenMetadataKey] = FreezeState.encode(FreezeState.compress(FreezeState.frozenParameters(model), model: model)) ?? "[]"
+        }
         for key in ["model_config", "training_config", "keras_version", "backend"] {
             if let value = store.metadata[key] { output[key] = value }
         }

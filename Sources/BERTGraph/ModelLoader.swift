@@ -166,6 +166,7 @@ public enum ModelLoader {
         var model = BERTModel(
             architecture: architecture, configuration: configuration, naming: scheme, hasPooler: hasPooler,
             parameters: bound, kerasLayers: kerasLayers, layers: topLevel, report: report, frozenPrefixes: frozen)
+        model.trainableRecorded = store.metadata[frozenMetadataKey] != nil || store.layout == .kerasFullModel
         model.report.warnings += HeadInspection.warnings(for: model, store: store)
         return model
     }

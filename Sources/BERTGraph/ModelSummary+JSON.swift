@@ -29,8 +29,11 @@ extension ModelSummary {
             ("architecture", .string(architecture.className)),
             ("config", .object(config)),
             ("config_source", .object(sources)),
-            ("parameters", .object([("total", .integer(Int64(total))), ("trainable", .integer(Int64(trainable))), ("non_trainable", .integer(Int64(nonTrainable)))])),
+            ("parameters", .object([("total", .integer(Int64(total))), ("trainable", trainable.map { .integer(Int64($0)) } ?? .null),
+                                    ("non_trainable", nonTrainable.map { .integer(Int64($0)) } ?? .null)])),
             ("bytes", .integer(Int64(bytes))),
+            ("parameter_bytes", .integer(Int64(parameterBytes))),
+            ("tied_values", .integer(Int64(tiedValues))),
             ("file_size", .integer(Int64(fileSize))),
             ("dtypes", .object(dtypes.keys.sorted { $0.rawValue < $1.rawValue }.map { ($0.rawValue, .integer(Int64(dtypes[$0]!))) })),
             ("frozen", .array(frozen.map { .string($0) })),
@@ -49,10 +52,10 @@ extension ModelSummary {
     }
 
     static func json(_ node: SummaryNode) -> JSONValue {
-        let trainable: JSONValue = node.trainable.map { .bool($0) } ?? .string("partial")
+        let trainable: JSONValue = node.trainableParameters == nil ? .null : node.trainable.map { .bool($0) } ?? .string("partial")
         var members: [(String, JSONValue)] = [
             ("name", .string(node.name)), ("type", .string(node.type)), ("parameters", .integer(Int64(node.parameters))),
-            ("trainable_parameters", .integer(Int64(node.trainableParameters))), ("trainable", trainable),
+            ("trainable_parameters", node.trainableParameters.map { .integer(Int64($0)) } ?? .null), ("trainable", trainable),
         ]
         if let dims = node.dims { members.append(("dims", .string(dims))) }
         members.append(("children", .array(node.children.map(json))))

@@ -5,13 +5,15 @@ public struct SummaryNode: Sendable, Equatable {
     public var name: String
     public var type: String
     public var parameters: Int
-    public var trainableParameters: Int
+    /// Parameters that train; nil when the file does not record it.
+    public var trainableParameters: Int?
     /// A short description of the module's dimensions (`32 → 2`, `vocab 1000 × 32`), when it has one.
     public var dims: String?
     public var children: [SummaryNode]
 
-    /// true, false, or nil when only some parameters train.
+    /// true, false, or nil when only some parameters train or the file does not say.
     public var trainable: Bool? {
+        guard let trainableParameters else { return nil }
         if trainableParameters == parameters { return true }
         if trainableParameters == 0 { return false }
         return nil
@@ -40,10 +42,20 @@ public struct ModelSummary: Sendable {
     public var configuration: BERTConfiguration
     public var hasEncoder: Bool
     public var total: Int
-    public var trainable: Int
-    public var nonTrainable: Int
-    /// Bytes of all stored tensor data.
+    /// Trainable and non-trainable parameters; nil when the file does not record which parameters train.
+    public var trainable: Int?
+    public var nonTrainable: Int?
+    /// Bytes of all stored tensor data (buffers and tied copies included).
     public var bytes: Int
+    /// Bytes of the counted parameters: each parameter's values times its stored dtype's size (what Keras prints
+    /// beside "Total params").
+    public var parameterBytes: Int
+    /// Bytes of the trainable parameters, when recorded.
+    public var trainableBytes: Int?
+    /// Values stored a second time for a tied weight (the MLM decoder, Keras' shared embeddings), counted once.
+    public var tiedValues: Int
+    /// The stored names of those second copies.
+    public var tiedNames: [String]
     public var fileSize: Int
     /// Parameter count per stored dtype.
     public var dtypes: [DType: Int]
@@ -66,14 +78,20 @@ public struct ModelSummary: Sendable {
         hasEncoder = model.architecture.hasEncoder
         let counts = model.parameterCounts
         total = counts.total
-        trainable = counts.trainable
-        nonTrainable = counts.nonTrainable
+        trainable = model.trainableRecorded ? counts.trainable : nil
+        nonTrainable = model.trainableRecorded ? counts.nonTrainable : nil
         bytes = store.tensors.reduce(0) { $0 + $1.byteCount }
+        parameterBytes = model.parameters.reduce(0) { $0 + $1.spec.elementCount * $1.stored.dtype.size }
+        trainableBytes = model.trainableRecorded
+            ? model.parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount * $1.stored.dtype.size } : nil
+        let tied = Set(model.report.tiedCopies)
+        tiedNames = model.report.tiedCopies
+        tiedValues = store.tensors.filter { tied.contains($0.name) }.reduce(0) { $0 + $1.elementCount }
         fileSize = store.fileSize
         dtypes = model.parameters.reduce(into: [:]) { $0[$1.stored.dtype, default: 0] += $1.spec.elementCount }
         var owned: [String: [BoundParameter]] = [:]
         for parameter in model.parameters { owned[parameter.layer, default: []].append(parameter) }
-        layers = model.layers.map { Self.node(for: $0, owned: owned[$0.name] ?? []) }
+        layers = model.layers.map { Self.node(for: $0, owned: owned[$0.name] ?? [], recorded: model.trainableRecorded) }
         frozen = model.frozenPrefixes.map { $0.joined(separator: ".") }
 
         let report = model.report
@@ -88,6 +106,9 @@ public struct ModelSummary: Sendable {
             warnings.append("\(store.unlistedNames.count) dataset(s) outside the layer list were not read (optimizer state or similar): " + Self.list(store.unlistedNames))
         }
         warnings += report.warnings
+        if !model.trainableRecorded {
+            warnings.append("trainable state not recorded: this format stores no trainable flags (Keras counts them on the model in memory, after e.g. bert.trainable = False), so they are shown as '?'; bertinspect freeze records them")
+        }
         self.warnings = warnings
 
         var canonical: [String: String] = [:]
@@ -104,16 +125,16 @@ public struct ModelSummary: Sendable {
     }
 
     /// The subtree of a top-level layer, built from the canonical paths of the parameters it owns.
-    static func node(for layer: TopLevelLayer, owned: [BoundParameter]) -> SummaryNode {
+    static func node(for layer: TopLevelLayer, owned: [BoundParameter], recorded: Bool) -> SummaryNode {
         guard let prefix = layer.parameterPrefix else {
             return SummaryNode(name: layer.name, type: layer.className, parameters: 0, trainableParameters: 0, dims: nil, children: [])
         }
-        var root = build(name: layer.name, type: layer.className, depth: prefix.count, parameters: owned)
+        var root = build(name: layer.name, type: layer.className, depth: prefix.count, parameters: owned, recorded: recorded)
         if root.dims == nil, owned.count <= 2 { root.dims = dims(of: owned) }
         return root
     }
 
-    private static func build(name: String, type: String, depth: Int, parameters: [BoundParameter]) -> SummaryNode {
+    private static func build(name: String, type: String, depth: Int, parameters: [BoundParameter], recorded: Bool) -> SummaryNode {
         var children: [SummaryNode] = []
         var order: [String] = []
         var groups: [String: [BoundParameter]] = [:]
@@ -129,13 +150,13 @@ public struct ModelSummary: Sendable {
             let members = groups[key]!
             let childDepth = depth + (key.hasPrefix("layer.") ? 2 : 1)
             let childType = moduleType(key, parent: name)
-            var child = build(name: key, type: childType, depth: childDepth, parameters: members)
+            var child = build(name: key, type: childType, depth: childDepth, parameters: members, recorded: recorded)
             if child.children.isEmpty { child.dims = dims(of: members) }
             children.append(child)
         }
         let count = parameters.reduce(0) { $0 + $1.spec.elementCount }
         let trainable = parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount }
-        return SummaryNode(name: name, type: type, parameters: count, trainableParameters: trainable, dims: nil, children: children)
+        return SummaryNode(name: name, type: type, parameters: count, trainableParameters: recorded ? trainable : nil, dims: nil, children: children)
     }
 
     /// transformers' PyTorch module class for a path component.

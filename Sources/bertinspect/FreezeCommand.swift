@@ -52,7 +52,7 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
     }
     let model = try ModelLoader.load(checkpoint)
     let targets = try LayerSpec.resolve(spec, model: model)
-    let before = model.parameterCounts.trainable
+    let before = model.trainableRecorded ? grouped(model.parameterCounts.trainable) : "? (not recorded)"
     var frozen = FreezeState.frozenParameters(model)
     let named = Set(model.parameters.filter { p in targets.contains { p.spec.path.starts(with: $0) } }.map(\.spec.name))
     if freezing { frozen.formUnion(named) } else { frozen.subtract(named) }
@@ -62,7 +62,7 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
 
     if store.layout == .safetensors {
         var metadata = store.metadata
-        metadata[frozenMetadataKey] = state == "[]" ? nil : state
+        metadata[frozenMetadataKey] = state
         let entries = store.tensors.map { WritePlan.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, source: $0, layout: .none) }
         _ = try SafetensorsWriter().write(WritePlan(entries: entries, metadata: metadata), from: store, to: file)
     } else {
@@ -80,6 +80,6 @@ func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
     try file.commit()
     let after = model.parameters.filter { !frozen.contains($0.spec.name) }.reduce(0) { $0 + $1.spec.elementCount }
     let total = model.parameterCounts.total
-    emit("\(freezing ? "froze" : "unfroze") \(shown(spec)): trainable parameters \(grouped(before)) → \(grouped(after)) of \(grouped(total)); wrote \(shown(destination))")
+    emit("\(freezing ? "froze" : "unfroze") \(shown(spec)): trainable parameters \(before) → \(grouped(after)) of \(grouped(total)); wrote \(shown(destination))")
     return .success
 }

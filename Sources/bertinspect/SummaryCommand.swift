@@ -68,6 +68,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     var rows: [(String, String, String, String)] = []
     func yesNo(_ node: SummaryNode) -> String {
         if node.parameters == 0 { return "-" }
+        if node.trainableParameters == nil { return "?" }
         return node.trainable.map { $0 ? "yes" : "no" } ?? "partly"
     }
     func visit(_ node: SummaryNode, level: Int) {
@@ -100,12 +101,18 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
         out += pad(row.0, w0) + pad(row.1, w1) + pad(row.2, w2, right: true) + "   " + row.3 + "\n"
     }
     out += rule
-    let bytesPerParameter = summary.total > 0 ? Double(summary.bytes) / Double(max(summary.total, 1)) : 4
-    func size(_ count: Int) -> String { humanSize(Int((Double(count) * bytesPerParameter).rounded())) }
-    out += "Total params: \(grouped(summary.total)) (\(size(summary.total)))\n"
-    out += "Trainable params: \(grouped(summary.trainable)) (\(size(summary.trainable)))\n"
-    out += "Non-trainable params: \(grouped(summary.nonTrainable)) (\(size(summary.nonTrainable)))\n"
+    out += "Total params: \(grouped(summary.total)) (\(humanSize(summary.parameterBytes)))\n"
+    if let trainable = summary.trainable, let nonTrainable = summary.nonTrainable, let trainableBytes = summary.trainableBytes {
+        out += "Trainable params: \(grouped(trainable)) (\(humanSize(trainableBytes)))\n"
+        out += "Non-trainable params: \(grouped(nonTrainable)) (\(humanSize(summary.parameterBytes - trainableBytes)))\n"
+    } else {
+        out += "Trainable params: ? (not recorded in this format; bertinspect freeze records it)\n"
+        out += "Non-trainable params: ?\n"
+    }
     let dtypeText = summary.dtypes.keys.sorted { $0.rawValue < $1.rawValue }.map { "\($0.rawValue) \(grouped(summary.dtypes[$0]!))" }
+    if summary.tiedValues > 0 {
+        out += "Tied: + \(grouped(summary.tiedValues)) values stored again as \(summary.tiedNames.prefix(2).map(shown).joined(separator: ", "))\(summary.tiedNames.count > 2 ? " and \(summary.tiedNames.count - 2) more" : ""), counted once\n"
+    }
     out += "Stored: \(dtypeText.joined(separator: ", ")) params; \(humanSize(summary.bytes)) of tensor data in \(summary.tensors.count) tensors\n"
 
     if tensors {

@@ -68,6 +68,8 @@ struct ModelLoaderTests {
         #expect(full.parameterCounts.nonTrainable == reference["parameters"]?["non_trainable"]?.intValue)
         let (_, weightsOnly) = try load("keras-bert-cnn-functional", "weights.h5")
         #expect(weightsOnly.parameterCounts.trainable == weightsOnly.parameterCounts.total)
+        #expect(!weightsOnly.trainableRecorded)
+        #expect(full.trainableRecorded)
     }
 
     @Test("top-level layers match Keras' summary of tf_model.h5")

@@ -63,8 +63,43 @@ struct SummaryCommandTests {
             #expect(json[key] != nil, "missing \(key)")
         }
         #expect(json["parameters"]?["total"]?.intValue == reference["parameters"]?["total"]?.intValue)
-        #expect(json["parameters"]?["trainable"]?.intValue == reference["parameters"]?["trainable"]?.intValue)
+        // None of these formats records trainable flags: the count is unknown, not "all".
+        #expect(json["parameters"]?["trainable"] == .null)
+        #expect(json["parameters"]?["non_trainable"] == .null)
         #expect(json["tensors"]?.arrayValue?.count == reference["stored_tensors"]?.intValue)
+    }
+
+    @Test("save_weights after bert.trainable = False: trainable is unknown, not Keras' count stated as all; freeze records it")
+    func trainableUnknown() throws {
+        let folder = Fixtures.path("tf-seqcls-frozen-weights")
+        let reference = try Fixtures.reference("tf-seqcls-frozen-weights")
+        let json = try JSONParser.parse(try bertinspect("summary", folder, "--json").stdout)
+        #expect(json["parameters"]?["total"]?.intValue == reference["parameters"]?["total"]?.intValue)
+        #expect(json["parameters"]?["trainable"] == .null)
+        #expect(json["layers"]?.arrayValue?.first?["trainable"] == .null)
+        let warnings = json["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(warnings.contains { $0.hasPrefix("trainable state not recorded: this format stores no trainable flags") })
+        let text = try bertinspect("summary", folder)
+        #expect(text.stdout.contains("Trainable params: ? (not recorded in this format; bertinspect freeze records it)\n"))
+
+        let out = FilePath.join(NSTemporaryDirectory(), "bertinspect-frozen-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        #expect(try bertinspect("freeze", folder + "/weights.h5", "--layers", "bert", "-o", out).code == 0)
+        let frozen = try JSONParser.parse(try bertinspect("summary", out, "--json").stdout)
+        #expect(frozen["parameters"]?["trainable"]?.intValue == reference["parameters"]?["trainable"]?.intValue)
+        #expect(frozen["parameters"]?["non_trainable"]?.intValue == reference["parameters"]?["non_trainable"]?.intValue)
+    }
+
+    @Test("total bytes are parameters times their dtype size, as Keras prints; tied copies are counted once")
+    func totalBytes() throws {
+        let reference = try Fixtures.reference("tf-pretraining")
+        let json = try JSONParser.parse(try bertinspect("summary", Fixtures.path("tf-pretraining"), "--json").stdout)
+        let total = try #require(reference["parameters"]?["total"]?.intValue)
+        #expect(json["parameters"]?["total"]?.intValue == total)
+        #expect(json["parameter_bytes"]?.intValue == total * 4)
+        let vocab = try #require(reference["config"]?["vocab_size"]?.intValue), hidden = try #require(reference["config"]?["hidden_size"]?.intValue)
+        #expect(json["tied_values"]?.intValue ?? 0 >= vocab * hidden)
+        #expect(try bertinspect("summary", Fixtures.path("tf-pretraining")).stdout.contains("Tied: + "))
     }
 
     @Test("config fields say whether they were read, inferred or assumed")
