@@ -115,7 +115,15 @@ public struct CheckpointDiff: Sendable {
 
     /// The versioned JSON form.
     public func json(pathA: String, pathB: String) -> JSONValue {
-        func number(_ value: Double?) -> JSONValue { value.map { $0.isFinite ? .number($0) : .string("\($0)") } ?? .null }
+        // JSON numbers are numbers: a value that is not finite (a NaN on one side only, a zero reference) is null,
+        // and the tensor's `note` says why.
+        func number(_ value: Double?) -> JSONValue { value.map { $0.isFinite ? .number($0) : .null } ?? .null }
+        func note(_ t: TensorDifference) -> JSONValue {
+            if t.shapeA != t.shapeB { return .string("shapes differ") }
+            if let m = t.maxAbsDiff, !m.isFinite { return .string("NaN on one side only") }
+            if let r = t.relativeL2, !r.isFinite { return .string("B is all zeros, so the relative change is unbounded") }
+            return .null
+        }
         return .object([
             ("schema", .string(Self.schema)), ("a", .string(pathA)), ("b", .string(pathB)), ("atol", .number(atol)),
             ("differs", .bool(differs)),
@@ -130,6 +138,7 @@ public struct CheckpointDiff: Sendable {
                     ("shape_b", .array(t.shapeB.map { .integer(Int64($0)) })), ("dtype_a", .string(t.dtypeA.rawValue)),
                     ("dtype_b", .string(t.dtypeB.rawValue)), ("max_abs_diff", number(t.maxAbsDiff)),
                     ("relative_l2", number(t.relativeL2)), ("cosine", number(t.cosine)), ("differs", .bool(t.differs)),
+                    ("note", note(t)),
                 ])
             })),
         ])

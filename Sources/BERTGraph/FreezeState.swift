@@ -86,7 +86,7 @@ public enum LayerSpec {
         if model.architecture.hasEncoder {
             names += ["bert", "bert.embeddings", "bert.encoder"]
             let layers = model.configuration.numHiddenLayers
-            if layers > 0 { names += ["bert.encoder.layer.0–\(layers - 1) (or a range a-b)"] }
+            if layers > 0 { names += layers > 1 ? ["bert.encoder.layer.0", "bert.encoder.layer.0-\(layers - 1)"] : ["bert.encoder.layer.0"] }
             if model.hasPooler { names.append("bert.pooler") }
         }
         var seen = Set<String>()

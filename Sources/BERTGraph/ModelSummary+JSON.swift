@@ -23,6 +23,8 @@ extension ModelSummary {
         var members: [(String, JSONValue)] = [
             ("schema", .string(Self.schema)),
             ("path", .string(path)),
+            ("weights_file", .string(weightsFile)),
+            ("other_weights", .array(otherWeights.map { .string($0) })),
             ("format", .string(format)),
             ("layout", .string(layout)),
             ("naming", .string(naming)),
@@ -57,7 +59,7 @@ extension ModelSummary {
             ("name", .string(node.name)), ("type", .string(node.type)), ("parameters", .integer(Int64(node.parameters))),
             ("trainable_parameters", node.trainableParameters.map { .integer(Int64($0)) } ?? .null), ("trainable", trainable),
         ]
-        if let dims = node.dims { members.append(("dims", .string(dims))) }
+        if let shape = node.shape { members.append(("dims", .array(shape.map { .integer(Int64($0)) }))) }
         members.append(("children", .array(node.children.map(json))))
         return .object(members)
     }

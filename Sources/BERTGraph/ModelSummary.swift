@@ -7,8 +7,10 @@ public struct SummaryNode: Sendable, Equatable {
     public var parameters: Int
     /// Parameters that train; nil when the file does not record it.
     public var trainableParameters: Int?
-    /// A short description of the module's dimensions (`32 → 2`, `vocab 1000 × 32`), when it has one.
+    /// A short description of the module's dimensions (`32 → 2`, `1000 × 32`), when it has one.
     public var dims: String?
+    /// The same dimensions as numbers (`[32, 2]`: in, out; `[1000, 32]`; Conv1D `[width, in, out]`).
+    public var shape: [Int]?
     public var children: [SummaryNode]
 
     /// true, false, or nil when only some parameters train or the file does not say.
@@ -35,6 +37,10 @@ public struct ModelSummary: Sendable {
     public static let schema = "bertinspect.summary/1"
 
     public var path: String
+    /// The weights file (or index) that was read: PATH itself, or the file chosen in a model folder.
+    public var weightsFile: String
+    /// Other weights files in that folder, not read.
+    public var otherWeights: [String]
     public var format: String
     public var layout: String
     public var naming: String
@@ -68,6 +74,8 @@ public struct ModelSummary: Sendable {
     public init(model: BERTModel, checkpoint: Checkpoint) {
         let store = checkpoint.store
         path = checkpoint.path
+        weightsFile = checkpoint.weightsPath
+        otherWeights = checkpoint.otherWeights
         format = store.layout == .safetensors ? "safetensors" : "HDF5"
         var layout = store.layout == .safetensors ? "metadata format '\(store.metadata["format"] ?? "none")'" : store.layout.rawValue
         if let sharded = store as? ShardedStore { layout += ", sharded in \(sharded.shards.count) files" }
@@ -96,6 +104,9 @@ public struct ModelSummary: Sendable {
 
         let report = model.report
         var warnings = report.problems
+        if !checkpoint.otherWeights.isEmpty {
+            warnings.append("the folder also holds \(checkpoint.otherWeights.joined(separator: ", ")), not read; pass a file to read it")
+        }
         if !report.unexpected.isEmpty {
             warnings.append("\(report.unexpected.count) stored tensor(s) nothing uses: " + Self.list(report.unexpected))
         }
@@ -127,10 +138,10 @@ public struct ModelSummary: Sendable {
     /// The subtree of a top-level layer, built from the canonical paths of the parameters it owns.
     static func node(for layer: TopLevelLayer, owned: [BoundParameter], recorded: Bool) -> SummaryNode {
         guard let prefix = layer.parameterPrefix else {
-            return SummaryNode(name: layer.name, type: layer.className, parameters: 0, trainableParameters: 0, dims: nil, children: [])
+            return SummaryNode(name: layer.name, type: layer.className, parameters: 0, trainableParameters: 0, dims: nil, shape: nil, children: [])
         }
         var root = build(name: layer.name, type: layer.className, depth: prefix.count, parameters: owned, recorded: recorded)
-        if root.dims == nil, owned.count <= 2 { root.dims = dims(of: owned) }
+        if root.dims == nil, owned.count <= 2 { (root.dims, root.shape) = (dims(of: owned), shape(of: owned)) }
         return root
     }
 
@@ -151,12 +162,13 @@ public struct ModelSummary: Sendable {
             let childDepth = depth + (key.hasPrefix("layer.") ? 2 : 1)
             let childType = moduleType(key, parent: name)
             var child = build(name: key, type: childType, depth: childDepth, parameters: members, recorded: recorded)
-            if child.children.isEmpty { child.dims = dims(of: members) }
+            if child.children.isEmpty { (child.dims, child.shape) = (dims(of: members), shape(of: members)) }
             children.append(child)
         }
         let count = parameters.reduce(0) { $0 + $1.spec.elementCount }
         let trainable = parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount }
-        return SummaryNode(name: name, type: type, parameters: count, trainableParameters: recorded ? trainable : nil, dims: nil, children: children)
+        return SummaryNode(name: name, type: type, parameters: count, trainableParameters: recorded ? trainable : nil, dims: nil, shape: nil,
+                           children: children)
     }
 
     /// transformers' PyTorch module class for a path component.
@@ -175,6 +187,17 @@ public struct ModelSummary: Sendable {
         case "predictions": return "BertLMPredictionHead"
         case "transform": return "BertPredictionHeadTransform"
         default: return "Linear"
+        }
+    }
+
+    /// Dimensions of a module from its own parameters, as numbers in the order `dims(of:)` shows them.
+    static func shape(of parameters: [BoundParameter]) -> [Int]? {
+        guard let weight = parameters.first(where: { $0.spec.path.last == "weight" }) else { return parameters.first?.spec.shape }
+        let s = weight.spec.shape
+        switch weight.spec.kind {
+        case .linearWeight: return [s[1], s[0]]
+        case .conv1dWeight: return [s[2], s[1], s[0]]
+        default: return s
         }
     }
 

@@ -73,8 +73,16 @@ public final class GoldenFileWriter {
         func copy(_ name: String) throws {
             guard let index = fragments.firstIndex(where: { $0.name == name }) else { return }
             fragments[index].file.startWriteback()
+            // In chunks whose pages are dropped once written, so a gigabyte of recorded outputs is never resident.
             let contents = try MappedFile(path: fragments[index].file.temporaryPath)
-            try contents.withBytes { try destination.write($0) }
+            let chunk = 8 << 20
+            var offset = 0
+            while offset < contents.count {
+                let end = min(offset + chunk, contents.count)
+                try contents.withBytes { try destination.write(UnsafeRawBufferPointer(rebasing: $0[offset..<end])) }
+                contents.discardPages(offset..<end)
+                offset = end
+            }
         }
         try write("{\"schema\":\"\(GoldenFile.schema)\",\"inputs\":{")
         for (i, name) in ["input_ids", "attention_mask", "token_type_ids"].enumerated() {

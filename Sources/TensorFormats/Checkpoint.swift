@@ -13,6 +13,8 @@ public struct Checkpoint: Sendable {
     public var vocabPath: String?
     /// tokenizer_config.json beside the weights, parsed, if present.
     public var tokenizerConfig: JSONValue?
+    /// Other weights files in the same model folder, not read (a folder that holds tf_model.h5 and model.safetensors).
+    public var otherWeights: [String] = []
 
     /// Largest config.json / tokenizer_config.json read.
     public static let maximumConfigSize = 16 << 20
@@ -26,12 +28,18 @@ public struct Checkpoint: Sendable {
     /// Opens `path` with the given formats, detecting the format from the file's content, never its name.
     public static func open(_ path: String, formats: [any CheckpointFormat]) throws -> Checkpoint {
         guard let isDirectory = FilePath.isDirectory(path) else {
+            // A TensorFlow checkpoint is named by its prefix (`…/weights`), which is no file itself.
+            if FilePath.isRegularFile(path + ".index") {
+                let format = ForeignFormat.tensorflowCheckpoint
+                throw TensorFormatError.foreignFormat(path: path, name: format.name, advice: format.advice)
+            }
             throw TensorFormatError.cannotOpen(path: path, reason: "no such file or directory")
         }
-        let weightsPath = isDirectory ? try findWeights(in: path) : path
+        let (weightsPath, others) = isDirectory ? try findWeights(in: path) : (path, [])
         let store = try openStore(weightsPath, formats: formats)
         let folder = FilePath.directory(of: weightsPath)
         var checkpoint = Checkpoint(path: path, weightsPath: weightsPath, store: store)
+        checkpoint.otherWeights = others
         let configPath = FilePath.join(folder, "config.json")
         if FilePath.isRegularFile(configPath) {
             checkpoint.config = try readJSON(configPath)
@@ -50,14 +58,18 @@ public struct Checkpoint: Sendable {
         self.store = store
     }
 
-    /// The weights file a model folder holds.
-    static func findWeights(in directory: String) throws -> String {
-        for name in weightFileNames {
-            let candidate = FilePath.join(directory, name)
-            if FilePath.isRegularFile(candidate) { return candidate }
+    /// The weights file a model folder holds, in `weightFileNames` order, and the other weights files it holds
+    /// under the other conventional names, which are not read.
+    static func findWeights(in directory: String) throws -> (String, [String]) {
+        let present = weightFileNames.filter { FilePath.isRegularFile(FilePath.join(directory, $0)) }
+        if let first = present.first {
+            return (FilePath.join(directory, first), Array(present.dropFirst()))
         }
         let others = FilePath.contents(of: directory).filter {
             ($0.hasSuffix(".safetensors") || $0.hasSuffix(".h5")) && FilePath.isRegularFile(FilePath.join(directory, $0))
+        }
+        if others.isEmpty, let (name, format) = ForeignFormat.find(in: directory) {
+            throw TensorFormatError.foreignFormat(path: FilePath.join(directory, name), name: format.name, advice: format.advice)
         }
         guard others.count == 1 else {
             let reason = others.isEmpty
@@ -65,11 +77,29 @@ public struct Checkpoint: Sendable {
                 : "the folder holds several weights files (\(others.joined(separator: ", "))); name one"
             throw TensorFormatError.emptyDirectory(path: directory, reason: reason)
         }
-        return FilePath.join(directory, others[0])
+        return (FilePath.join(directory, others[0]), [])
+    }
+
+    /// `model-00002-of-00003.safetensors` → (2, 3): the name transformers gives each shard of a sharded checkpoint.
+    static func shardNumber(of path: String) -> (Int, Int)? {
+        let name = FilePath.fileName(of: path)
+        guard let dot = name.lastIndex(of: "."), ["safetensors", "h5"].contains(name[name.index(after: dot)...]) else { return nil }
+        let stem = name[..<dot]
+        let parts = stem.split(separator: "-")
+        guard parts.count >= 4, parts[parts.count - 2] == "of", parts[parts.count - 1].count == 5, parts[parts.count - 3].count == 5,
+              let number = Int(parts[parts.count - 3]), let total = Int(parts[parts.count - 1]), total > 1, number >= 1, number <= total
+        else { return nil }
+        return (number, total)
     }
 
     /// Opens one weights file or shard index, recognising the format by content.
     public static func openStore(_ path: String, formats: [any CheckpointFormat]) throws -> any TensorStore {
+        // One shard alone is not a model: summarising it would report a broken BERT with missing parameters.
+        if let (number, total) = shardNumber(of: path) {
+            let folder = FilePath.directory(of: path)
+            let index = ["model.safetensors.index.json", "tf_model.h5.index.json"].map { FilePath.join(folder, $0) }.first(where: FilePath.isRegularFile)
+            throw TensorFormatError.shardGiven(path: path, number: number, total: total, index: index)
+        }
         let (prefix, size) = try MappedFile.withContents(of: path) { (Array($0.prefix(1024)), $0.count) }
         // A shard index is JSON text; a safetensors length prefix holds NUL bytes, so text never looks like one.
         if let first = prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{"),
@@ -81,6 +111,9 @@ public struct Checkpoint: Sendable {
         let recognized = prefix.withUnsafeBytes { bytes in formats.first { $0.recognizes(prefix: bytes, fileSize: size) } }
         if let format = recognized { return try format.open(path: path) }
         if size == 0 { throw TensorFormatError.cannotOpen(path: path, reason: "the file is empty") }
+        if let foreign = ForeignFormat.identify(path: path) {
+            throw TensorFormatError.foreignFormat(path: path, name: foreign.name, advice: foreign.advice)
+        }
         throw TensorFormatError.unrecognizedFormat(path: path)
     }
 

@@ -27,6 +27,10 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
     case shardMismatch(path: String, tensor: String, reason: String)
     case duplicateTensor(path: String, tensor: String)
     case invalidCompanion(path: String, reason: String)
+    /// A checkpoint format bertinspect recognises but does not read (`name` says which), with what to do instead.
+    case foreignFormat(path: String, name: String, advice: String)
+    /// One shard of a sharded checkpoint was given instead of its index.
+    case shardGiven(path: String, number: Int, total: Int, index: String?)
     case unsupported(path: String, reason: String)
 
     public var description: String {
@@ -67,6 +71,10 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
         case let .shardMismatch(path, tensor, reason): return "\(path): tensor '\(tensor)' \(reason)."
         case let .duplicateTensor(path, tensor): return "\(path): tensor '\(tensor)' is stored more than once."
         case let .invalidCompanion(path, reason): return "\(path): \(reason)."
+        case let .foreignFormat(path, name, advice): return "\(path): \(name), which bertinspect does not read; \(advice)."
+        case let .shardGiven(path, number, total, index):
+            return "\(path): shard \(number) of \(total) of a sharded checkpoint, not a model on its own; pass "
+                + (index.map { "the index file \($0)" } ?? "the index file (model.safetensors.index.json or tf_model.h5.index.json)") + " or its folder."
         case let .unsupported(path, reason): return "\(path): unsupported: \(reason)."
         }
     }

@@ -71,9 +71,9 @@ func runBench(_ arguments: [String]) throws -> ExitCode {
     } else {
         emit("\(path): \(session.model.architecture.className), batch \(batch) × \(length), \(runs) runs after 1 warm-up")
         emit("device \(session.deviceName) (\(session.runner.backendName))" + (onCPU ? ", OpenBLAS core \(core), \(threadCount()) thread(s)" : ""))
-        emit("median \(fixed(Float(median * 1000))) ms per batch (min \(fixed(Float(times.first! * 1000))), max \(fixed(Float(times.last! * 1000)))), "
-              + "\(fixed(Float(median * 1000 / Double(batch)))) ms per sequence")
-        emit("\(fixed(Float(sequencesPerSecond))) sequences/s, \(fixed(Float(flops / 1e9))) GFLOP per batch, \(fixed(Float(gflops))) GFLOP/s")
+        emit("median \(significant(median * 1000)) ms per batch (min \(significant(times.first! * 1000)), max \(significant(times.last! * 1000))), "
+              + "\(significant(median * 1000 / Double(batch))) ms per sequence")
+        emit("\(significant(sequencesPerSecond)) sequences/s, \(significant(flops / 1e9)) GFLOP per batch, \(significant(gflops)) GFLOP/s")
     }
     return .success
 }

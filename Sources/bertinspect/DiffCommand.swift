@@ -41,7 +41,7 @@ func runDiff(_ arguments: [String]) throws -> ExitCode {
 }
 
 func renderDiff(_ diff: CheckpointDiff, a: String, b: String) -> String {
-    func scientific(_ value: Double?) -> String { value.map(scientificText) ?? "-" }
+    func scientific(_ value: Double?) -> String { value.map(significant) ?? "-" }
     var out = "A: \(shown(a))\nB: \(shown(b))\n\n"
     let width = max(12, diff.groups.map(\.name.count).max() ?? 0) + 2
     out += pad("Module", width) + pad("Tensors", 9, right: true) + pad("Changed", 9, right: true) + pad("Max abs diff", 15, right: true) + "   Status\n"
@@ -54,7 +54,7 @@ func renderDiff(_ diff: CheckpointDiff, a: String, b: String) -> String {
         out += "\nChanged tensors:\n"
         for t in changed {
             let shape = t.shapeA == t.shapeB ? shapeText(t.shapeA) : "\(shapeText(t.shapeA)) → \(shapeText(t.shapeB))"
-            out += "  \(shown(t.name)) \(shape) max abs \(scientific(t.maxAbsDiff)), rel L2 \(scientific(t.relativeL2)), cosine \(t.cosine.map { String(($0 * 1e6).rounded() / 1e6) } ?? "-")\n"
+            out += "  \(shown(t.name)) \(shape) max abs \(scientific(t.maxAbsDiff)), rel L2 \(scientific(t.relativeL2)), cosine \(t.cosine.map { decimal($0, decimals: 6) } ?? "-")\n"
         }
     }
     let dtypeChanges = diff.tensors.filter { $0.dtypeA != $0.dtypeB }

@@ -117,7 +117,9 @@ func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutput
         let name = output ?? "pooler_output"
         let vector = try pooled(outputs, name: name, row: i, mask: input.attentionMask[i])
         members.append((name, floats(vector)))
-        lines += "    \(name) [\(vector.count)]: \(list(Array(vector.prefix(8))))\(vector.count > 8 ? " …" : "")\n"
+        let width = outputs.lastHiddenState?.shape.last ?? vector.count
+        let shape = name == "last_hidden_state" ? "[\(vector.count / max(width, 1)), \(width)]" : "[\(vector.count)]"
+        lines += "    \(name) \(shape): \(list(Array(vector.prefix(8))))\(vector.count > 8 ? " …" : "")\n"
     }
     return (members, lines)
 }

@@ -39,7 +39,7 @@ func runSummary(_ arguments: [String]) throws -> ExitCode {
 /// The text form of a summary: header, Keras-style layer table, totals, warnings.
 func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String {
     var out = ""
-    out += "File:          \(shown(summary.path)) (\(humanSize(summary.fileSize)))\n"
+    out += "File:          \(shown(summary.weightsFile)) (\(humanSize(summary.fileSize)))\n"
     out += "Format:        \(summary.format), \(summary.layout), \(summary.naming)\n"
     var architecture = summary.architecture.className
     if let labels = summary.configuration.numLabels {

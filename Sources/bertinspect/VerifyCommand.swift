@@ -164,8 +164,10 @@ func renderComparison(_ comparison: Comparison, device: String, backend: String)
     out += pad("Output", 26) + pad("Max abs diff", 14, right: true) + pad("Max rel diff", 14, right: true) + pad("Argmax", 12, right: true) + "   Result\n"
     for output in comparison.outputs {
         let argmax = output.argmaxRows > 0 ? "\(output.argmaxMatches)/\(output.argmaxRows)" : "-"
-        out += pad(output.name, 26) + pad(scientificText(output.maxAbsoluteDifference), 14, right: true)
-            + pad(scientificText(output.maxRelativeDifference), 14, right: true) + pad(argmax, 12, right: true)
+        // An output that could not be compared has no differences to show: "-", and the reason after the verdict.
+        let compared = output.problem == nil
+        out += pad(output.name, 26) + pad(compared ? significant(output.maxAbsoluteDifference) : "-", 14, right: true)
+            + pad(compared ? significant(output.maxRelativeDifference) : "-", 14, right: true) + pad(compared ? argmax : "-", 12, right: true)
             + "   " + (output.passed ? "pass" : "FAIL") + (output.problem.map { " (\($0))" } ?? (output.failingValues > 0 ? " (\(output.failingValues) of \(output.comparedValues) values)" : "")) + "\n"
         if output.nonFiniteExpected > 0 {
             out += "  note: \(output.nonFiniteExpected) expected value(s) of \(output.name) are not finite (inf or NaN); each matches only the same value\n"
@@ -182,8 +184,9 @@ func comparisonJSON(_ comparison: Comparison, device: String, backend: String) -
         ("tolerance", .object([("atol", .number(comparison.tolerance.absolute)), ("rtol", .number(comparison.tolerance.relative))])),
         ("outputs", .array(comparison.outputs.map { output in
             .object([
-                ("name", .string(output.name)), ("max_abs_diff", .number(output.maxAbsoluteDifference)),
-                ("max_rel_diff", .number(output.maxRelativeDifference)), ("argmax_matches", .integer(Int64(output.argmaxMatches))),
+                ("name", .string(output.name)),
+                ("max_abs_diff", output.problem == nil ? .number(output.maxAbsoluteDifference) : .null),
+                ("max_rel_diff", output.problem == nil ? .number(output.maxRelativeDifference) : .null), ("argmax_matches", .integer(Int64(output.argmaxMatches))),
                 ("argmax_rows", .integer(Int64(output.argmaxRows))), ("failing_values", .integer(Int64(output.failingValues))),
                 ("compared_values", .integer(Int64(output.comparedValues))), ("passed", .bool(output.passed)),
                 ("problem", output.problem.map { .string($0) } ?? .null),
@@ -193,13 +196,3 @@ func comparisonJSON(_ comparison: Comparison, device: String, backend: String) -
     ])
 }
 
-/// `1.23e-5`
-func scientificText(_ value: Double) -> String {
-    if value == 0 { return "0" }
-    if !value.isFinite { return "\(value)" }
-    var exponent = 0
-    var mantissa = abs(value)
-    while mantissa >= 10 { mantissa /= 10; exponent += 1 }
-    while mantissa < 1 { mantissa *= 10; exponent -= 1 }
-    return "\(value < 0 ? "-" : "")\((mantissa * 100).rounded() / 100)e\(exponent)"
-}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import FixtureSupport
+import TensorFormats
+
+@Suite("First hour: what a new user meets")
+struct FirstHourTests {
+    @Test("a folder holding two weights files says which one it read and warns about the other")
+    func twoWeightsFiles() throws {
+        let folder = try copyFixture("tf-seqcls")
+        #expect(try bertinspect(arguments: ["convert", folder, "--to", "safetensors"], timeout: 60).code == 0)
+        let summary = try bertinspect(arguments: ["summary", folder], timeout: 60)
+        #expect(summary.stdout.hasPrefix("File:          \(folder)/model.safetensors ("), "\(summary.stdout)")
+        #expect(summary.stdout.contains("the folder also holds tf_model.h5, not read; pass a file to read it"))
+        let json = try JSONParser.parse(try bertinspect(arguments: ["summary", folder, "--json"], timeout: 60).stdout)
+        #expect(json["weights_file"] == .string(folder + "/model.safetensors"))
+        #expect(json["other_weights"] == .array([.string("tf_model.h5")]))
+    }
+
+    @Test("numbers keep three significant digits: one Adam step's 0.00099996 prints as 1.00e-3, not 10.0e-4")
+    func numberFormat() throws {
+        let reference = try Fixtures.reference("tf-seqcls-frozen-weights")
+        let change = try #require(reference["diff_vs_tf_seqcls"]?["classifier"]?["max_abs_diff"]?.doubleValue)
+        #expect(change < 1e-3 && change > 0.9995e-3, "the fixture's step is the case that overflowed the mantissa")
+        let diff = try bertinspect(arguments: ["diff", Fixtures.path("tf-seqcls"), Fixtures.path("tf-seqcls-frozen-weights")], timeout: 60)
+        #expect(diff.code == 1)
+        #expect(diff.stdout.contains("classifier               2        2        1.00e-3   changed"), "\(diff.stdout)")
+        #expect(!diff.stdout.contains("10.0e"))
+        let json = try JSONParser.parse(try bertinspect(arguments: ["diff", Fixtures.path("tf-seqcls"), Fixtures.path("tf-seqcls-frozen-weights"), "--json"], timeout: 60).stdout)
+        let classifier = json["groups"]?.arrayValue?.first { $0["name"] == .string("classifier") }
+        #expect(classifier?["max_abs_diff"]?.doubleValue == change)
+        let bert = json["groups"]?.arrayValue?.filter { $0["name"]?.stringValue?.hasPrefix("bert") == true } ?? []
+        #expect(!bert.isEmpty && bert.allSatisfy { $0["max_abs_diff"]?.doubleValue == reference["diff_vs_tf_seqcls"]?["bert"]?["max_abs_diff"]?.doubleValue })
+    }
+
+    @Test("every layer name a freeze error suggests is accepted when pasted back")
+    func suggestionsWork() throws {
+        for folder in ["tf-seqcls", "keras-bert-cnn-functional", "pt-pretraining"] {
+            let error = try bertinspect(arguments: ["freeze", Fixtures.path(folder), "--layers", "nope", "-o", "/tmp/unused.h5"], timeout: 60)
+            #expect(error.code == 2)
+            let list = try #require(error.stderr.components(separatedBy: "valid names: ").last)
+            let names = list.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: ", ")
+            #expect(names.count >= 3, "\(error.stderr)")
+            let work = try temporaryFolder()
+            for (i, name) in names.enumerated() {
+                let out = work + "/\(i).safetensors"
+                let result = try bertinspect(arguments: ["convert", Fixtures.path(folder), "--to", "safetensors", "-o", out], timeout: 60)
+                #expect(result.code == 0)
+                let frozen = try bertinspect(arguments: ["freeze", out, "--layers", name, "--in-place"], timeout: 60)
+                #expect(frozen.code == 0, "\(folder): '\(name)' was suggested but refused: \(frozen.stderr)")
+            }
+        }
+    }
+
+    @Test("one shard given alone is named as a shard, with its index to pass instead")
+    func singleShard() throws {
+        for folder in ["pt-sharded", "tf-sharded"] {
+            let shard = try #require(FilePath.contents(of: Fixtures.path(folder)).first { $0.contains("-00002-of-") })
+            let total = try #require(Int(shard.split(separator: "-").last!.prefix(5)))
+            let index = FilePath.contents(of: Fixtures.path(folder)).first { $0.hasSuffix(".index.json") }!
+            let result = try bertinspect(arguments: ["summary", Fixtures.path(folder + "/" + shard)], timeout: 60)
+            #expect(result.code == 3)
+            #expect(result.stderr == "bertinspect summary: \(Fixtures.path(folder + "/" + shard)): shard 2 of \(total) of a sharded checkpoint, not a model on its own; pass the index file \(Fixtures.path(folder + "/" + index)) or its folder.\n")
+        }
+    }
+
+    @Test("run shows a hidden state's shape, and verify shows '-' for an output it could not compare")
+    func shapesAndUnsetValues() throws {
+        let reference = try Fixtures.reference("pt-base")
+        let hidden = try #require(reference["config"]?["hidden_size"]?.intValue)
+        let tokens = try JSONParser.parse(try bertinspect(arguments: ["tokenize", "--vocab", Fixtures.path("pt-base/vocab.txt"), "--json", "hello world"], timeout: 60).stdout)
+        let count = try #require(tokens.arrayValue?.first?["tokens"]?.arrayValue?.count)
+        let run = try bertinspect(arguments: ["run", Fixtures.path("pt-base"), "--text", "hello world", "--output", "last_hidden_state"], timeout: 60)
+        #expect(run.stdout.contains("last_hidden_state [\(count), \(hidden)]: "), "\(run.stdout)")
+
+        // A golden file asking for pooler_output of a model that has none (token classification has no pooler).
+        let work = try temporaryFolder()
+        try #"{"schema": "bertinspect.golden/1", "inputs": {"input_ids": [[101, 102]]}, "outputs": {"pooler_output": [[0.5, 0.5]]}}"#
+            .write(toFile: work + "/golden.json", atomically: true, encoding: .utf8)
+        let verify = try bertinspect(arguments: ["verify", Fixtures.path("tf-tokcls"), "--golden", work + "/golden.json"], timeout: 60)
+        #expect(verify.code == 1)
+        let row = try #require(verify.stdout.split(separator: "\n").first { $0.hasPrefix("pooler_output") })
+        #expect(row.contains("-") && row.contains("FAIL (the model produces no 'pooler_output')"), "\(row)")
+        #expect(!row.contains(" 0 "), "\(row)")
+        let json = try JSONParser.parse(try bertinspect(arguments: ["verify", Fixtures.path("tf-tokcls"), "--golden", work + "/golden.json", "--json"], timeout: 60).stdout)
+        #expect(json["outputs"]?.arrayValue?.first?["max_abs_diff"] == .null)
+    }
+}
