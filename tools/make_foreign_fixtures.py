@@ -98,24 +98,44 @@ def keras3_child(out):
     args = {"vocab_size": cfg["vocab_size"],
             "cnn": {k: cfg[k] for k in ("embedding_dim", "cnn_filters", "dnn_units", "dropout_rate")},
             "build_ids": ref["logits"]["input_ids"]}
+    cnn = args["cnn"]
+    init = {"vocabulary_size": args["vocab_size"], "embedding_dimensions": cnn["embedding_dim"],
+            "cnn_filters": cnn["cnn_filters"], "dnn_units": cnn["dnn_units"], "model_output_classes": 2,
+            "dropout_rate": cnn["dropout_rate"], "name": "custom_imdb_model"}
+
+    @keras.saving.register_keras_serializable(package="bertinspect")
+    class CustomIMDBModel(fixture_keras3.CustomIMDBModel):
+        """The fixture's class plus the get_config a Keras 3 full-model save needs (its __init__ args)."""
+
+        def get_config(self):
+            return dict(init)
+
     # seed 401 and the perturbation of tools/fixture_keras3.py: the keras3/ fixture's weights
-    model = fixture_keras3.build(args, 401, True)
+    built = fixture_keras3.build(args, 401, True)
+    keras.utils.clear_session()
+    model = CustomIMDBModel(**init)
+    model(np.asarray(args["build_ids"], dtype=np.int32), training=False)
+    model.set_weights(built.get_weights())
     same = fixture_keras3.build(args, 12, False)
     same.load_weights(os.path.join(fixture_dir, "model.weights.h5"))
+    assert [w.path for w in model.weights] == [w.path for w in same.weights]
     diff = max(float(np.max(np.abs(a.numpy() - b.numpy()))) for a, b in zip(model.weights, same.weights))
     assert diff == 0.0, diff
 
     dest = os.path.join(out, "model.keras")
     model.save(dest)
     ids = np.asarray(ref["logits"]["input_ids"], dtype=np.int32)
-    back = keras.saving.load_model(dest, custom_objects={"CustomIMDBModel": fixture_keras3.CustomIMDBModel})
+    back = keras.saving.load_model(dest)
+    assert type(back).__name__ == "CustomIMDBModel", type(back)
     pred_diff = float(np.max(np.abs(back.predict(ids, verbose=0) - np.asarray(ref["logits"]["logits"]))))
     with zipfile.ZipFile(dest) as z:
         members = z.namelist()
     print(json.dumps({
         "framework": f"keras {keras.__version__} (backend {keras.backend.backend()}, tensorflow {tf.__version__})",
         "weights_vs_keras3_fixture_max_abs_diff": diff, "zip_members": members,
-        "load_back": "keras.saving.load_model(path, custom_objects={'CustomIMDBModel': ...})",
+        "class": "bertinspect>CustomIMDBModel (tools/fixture_keras3.py's class + get_config, "
+                 "register_keras_serializable(package='bertinspect'))",
+        "load_back": "keras.saving.load_model(path) with the class registered",
         "load_back_logits_vs_keras3_reference_max_abs_diff": pred_diff}))
 
 
@@ -399,6 +419,9 @@ def make_tf_files(foreign, mf, report):
     if os.path.exists(folder):
         shutil.rmtree(folder)
     tf.saved_model.save(head, folder, signatures={"serving_default": head.__call__})
+    assets = os.path.join(folder, "assets")
+    if os.path.isdir(assets) and not os.listdir(assets):
+        os.rmdir(assets)   # empty (git cannot hold it); the SavedModel loads without it
     loaded = tf.saved_model.load(folder)
     pooled = np.linspace(-1, 1, 2 * kernel.shape[0], dtype=np.float32).reshape(2, -1)
     got = loaded.signatures["serving_default"](pooled_output=tf.constant(pooled))["logits"].numpy()
@@ -410,6 +433,7 @@ def make_tf_files(foreign, mf, report):
         "why_not_bert": "tf.saved_model.save of TFBertForSequenceClassification writes a 1.2 MB saved_model.pb "
                         "(1.6 MB in all), over the ~1 MB per file limit",
         "framework": f"tensorflow {tf.__version__}",
+        "removed": "the empty assets/ folder tf.saved_model.save creates (git cannot hold an empty folder)",
         "load_back": "tf.saved_model.load(dir).signatures['serving_default'] vs numpy x @ kernel + bias",
         "load_back_max_abs_diff": d}
 
@@ -418,7 +442,7 @@ def make_keras3(foreign, report):
     env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
     env["KERAS_BACKEND"] = "tensorflow"
     result = subprocess.run([sys.executable, os.path.abspath(__file__), "--keras3-child", foreign],
-                            env=env, check=True, capture_output=True, text=True)
+                            env=env, check=True, stdout=subprocess.PIPE, text=True)
     info = json.loads(result.stdout.strip().splitlines()[-1])
     report["model.keras"] = {
         "call": "model.save(\"model.keras\") of tools/fixture_keras3.py's CustomIMDBModel built with the keras3/ "

@@ -15,16 +15,22 @@ public enum Architecture: Sendable, Equatable {
     /// The notebook's `CustomIMDBModel`: Embedding → Conv1D ×3 → max pool → Dense → Dense; no BERT.
     case kerasCNN
 
-    /// The transformers class name (PyTorch spelling) or the notebook's model name.
+    /// The transformers class name (PyTorch spelling), or for a Keras model (whose class the weights do not record)
+    /// a description of its shape; never a made-up class.
     public var className: String {
+        transformersClass ?? (self == .bertCNN ? "Keras model (BERT + Conv1D head)" : "Keras model (Embedding + Conv1D head)")
+    }
+
+    /// The transformers class this architecture is, or nil for the notebook's Keras models, which are no transformers
+    /// class (their own class name is recorded only in a full-model save's `model_config`).
+    public var transformersClass: String? {
         switch self {
         case .bertModel: return "BertModel"
         case .sequenceClassification: return "BertForSequenceClassification"
         case .tokenClassification: return "BertForTokenClassification"
         case .preTraining: return "BertForPreTraining"
         case .maskedLM: return "BertForMaskedLM"
-        case .bertCNN: return "BertIMDBEmbeddingModel (BERT + CNN head)"
-        case .kerasCNN: return "CustomIMDBModel (Embedding + CNN head)"
+        case .bertCNN, .kerasCNN: return nil
         }
     }
 

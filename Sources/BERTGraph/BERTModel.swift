@@ -39,6 +39,16 @@ public struct BERTModel: Sendable {
     /// bertinspect's own frozen record. Weight files (`save_weights`, `save_pretrained`, Keras 3 `.weights.h5`,
     /// safetensors) record none: a model saved after `bert.trainable = False` is byte-identical to one saved before.
     public var trainableRecorded = true
+    /// The model's class as the file records it (a Keras full-model save's `class_name`), if it does.
+    public var recordedClass: String?
+
+    /// The architecture as a person should read it: the transformers class, or for a Keras model the class the file
+    /// records (if any) and its shape.
+    public var architectureName: String {
+        guard architecture.transformersClass == nil else { return architecture.className }
+        let shape = architecture == .bertCNN ? "BERT + Conv1D head" : "Embedding + Conv1D head"
+        return recordedClass.map { "\($0) (Keras model: \(shape))" } ?? architecture.className
+    }
 
     /// Total, trainable and non-trainable parameter counts (each tensor once; buffers never).
     public var parameterCounts: (total: Int, trainable: Int, nonTrainable: Int) {

@@ -6,8 +6,9 @@ public enum ConfigWriter {
     public static func configJSON(for model: BERTModel) -> String {
         let c = model.configuration
         func integer(_ value: Int) -> JSONValue { .integer(Int64(value)) }
-        var members: [(String, JSONValue)] = [
-            ("architectures", .array([.string(model.architecture.className)])),
+        // `architectures` names a transformers class only: a Keras CNN model has none, so the key is left out.
+        var members: [(String, JSONValue)] = model.architecture.transformersClass.map { [("architectures", .array([.string($0)]))] } ?? []
+        members += [
             ("model_type", .string("bert")),
             ("attention_probs_dropout_prob", .number(0.1)),
             ("hidden_act", .string(c.hiddenAct)),

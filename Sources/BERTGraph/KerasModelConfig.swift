@@ -5,10 +5,13 @@ import TensorFormats
 public struct KerasModelConfig {
     private var layers: [String: (className: String, trainable: Bool, config: JSONValue?)] = [:]
     private var modelTrainable = true
+    /// The Keras class of the whole model as the save records it (`Functional`, `Sequential`, a subclass name).
+    public private(set) var modelClass: String?
 
     public init?(json text: String?) {
         guard let text, let root = try? JSONParser.parse(text) else { return nil }
         let config = root["config"]
+        modelClass = root["class_name"]?.stringValue
         modelTrainable = config?["trainable"]?.boolValue ?? true
         for layer in config?["layers"]?.arrayValue ?? [] {
             guard let name = layer["config"]?["name"]?.stringValue ?? layer["name"]?.stringValue else { continue }

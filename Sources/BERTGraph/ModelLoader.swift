@@ -110,8 +110,8 @@ public enum ModelLoader {
                 used.formUnion(stored)
             }
         }
-        if topLevel.isEmpty || layerGroups == nil {
-            topLevel = defaultTopLevel(architecture: architecture, hasEncoder: hasEncoder)
+        if topLevel.isEmpty || layerGroups == nil || layerGroups?.allSatisfy({ $0.tensorNames == [$0.name] }) == true {
+            topLevel = defaultTopLevel(architecture: architecture, hasEncoder: hasEncoder, tensorflow: family == .tensorflow)
         }
         if kerasLayers.contains(where: { $0.kind == .conv1D }) {
             architecture = hasEncoder ? .bertCNN : .kerasCNN
@@ -167,6 +167,7 @@ public enum ModelLoader {
             architecture: architecture, configuration: configuration, naming: scheme, hasPooler: hasPooler,
             parameters: bound, kerasLayers: kerasLayers, layers: topLevel, report: report, frozenPrefixes: frozen)
         model.trainableRecorded = store.metadata[frozenMetadataKey] != nil || store.layout == .kerasFullModel
+        model.recordedClass = kerasConfig?.modelClass
         model.report.warnings += HeadInspection.warnings(for: model, store: store)
         return model
     }
@@ -243,18 +244,23 @@ public enum ModelLoader {
         }
     }
 
-    /// Top-level children as transformers' PyTorch classes name them, for files without a layer list.
-    static func defaultTopLevel(architecture: Architecture, hasEncoder: Bool) -> [TopLevelLayer] {
+    /// Top-level children as transformers names them, for files without a layer list: its TensorFlow classes for
+    /// TF-named files (sharded `tf_model.h5`, TF-written safetensors), its PyTorch classes otherwise.
+    static func defaultTopLevel(architecture: Architecture, hasEncoder: Bool, tensorflow: Bool) -> [TopLevelLayer] {
         var layers: [TopLevelLayer] = []
-        if hasEncoder { layers.append(TopLevelLayer(name: "bert", className: "BertModel", parameterPrefix: ["bert"])) }
+        if hasEncoder { layers.append(TopLevelLayer(name: "bert", className: tensorflow ? "TFBertMainLayer" : "BertModel", parameterPrefix: ["bert"])) }
         switch architecture {
         case .sequenceClassification, .tokenClassification:
             layers.append(TopLevelLayer(name: "dropout", className: "Dropout", parameterPrefix: nil))
-            layers.append(TopLevelLayer(name: "classifier", className: "Linear", parameterPrefix: ["classifier"]))
+            layers.append(TopLevelLayer(name: "classifier", className: tensorflow ? "Dense" : "Linear", parameterPrefix: ["classifier"]))
+        case .preTraining where tensorflow:
+            layers.append(TopLevelLayer(name: "nsp___cls", className: "TFBertNSPHead", parameterPrefix: ["cls", "seq_relationship"]))
+            layers.append(TopLevelLayer(name: "mlm___cls", className: "TFBertMLMHead", parameterPrefix: ["cls", "predictions"]))
         case .preTraining:
             layers.append(TopLevelLayer(name: "cls", className: "BertPreTrainingHeads", parameterPrefix: ["cls"]))
         case .maskedLM:
-            layers.append(TopLevelLayer(name: "cls", className: "BertOnlyMLMHead", parameterPrefix: ["cls"]))
+            layers.append(TopLevelLayer(name: tensorflow ? "mlm___cls" : "cls", className: tensorflow ? "TFBertMLMHead" : "BertOnlyMLMHead",
+                                        parameterPrefix: tensorflow ? ["cls", "predictions"] : ["cls"]))
         default: break
         }
         return layers

@@ -28,7 +28,7 @@ extension ModelSummary {
             ("format", .string(format)),
             ("layout", .string(layout)),
             ("naming", .string(naming)),
-            ("architecture", .string(architecture.className)),
+            ("architecture", .string(architectureName)),
             ("config", .object(config)),
             ("config_source", .object(sources)),
             ("parameters", .object([("total", .integer(Int64(total))), ("trainable", trainable.map { .integer(Int64($0)) } ?? .null),

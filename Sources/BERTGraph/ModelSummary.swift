@@ -45,6 +45,8 @@ public struct ModelSummary: Sendable {
     public var layout: String
     public var naming: String
     public var architecture: Architecture
+    /// `architecture` as shown: the transformers class, or the recorded Keras class and the model's shape.
+    public var architectureName: String
     public var configuration: BERTConfiguration
     public var hasEncoder: Bool
     public var total: Int
@@ -82,6 +84,7 @@ public struct ModelSummary: Sendable {
         self.layout = layout
         naming = model.naming.family.rawValue
         architecture = model.architecture
+        architectureName = model.architectureName
         configuration = model.configuration
         hasEncoder = model.architecture.hasEncoder
         let counts = model.parameterCounts

@@ -290,7 +290,11 @@ public struct JSONParser {
         var elements: [JSONValue] = []
         skipWhitespace()
         if try peek() == UInt8(ascii: "]") { index += 1; return .array(elements) }
-        if options.compactNumbers, let compact = try parseNumberArray(depth: depth, fallback: &elements) { return compact }
+        if options.compactNumbers {
+            var finished = false
+            if let compact = try parseNumberArray(depth: depth, fallback: &elements, finished: &finished) { return compact }
+            if finished { return .array(elements) }
+        }
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth + 1))
@@ -302,25 +306,40 @@ public struct JSONParser {
         }
     }
 
-    /// An array whose elements are all numbers, held as `.int32s` (every number a 32-bit integer) or `.floats`.
-    /// Returns nil after moving what it parsed into `fallback` when another kind of element comes, positioned so
-    /// the generic loop goes on from there.
-    private mutating func parseNumberArray(depth: Int, fallback: inout [JSONValue]) throws(JSONParseError) -> JSONValue? {
+    /// An array whose elements are all numbers, held as `.int32s` (every number a 32-bit integer) or `.floats`
+    /// (at least one number with a fraction or exponent). Returns nil after moving what it parsed into `fallback`
+    /// when another kind of element comes, or an integer that 32 bits cannot hold exactly: the generic loop then goes
+    /// on from the next element (`fallback` may already be complete: `finished`).
+    private mutating func parseNumberArray(depth: Int, fallback: inout [JSONValue], finished: inout Bool) throws(JSONParseError) -> JSONValue? {
         var integers: [Int32] = []
         var floats: [Float] = []
         var isInteger = true
+        func materialize() -> [JSONValue] { isInteger ? integers.map { .integer(Int64($0)) } : floats.map { .number(Double($0)) } }
         while true {
             skipWhitespace()
             let c = try peek()
             guard c == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c) else {
-                fallback = isInteger ? integers.map { .integer(Int64($0)) } : floats.map { .number(Double($0)) }
+                fallback = materialize()
                 return nil
             }
             guard depth + 1 < Self.maximumDepth else { throw fail(.tooDeep) }
             try count()
             let value = try parseNumber()
-            if isInteger, case let .integer(i) = value, let narrow = Int32(exactly: i) {
-                integers.append(narrow)
+            if case let .integer(i) = value {
+                if isInteger, let narrow = Int32(exactly: i) {
+                    integers.append(narrow)
+                } else if isInteger {
+                    // Exactness first: an integer beyond 32 bits keeps the array generic.
+                    fallback = materialize() + [value]
+                    skipWhitespace()
+                    let next = try peek()
+                    index += 1
+                    if next == UInt8(ascii: "]") { finished = true; return nil }
+                    guard next == UInt8(ascii: ",") else { index -= 1; throw fail(.unexpectedCharacter(next)) }
+                    return nil
+                } else {
+                    floats.append(Float(i))
+                }
             } else {
                 if isInteger {
                     isInteger = false

@@ -69,7 +69,7 @@ func runBench(_ arguments: [String]) throws -> ExitCode {
             ("gflop_per_batch", .number(flops / 1e9)), ("gflops", .number(gflops)),
         ]).serialized())
     } else {
-        emit("\(path): \(session.model.architecture.className), batch \(batch) × \(length), \(runs) runs after 1 warm-up")
+        emit("\(path): \(session.model.architectureName), batch \(batch) × \(length), \(runs) runs after 1 warm-up")
         emit("device \(session.deviceName) (\(session.runner.backendName))" + (onCPU ? ", OpenBLAS core \(core), \(threadCount()) thread(s)" : ""))
         emit("median \(significant(median * 1000)) ms per batch (min \(significant(times.first! * 1000)), max \(significant(times.last! * 1000))), "
               + "\(significant(median * 1000 / Double(batch))) ms per sequence")

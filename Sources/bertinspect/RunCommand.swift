@@ -50,7 +50,7 @@ func runRun(_ arguments: [String]) throws -> ExitCode {
     // memory does not grow with the number of texts. The JSON form is still one object, streamed.
     if json {
         let head = JSONValue.object([
-            ("schema", .string("bertinspect.run/1")), ("architecture", .string(session.model.architecture.className)),
+            ("schema", .string("bertinspect.run/1")), ("architecture", .string(session.model.architectureName)),
             ("device", .string(session.deviceName)), ("backend", .string(session.runner.backendName)),
         ]).serialized()
         print(head.dropLast() + ",\"results\":[", terminator: "")

@@ -41,7 +41,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     var out = ""
     out += "File:          \(shown(summary.weightsFile)) (\(humanSize(summary.fileSize)))\n"
     out += "Format:        \(summary.format), \(summary.layout), \(summary.naming)\n"
-    var architecture = summary.architecture.className
+    var architecture = summary.architectureName
     if let labels = summary.configuration.numLabels {
         let names = (0..<labels).compactMap { summary.configuration.id2label[$0].map(shown) }
         architecture += " (\(labels) label\(labels == 1 ? "" : "s")\(names.count == labels ? ": " + names.joined(separator: ", ") : ""))"

@@ -86,3 +86,55 @@ struct FirstHourTests {
         #expect(json["outputs"]?.arrayValue?.first?["max_abs_diff"] == .null)
     }
 }
+
+@Suite("Edges: streaming")
+struct StreamingTests {
+    @Test("run in batches gives each text the result it gets alone, in input order")
+    func batchesAgree() throws {
+        let work = try temporaryFolder()
+        let cases = try JSONParser.parse(try String(contentsOfFile: Fixtures.path("tokenizer/cases.json"), encoding: .utf8))
+        let texts = Array(Set((cases["cases"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue })).sorted()
+            .filter { !$0.contains("\n") && !$0.contains("\r") && !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(texts.count >= 20, "the tokenizer cases give the texts")
+        try texts.joined(separator: "\n").write(toFile: work + "/texts.txt", atomically: true, encoding: .utf8)
+        func results(_ batch: Int) throws -> [JSONValue] {
+            let run = try bertinspect(arguments: ["run", Fixtures.path("tf-seqcls"), "--texts-file", work + "/texts.txt", "--batch-size", String(batch), "--json"], timeout: 120)
+            #expect(run.code == 0, "\(run.stderr)")
+            return try JSONParser.parse(run.stdout)["results"]?.arrayValue ?? []
+        }
+        let one = try results(1), seven = try results(7)
+        #expect(one.count == texts.count && seven.count == texts.count)
+        for (a, b) in zip(one, seven) {
+            #expect(a["text"] == b["text"])
+            #expect(a["label"] == b["label"])
+            let x: [Double] = a["logits"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            let y: [Double] = b["logits"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            let largest: Double = zip(x, y).map { abs($0 - $1) }.max() ?? 1
+            #expect(x.count == 2)
+            #expect(largest < 1e-5)
+        }
+        let order: [String] = one.map { $0["text"]?.stringValue ?? "" }
+        #expect(order == texts)
+    }
+
+    @Test("verify --record streams an ids file in batches into a golden file that verifies")
+    func recordStreams() throws {
+        let work = try temporaryFolder()
+        let golden = try JSONParser.parse(try String(contentsOfFile: Fixtures.path("tf-seqcls/golden.json"), encoding: .utf8))
+        let rows = try #require(golden["inputs"]?["input_ids"]?.arrayValue)
+        let lines = (0..<25).map { i in rows[i % rows.count].arrayValue!.compactMap(\.intValue).map(String.init).joined(separator: " ") }
+        try lines.joined(separator: "\n").write(toFile: work + "/ids.txt", atomically: true, encoding: .utf8)
+        let record = try bertinspect(arguments: ["verify", Fixtures.path("tf-seqcls"), "--record", work + "/g.json", "--ids-file", work + "/ids.txt",
+                                                 "--batch-size", "4"], timeout: 120)
+        #expect(record.code == 0, "\(record.stderr)")
+        let written = try JSONParser.parse(try String(contentsOfFile: work + "/g.json", encoding: .utf8))
+        #expect(written["inputs"]?["input_ids"]?.arrayValue?.count == 25)
+        #expect(written["outputs"]?["logits"]?.arrayValue?.count == 25)
+        #expect(leftovers(in: work).sorted() == ["g.json", "ids.txt"])
+        let verify = try bertinspect(arguments: ["verify", Fixtures.path("tf-seqcls"), "--golden", work + "/g.json"], timeout: 120)
+        #expect(verify.code == 0, "\(verify.stdout)")
+        // The recorded logits of the fixture's own inputs equal TensorFlow's within the golden tolerance.
+        let reference = try bertinspect(arguments: ["verify", Fixtures.path("tf-seqcls"), "--golden", Fixtures.path("tf-seqcls/golden.json")], timeout: 120)
+        #expect(reference.code == 0)
+    }
+}

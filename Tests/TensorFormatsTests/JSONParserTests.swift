@@ -40,4 +40,33 @@ struct JSONParserTests {
         let text = #"{"format":"pt","list":[1,-2,3.25],"nested":{"s":"a\"b\n"}}"#
         #expect(try JSONParser.parse(text).serialized() == text)
     }
+
+    @Test("compact numbers: arrays of 32-bit integers and of floats are held as such, and read back the same")
+    func compactNumbers() throws {
+        let text = #"{"ids": [101, 2023, -7, 102], "x": [0.5, 1e400, -2, 3], "mixed": [1, "a"], "big": [4294967296]}"#
+        let value = try Array(text.utf8).withUnsafeBytes { try JSONParser.parse($0, options: JSONParser.Options(compactNumbers: true)) }
+        #expect(value["ids"] == .int32s([101, 2023, -7, 102]))
+        #expect(value["x"] == .floats([0.5, .infinity, -2, 3]))
+        #expect(value["mixed"] == .array([.integer(1), .string("a")]))
+        #expect(value["big"] == .array([.integer(4_294_967_296)]))
+        #expect(value["ids"]?.arrayValue == [.integer(101), .integer(2023), .integer(-7), .integer(102)])
+        #expect(try JSONParser.parse(text)["ids"] == value["ids"])
+    }
+
+    @Test("a value budget stops the parse with tooManyValues before the values are held")
+    func valueBudget() {
+        let text = "[" + (0..<1000).map(String.init).joined(separator: ",") + "]"
+        for compact in [false, true] {
+            let bytes = Array(text.utf8)
+            let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBytes { buffer in
+                do throws(JSONParseError) {
+                    return .success(try JSONParser.parse(buffer, options: JSONParser.Options(compactNumbers: compact, maximumValues: 100)))
+                } catch { return .failure(error) }
+            }
+            switch result {
+            case .success: Issue.record("1,001 values passed a budget of 100")
+            case let .failure(error): #expect(error.reason == .tooManyValues(100))
+            }
+        }
+    }
 }

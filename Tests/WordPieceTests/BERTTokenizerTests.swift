@@ -85,4 +85,30 @@ struct BERTTokenizerTests {
         #expect(padded.attentionMask == [1, 1, 1, 1, 0, 0])
         #expect(tokenizer.encode("the movie", maxLength: 6).inputIDs == [101, 1762, 1964, 102])
     }
+
+    @Test("a long text is tokenized only as far as truncation keeps, with the same ids as the whole text truncated",
+          arguments: [true, false])
+    func earlyStop(lowerCase: Bool) throws {
+        let tokenizer = try tokenizer(lowerCase: lowerCase)
+        // 2 MB of review text: the whole tokenization is the reference (cases.json checks it against transformers).
+        let sentence = "I thought this was a wonderful way to spend time, don't be so judgmental! "
+        let text = String(repeating: sentence, count: 30_000)
+        let whole = tokenizer.tokenize(text)
+        for maxLength in [3, 16, 128, 512] {
+            let encoding = tokenizer.encode(text, maxLength: maxLength)
+            let single: [String] = ["[CLS]"] + Array(whole.prefix(maxLength - 2)) + ["[SEP]"]
+            #expect(encoding.tokens == single)
+            #expect(encoding.truncated)
+            let pair = tokenizer.encode(text, pair: sentence, maxLength: maxLength)
+            let second = tokenizer.tokenize(sentence)
+            let plan = Truncation(excess: whole.count + second.count + 3 - maxLength, firstCount: whole.count, secondCount: second.count)
+            var expected: [String] = ["[CLS]"]
+            expected += Array(whole.dropLast(plan.first))
+            expected += ["[SEP]"]
+            expected += Array(second.dropLast(plan.second))
+            expected += ["[SEP]"]
+            #expect(pair.tokens == expected)
+        }
+        #expect(!tokenizer.encode(sentence, maxLength: 512).truncated)
+    }
 }
