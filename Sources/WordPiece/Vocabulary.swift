@@ -74,3 +74,24 @@ public struct Vocabulary: Sendable {
     /// The token on line `id`, which the tokenizer only asks for ids it looked up itself.
     func text(of id: Int) -> String { tokens[id] }
 }
+
+extension Vocabulary {
+    /// Whole-word tokens (not `##` pieces, not `[…]` specials) of two or more characters that start with a capital
+    /// and go on in lower case (`The`, `Movie`): a cased vocabulary such as bert-base-cased's holds thousands, an
+    /// uncased one none. Counted once, when asked.
+    public var capitalisedWords: [String] {
+        tokens.filter { token in
+            guard !token.hasPrefix("##"), !token.hasPrefix("["), let first = token.unicodeScalars.first,
+                  token.unicodeScalars.count >= 2, first.properties.isUppercase else { return false }
+            return token.unicodeScalars.dropFirst().contains { $0.properties.isLowercase }
+        }
+    }
+
+    /// Whether the vocabulary is cased: it holds at least 20 capitalised whole words, or at least 1% of its whole
+    /// words are (so text must not be lower-cased before WordPiece, as `do_lower_case=False` does).
+    public var looksCased: Bool {
+        let capitalised = capitalisedWords.count
+        let words = tokens.filter { !$0.hasPrefix("##") && !$0.hasPrefix("[") }.count
+        return capitalised >= 20 || (words > 0 && capitalised * 100 >= words && capitalised > 0)
+    }
+}

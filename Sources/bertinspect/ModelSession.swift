@@ -95,11 +95,25 @@ struct ModelSession {
             throw TensorFormatError.invalidCompanion(
                 path: path, reason: "the vocabulary has \(vocabulary.count) tokens but the model's word embeddings have \(rows) rows")
         }
-        return BERTTokenizer(vocabulary: vocabulary, lowerCase: lowerCase ?? model.configuration.doLowerCase ?? true)
+        return BERTTokenizer(vocabulary: vocabulary, lowerCase: try lowerCaseChoice(lowerCase, recorded: model.configuration.doLowerCase,
+                                                                         vocabulary: vocabulary, path: path))
     }
 
     /// Whether the model takes token ids only (the notebook's Keras models), padded to a fixed length, no mask.
     var idsOnly: Bool { model.architecture == .bertCNN || model.architecture == .kerasCNN }
+}
+
+/// Whether to lower-case: as asked (`--lower-case`/`--no-lower-case`), else as tokenizer_config.json records, else
+/// as the vocabulary shows: a cased vocabulary (capitalised whole words, like bert-base-cased's) is not lower-cased.
+/// When the vocabulary decides, a note on stderr says which was chosen and why.
+func lowerCaseChoice(_ asked: Bool?, recorded: Bool?, vocabulary: Vocabulary, path: String) throws -> Bool {
+    if let choice = asked ?? recorded { return choice }
+    let capitalised = vocabulary.capitalisedWords
+    if vocabulary.looksCased {
+        printErrorLine("note: \(path) holds capitalised words (\(capitalised.prefix(3).joined(separator: ", ")), …): a cased vocabulary, so text is not lower-cased; --lower-case changes that")
+        return false
+    }
+    return true
 }
 
 /// `text` without its final full stop, for messages that add their own.

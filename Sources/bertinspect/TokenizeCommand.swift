@@ -5,11 +5,13 @@ let tokenizeCommand = Command(
     name: "tokenize",
     abstract: "Tokenize text exactly as transformers' BertTokenizer does.",
     help: """
-    Usage: bertinspect tokenize --vocab FILE [--lower-case|--no-lower-case] [--pair TEXT] [--max-length N] [--json] [--] TEXT…
+    Usage: bertinspect tokenize --vocab FILE|FOLDER [--lower-case|--no-lower-case] [--pair TEXT] [--max-length N] [--json] [--] TEXT…
 
     Prints tokens, input_ids, token_type_ids and attention_mask per text ([CLS] a [SEP] b [SEP] for pairs,
-    truncation longest_first). `--` ends the options, so texts may begin with '-'. Lower-casing is the default,
-    as for bert-base-uncased.
+    truncation longest_first). `--` ends the options, so texts may begin with '-'. --vocab takes vocab.txt or a
+    model folder (its vocab.txt and tokenizer_config.json). Without --lower-case/--no-lower-case, the folder's
+    do_lower_case decides; without one, a cased vocabulary (capitalised words, as bert-base-cased's) is not
+    lower-cased and an uncased one is, and a note on stderr says which was chosen.
 
     Example:
       bertinspect tokenize --vocab fixtures/tokenizer/vocab.txt -- "don't be so judgmental"
@@ -22,7 +24,18 @@ func runTokenize(_ arguments: [String]) throws -> ExitCode {
     guard let vocab = parsed.value("--vocab") else { throw UsageError("--vocab FILE is required") }
     guard !parsed.positionals.isEmpty else { throw UsageError("give at least one TEXT") }
     let maxLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 512, in: 2...1_000_000) }
-    let tokenizer = BERTTokenizer(vocabulary: try Vocabulary(contentsOfFile: vocab), lowerCase: try lowerCaseOption(parsed) ?? true)
+    var vocabPath = vocab
+    var recorded: Bool?
+    if FilePath.isDirectory(vocab) == true {
+        vocabPath = FilePath.join(vocab, "vocab.txt")
+        let config = FilePath.join(vocab, "tokenizer_config.json")
+        if FilePath.isRegularFile(config) {
+            recorded = try MappedFile.withContents(of: config) { try JSONParser.parse($0) }["do_lower_case"]?.boolValue
+        }
+    }
+    let vocabulary = try Vocabulary(contentsOfFile: vocabPath)
+    let lowerCase = try lowerCaseChoice(try lowerCaseOption(parsed), recorded: recorded, vocabulary: vocabulary, path: vocabPath)
+    let tokenizer = BERTTokenizer(vocabulary: vocabulary, lowerCase: lowerCase)
     var results: [JSONValue] = []
     for text in parsed.positionals {
         let encoding = tokenizer.encode(text, pair: parsed.value("--pair"), maxLength: maxLength)

@@ -52,6 +52,51 @@ struct FirstHourTests {
         }
     }
 
+    static let foreign: [(String, String)] = {
+        guard let json = try? MappedFile.withContents(of: Fixtures.path("foreign/expected.json"), { try JSONParser.parse($0) }),
+              let members = json.objectValue else { return [] }
+        return members.map { ($0.0, $0.1.stringValue ?? "(not a string)") }
+    }()
+
+    @Test("formats written by the frameworks that bertinspect does not read are named, with what to do instead",
+          arguments: foreign)
+    func foreignFormats(name: String, phrase: String) throws {
+        let result = try bertinspect(arguments: ["summary", Fixtures.path("foreign/" + name)], timeout: 60)
+        #expect(result.code == 3)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(phrase), "\(result.stderr)")
+        #expect(result.stderr.contains("which bertinspect does not read"), "\(result.stderr)")
+        #expect(!result.stderr.contains("holds no weights file"))
+    }
+
+    @Test("the foreign-format corpus is there")
+    func foreignCorpus() {
+        #expect(Self.foreign.count >= 9)
+    }
+
+    @Test("a cased vocabulary with nothing saying so is not lower-cased, as BertTokenizer(do_lower_case=False) does; the choice is said")
+    func casedVocabulary() throws {
+        let cases = try JSONParser.parse(try String(contentsOfFile: Fixtures.path("tokenizer-cased/cases.json"), encoding: .utf8))
+        for (key, options) in [("cased", [String]()), ("uncased", ["--lower-case"])] {
+            for item in cases[key]?.arrayValue ?? [] {
+                let text = try #require(item["text"]?.stringValue)
+                let result = try bertinspect(arguments: ["tokenize", "--vocab", Fixtures.path("tokenizer-cased"), "--json"] + options + ["--", text], timeout: 60)
+                #expect(result.code == 0)
+                let encoded = try JSONParser.parse(result.stdout).arrayValue?.first
+                #expect(encoded?["input_ids"] == item["input_ids"], "\(key): \(text)")
+                if options.isEmpty {
+                    #expect(result.stderr.hasPrefix("note: \(Fixtures.path("tokenizer-cased"))/vocab.txt holds capitalised words ("), "\(result.stderr)")
+                    #expect(result.stderr.hasSuffix("a cased vocabulary, so text is not lower-cased; --lower-case changes that\n"))
+                }
+            }
+        }
+        #expect((cases["cased"]?.arrayValue?.count ?? 0) >= 20)
+        // The uncased fixture vocabulary is lower-cased without a note, as transformers' default does.
+        let uncased = try bertinspect(arguments: ["tokenize", "--vocab", Fixtures.path("tokenizer/vocab.txt"), "The Movie"], timeout: 60)
+        #expect(uncased.stderr.isEmpty)
+        #expect(uncased.stdout.contains("[CLS] the movie [SEP]"))
+    }
+
     @Test("one shard given alone is named as a shard, with its index to pass instead")
     func singleShard() throws {
         for folder in ["pt-sharded", "tf-sharded"] {
