@@ -1,5 +1,19 @@
 import TensorFormats
 
+/// The metadata key of a Keras 3 file's `vars` groups (written by the HDF5 reader; the graph only carries it).
+let keras3VarsKey = "bertinspect.keras3_vars"
+
+/// The `vars` groups recorded under `keras3VarsKey`, or nil when there is no valid record.
+func keras3Groups(_ text: String?) -> [(path: String, name: String?)]? {
+    guard let text, let list = try? JSONParser.parse(text).arrayValue else { return nil }
+    var groups: [(path: String, name: String?)] = []
+    for item in list {
+        guard let path = item["path"]?.stringValue, !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { return nil }
+        groups.append((path, item["name"]?.stringValue))
+    }
+    return groups
+}
+
 /// The format a conversion writes.
 public enum ConversionTarget: String, Sendable {
     /// safetensors with HF PyTorch names and layouts (`{"format": "pt"}`).
@@ -46,7 +60,7 @@ public enum Conversion {
         if model.trainableRecorded {
             output[frozenMetadataKey] = FreezeState.encode(FreezeState.compress(FreezeState.frozenParameters(model), model: model)) ?? "[]"
         }
-        for key in ["model_config", "training_config", "keras_version", "backend"] {
+        for key in ["model_config", "training_config", "keras_version", "backend", keras3VarsKey] {
             if let value = store.metadata[key] { output[key] = value }
         }
         switch target {
@@ -89,11 +103,27 @@ public enum Conversion {
 
         func add(_ parameter: BoundParameter, group: String, weightName: String) {
             entries.append(WritePlan.Entry(
-                name: group + "/" + weightName, dtype: dtype ?? (parameter.stored.dtype == .bf16 ? .f32 : parameter.stored.dtype),
+                name: group.isEmpty ? weightName : group + "/" + weightName, dtype: dtype ?? (parameter.stored.dtype == .bf16 ? .f32 : parameter.stored.dtype),
                 shape: target.storedShape(for: parameter.spec), source: parameter.stored,
                 layout: layoutChange(parameter.spec, from: model.naming, to: target)))
         }
 
+        if let groups = keras3Groups(metadata[keras3VarsKey]) {
+            // Back to Keras 3's own layout: datasets at the paths the record kept, in the `vars` groups it listed.
+            metadata["backend"] = nil
+            metadata["keras_version"] = nil
+            for record in kerasRecords(model, store: store) {
+                for (canonical, weightName) in record.weights {
+                    guard let parameter = byName[canonical] else {
+                        throw GraphError.incomplete(path: store.path, problem: "the Keras layer record names '\(canonical)', which the model lacks")
+                    }
+                    add(parameter, group: "", weightName: weightName)
+                }
+            }
+            var plan = WritePlan(entries: entries, metadata: metadata)
+            plan.keras3Groups = groups
+            return plan
+        }
         if model.architecture == .bertCNN || model.architecture == .kerasCNN {
             for record in kerasRecords(model, store: store) {
                 for (canonical, weightName) in record.weights {
@@ -141,6 +171,16 @@ public enum Conversion {
     static func kerasRecords(_ model: BERTModel, store: any TensorStore) -> [KerasLayerRecord] {
         if let records = (try? KerasLayerRecord.decode(store.metadata[KerasLayerRecord.metadataKey])) ?? nil { return records }
         let canonicalByStored = Dictionary(model.parameters.map { ($0.stored.name, $0.spec.name) }, uniquingKeysWith: { a, _ in a })
+        if let groups = store.layerGroups, model.naming.family == .keras3 {
+            // Keras 3 weights are named by their dataset paths (`cnn_layer1/vars/0`), kept whole.
+            var classes: [String: String] = [:]
+            for layer in model.layers where classes[layer.name] == nil { classes[layer.name] = layer.className }
+            return groups.map { group in
+                let weights = group.tensorNames.compactMap { stored in canonicalByStored[stored].map { ($0, stored) } }
+                let name = ModelLoader.lastComponent(group.name)
+                return KerasLayerRecord(name: name, className: classes[name] ?? "Layer", weights: weights)
+            }
+        }
         if let groups = store.layerGroups, model.naming.family == .tensorflow {
             var classes: [String: String] = [:]
             for layer in model.layers where classes[layer.name] == nil { classes[layer.name] = layer.className }

@@ -40,7 +40,12 @@ public struct HDF5Writer: CheckpointWriter {
         try output.check(H5Pset_create_intermediate_group(lcpl.id, 1), "H5Pset_create_intermediate_group")
         let base = plan.weightsGroup.map { $0 + "/" } ?? ""
         var rootMetadata = plan.metadata
-        if let weightsGroup = plan.weightsGroup {
+        if let keras3Groups = plan.keras3Groups {
+            for group in keras3Groups {
+                let id = HDF5Handle(try output.check(id: H5Gcreate2(handle, group.path, lcpl.id, chdf5_default(), chdf5_default()), "H5Gcreate2"), .group)
+                if let name = group.name { try output.writeString(id.id, "name", name) }
+            }
+        } else if let weightsGroup = plan.weightsGroup {
             let group = HDF5Handle(try output.check(id: H5Gcreate2(handle, weightsGroup, lcpl.id, chdf5_default(), chdf5_default()), "H5Gcreate2"), .group)
             try output.writeStrings(group.id, "layer_names", plan.groups.map(\.name))
             for key in ["backend", "keras_version"] {
@@ -49,7 +54,8 @@ public struct HDF5Writer: CheckpointWriter {
         } else {
             try output.writeStrings(handle, "layer_names", plan.groups.map(\.name))
         }
-        for group in plan.groups {
+        if plan.keras3Groups != nil { rootMetadata["layer_names"] = nil }
+        for group in plan.groups where plan.keras3Groups == nil {
             let id = HDF5Handle(try output.check(id: H5Gcreate2(handle, base + group.name, lcpl.id, chdf5_default(), chdf5_default()), "H5Gcreate2"), .group)
             if group.tensorNames.isEmpty {
                 try output.writeEmptyNumbers(id.id, "weight_names")

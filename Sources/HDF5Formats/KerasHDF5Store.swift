@@ -20,6 +20,10 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
     private let mapped: MappedFile
     private let datasets: [String: HDF5Dataset]
 
+    /// The metadata key listing a Keras 3 file's `vars` groups and their `name` attributes (a JSON list of
+    /// `{"path", "name"}`), which `HDF5Writer` restores.
+    public static let keras3VarsKey = "bertinspect.keras3_vars"
+
     /// Top-level layer groups that transformers' TF BERT classes write.
     static let transformersLayerNames: Set<String> = ["bert", "classifier", "mlm___cls", "nsp___cls", "qa_outputs"]
 
@@ -116,6 +120,19 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
             }
         }
 
+        if layout == .keras3Weights {
+            // Keras 3 loads by structure: every `…/vars` group (empty ones too) and its `name` attribute. They are
+            // kept as metadata so that a conversion back to HDF5 can restore the layout exactly.
+            var varsGroups: [JSONValue] = []
+            for group in groups.sorted() where group == "vars" || group.hasSuffix("/vars") {
+                var members: [(String, JSONValue)] = [("path", .string(group))]
+                if case let .strings(names)? = try reader.attributes(of: group, only: ["name"])["name"], let name = names.first {
+                    members.append(("name", .string(name)))
+                }
+                varsGroups.append(.object(members))
+            }
+            metadata[Self.keras3VarsKey] = JSONValue.array(varsGroups).serialized()
+        }
         self.layout = layout
         self.tensors = tensors
         self.layerGroups = layerGroups

@@ -36,6 +36,9 @@ public struct WritePlan: Sendable {
     public var metadata: [String: String]
     /// HDF5 only: the group holding the layers (`model_weights` for a Keras full-model save), or nil for the root.
     public var weightsGroup: String?
+    /// HDF5 only: write the Keras 3 layout instead of Keras 2's: these `vars` groups (path, `name` attribute), no
+    /// `layer_names`/`weight_names`; entries are named by their dataset paths (`cnn_layer1/vars/0`).
+    public var keras3Groups: [(path: String, name: String?)]?
 
     public init(entries: [Entry], groups: [LayerGroup] = [], metadata: [String: String] = [:], weightsGroup: String? = nil) {
         self.entries = entries

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import FixtureSupport
 import TensorFormats
+import HDF5Formats
 
 @Suite("First hour: what a new user meets")
 struct FirstHourTests {
@@ -181,5 +182,28 @@ struct StreamingTests {
         // The recorded logits of the fixture's own inputs equal TensorFlow's within the golden tolerance.
         let reference = try bertinspect(arguments: ["verify", Fixtures.path("tf-seqcls"), "--golden", Fixtures.path("tf-seqcls/golden.json")], timeout: 120)
         #expect(reference.code == 0)
+    }
+}
+
+@Suite("Keras 3 round trip")
+struct Keras3RoundTripTests {
+    @Test("a Keras 3 .weights.h5 converted to safetensors and back has Keras 3's own layout again, value for value")
+    func roundTrip() throws {
+        let work = try temporaryFolder()
+        let source = Fixtures.path("keras3/model.weights.h5")
+        #expect(try bertinspect(arguments: ["convert", source, "--to", "safetensors", "-o", work + "/k3.safetensors"], timeout: 60).code == 0)
+        #expect(try bertinspect(arguments: ["convert", work + "/k3.safetensors", "--to", "h5", "-o", work + "/back.weights.h5"], timeout: 60).code == 0)
+        let original = try KerasHDF5Store(path: source)
+        let back = try KerasHDF5Store(path: work + "/back.weights.h5")
+        #expect(back.layout == .keras3Weights)
+        #expect(back.tensors.map(\.name).sorted() == original.tensors.map(\.name).sorted())
+        // Every `vars` group Keras 3 wrote (empty ones too) comes back with its `name` attribute.
+        #expect(back.metadata[KerasHDF5Store.keras3VarsKey] == original.metadata[KerasHDF5Store.keras3VarsKey])
+        #expect(original.metadata[KerasHDF5Store.keras3VarsKey]?.contains("\"path\":\"dropout/vars\"") == true)
+        for tensor in original.tensors {
+            let a = try original.withBytes(of: tensor) { Array($0) }
+            let b = try back.withBytes(of: try #require(back.tensor(named: tensor.name))) { Array($0) }
+            #expect(a == b, "\(tensor.name)")
+        }
     }
 }
