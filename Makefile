@@ -5,7 +5,7 @@ BIN := .build/debug/bertinspect
 EXAMPLE := fixtures/tf-seqcls
 PYTHON ?= /root/refenv/bin/python
 
-.PHONY: all setup build test demo fixtures malformed interop interop-light fuzz bench-summary bench-convert clean
+.PHONY: all setup build test demo man fixtures malformed interop interop-light fuzz bench-summary bench-convert clean
 
 all: build
 
@@ -38,6 +38,10 @@ demo: build
 	$(BIN) summary $(DEMO)/tensorflow --depth 1
 	$(BIN) run $(EXAMPLE) --text "I thought this was a wonderful way to spend time" --text "Basically there's a family where a little boy thinks there's a zombie in his closet"
 	$(BIN) verify $(EXAMPLE) --golden $(EXAMPLE)/golden.json
+
+# Writes the man page bertinspect.1 (read it with `man -l bertinspect.1`) from the command descriptions.
+man: build
+	$(BIN) completions man > bertinspect.1
 
 # Regenerates fixtures/ with the reference Python environment (tools/requirements.txt; not needed for tests).
 fixtures:

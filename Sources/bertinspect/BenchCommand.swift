@@ -5,28 +5,29 @@ import TensorFormats
 let benchCommand = Command(
     name: "bench",
     abstract: "Time the forward pass on random ids: median, spread, sequences/s, GFLOP/s.",
-    help: """
-    Usage: bertinspect bench PATH [--batch 8] [--seq-len 128] [--threads N] [--runs 10] [--device cpu|cuda|auto]
-                                  [--tf32] [--json]
-
+    discussion: """
     Runs one warm-up pass, then times --runs passes over a batch of random token ids. Reports the median and the
     spread, sequences per second, achieved GFLOP/s (matrix products only: 2·M·N·K each) and the device: on the CPU
     the OpenBLAS kernel and thread count, on CUDA the GPU and whether TF32 was allowed. A pass is timed to the end of
     copying its outputs back to the host.
-
-    Example:
-      bertinspect bench fixtures/tf-seqcls --batch 8 --seq-len 64 --threads 1
     """,
+    arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...1)],
+    options: [
+        .value("--batch", placeholder: "N", help: "Sequences per pass.", default: "8", range: 1...4096),
+        .value("--seq-len", placeholder: "N", help: "Tokens per sequence.", default: "min(128, max_position_embeddings)", range: 2...100_000),
+        .value("--runs", placeholder: "N", help: "Timed passes.", default: "10", range: 1...10_000),
+        SharedOptions.json,
+    ] + SharedOptions.model,
+    examples: ["bertinspect bench fixtures/tf-seqcls --batch 8 --seq-len 64 --threads 1"],
     run: runBench
 )
 
-func runBench(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--json", "--tf32"], options: ["--batch", "--seq-len", "--threads", "--runs", "--device"])
+func runBench(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
-    let batch = try parsed.integer("--batch", default: 8, in: 1...4096)
-    let requestedLength = try parsed.value("--seq-len").map { _ in try parsed.integer("--seq-len", default: 128, in: 2...100_000) }
-    let runs = try parsed.integer("--runs", default: 10, in: 1...10_000)
-    let threads = try parsed.integer("--threads", default: threadCount(), in: 1...256)
+    let batch = try parsed.integer("--batch", default: 8)
+    let requestedLength = try parsed.value("--seq-len").map { _ in try parsed.integer("--seq-len", default: 128) }
+    let runs = try parsed.integer("--runs", default: 10)
+    let threads = try parsed.integer("--threads", default: threadCount())
     let device = try Device.parse(parsed.value("--device"))
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
     let length = requestedLength ?? min(128, session.maximumLength ?? 128)

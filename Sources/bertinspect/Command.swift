@@ -1,14 +1,6 @@
 import HDF5Formats
 import TensorFormats
 
-/// A subcommand: its name, one-line purpose, help text and entry point.
-struct Command: Sendable {
-    var name: String
-    var abstract: String
-    var help: String
-    var run: @Sendable ([String]) throws -> ExitCode
-}
-
 /// The formats every command reads, assembled here at the edge so the libraries need not know each other.
 let checkpointFormats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format()]
 
@@ -18,13 +10,21 @@ let toolVersion = "0.1.0"
 /// Opens an output file atomically, telling on stderr about temporary files of interrupted runs it removed.
 func openOutput(_ destination: String, overwrite: Bool) throws -> AtomicFile {
     let file = try AtomicFile(destination: destination, overwrite: overwrite)
-    for path in file.removedLeftovers { printErrorLine("note: removed \(path), left by an interrupted run") }
+    for path in file.removedLeftovers { status("note: removed \(path), left by an interrupted run") }
     return file
 }
 
-/// Writes one error or status line to standard error, every control character escaped so it stays one line.
+/// Writes one error line to standard error, every control character escaped so it stays one line.
 func printErrorLine(_ text: String) {
     printError(shown(text))
+}
+
+/// `-q/--quiet` was given: status lines are not printed.
+nonisolated(unsafe) var quiet = false
+
+/// Writes a status line (`device: …`, `recorded …`, notes) to standard error, unless `--quiet`.
+func status(_ text: String) {
+    if !quiet { printErrorLine(text) }
 }
 
 /// Writes `text` to standard error (help text; control characters other than its own line breaks escaped).

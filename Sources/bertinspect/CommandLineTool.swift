@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import BERTGraph
 import BERTRuntime
 import HDF5Formats
@@ -5,7 +8,15 @@ import TensorFormats
 
 /// Every subcommand, in the order `--help` lists them.
 let commands: [Command] = [
-    summaryCommand, convertCommand, freezeCommand, unfreezeCommand, diffCommand, runCommand, verifyCommand, benchCommand, tokenizeCommand,
+    summaryCommand, convertCommand, freezeCommand, unfreezeCommand, diffCommand, runCommand, verifyCommand, benchCommand,
+    tokenizeCommand, completionsCommand,
+]
+
+/// The exit codes, as help, README and the man page list them.
+let exitCodeLines = [
+    ("0", "success"), ("1", "a check ran and found a difference (verify, diff)"), ("2", "usage error"),
+    ("3", "an input is unreadable, malformed, unsafe or unsupported"), ("4", "the requested device is unavailable"),
+    ("5", "an output cannot be written (exists without --force, not a regular file, no space, permission)"),
 ]
 
 func usage() -> String {
@@ -13,6 +24,7 @@ func usage() -> String {
     bertinspect \(toolVersion): inspect, convert, freeze and verify BERT checkpoints without Python.
 
     Usage: bertinspect <command> [options]
+           bertinspect help <command> | --help | --version
 
     Commands:
 
@@ -20,41 +32,44 @@ func usage() -> String {
     for command in commands {
         text += "  " + pad(command.name, 12) + command.abstract + "\n"
     }
-    text += """
-
-    Run 'bertinspect <command> --help' for a command's options and an example.
-    Exit codes: 0 success, 1 a check found a difference, 2 usage error,
-    3 input unreadable, malformed, unsafe or unsupported, 4 device unavailable,
-    5 output cannot be written (exists without --force, not a regular file, no space, permission).
-    """
+    text += "\nRun 'bertinspect <command> --help' for a command's options and examples.\nExit codes:\n"
+    for (code, meaning) in exitCodeLines { text += "  \(code)  \(meaning)\n" }
     return text
 }
 
 /// Runs the command line and returns the process exit code; every error becomes a message and a code here.
 func runMain(_ arguments: [String]) -> ExitCode {
     guard let first = arguments.first else {
-        printError(usage())
+        printError(usage(), newline: false)
         return .usage
     }
-    if first == "--help" || first == "-h" || first == "help" {
-        emit(usage())
+    switch first {
+    case "--help", "-h":
+        emit(usage(), terminator: "")
         return .success
-    }
-    if first == "--version" {
+    case "--version", "-V", "version":
         emit("bertinspect \(toolVersion)")
         return .success
-    }
-    guard let command = commands.first(where: { $0.name == first }) else {
-        printError("bertinspect: unknown command '\(shown(first))'.\n\n" + usage())
-        return .usage
-    }
-    let rest = Array(arguments.dropFirst())
-    if rest.contains("--help") || rest.contains("-h") {
-        emit(command.help)
+    case "help":
+        guard arguments.count > 1 else {
+            emit(usage(), terminator: "")
+            return .success
+        }
+        guard let command = commands.first(where: { $0.name == arguments[1] }) else { return unknownCommand(arguments[1]) }
+        emit(command.help, terminator: "")
         return .success
+    default:
+        break
     }
+    guard let command = commands.first(where: { $0.name == first }) else { return unknownCommand(first) }
     do {
-        return try command.run(rest)
+        let parsed = try ParsedArguments(Array(arguments.dropFirst()), for: command)
+        if parsed.wantsHelp {
+            emit(command.help, terminator: "")
+            return .success
+        }
+        quiet = parsed.has("--quiet")
+        return try command.run(parsed)
     } catch let error as UsageError {
         printErrorLine("bertinspect \(command.name): \(error.description); see 'bertinspect \(command.name) --help'")
         return .usage
@@ -68,7 +83,7 @@ func runMain(_ arguments: [String]) -> ExitCode {
         printErrorLine("bertinspect \(command.name): \(error.description)")
         return .outputFailed
     } catch let error as LayerSpecError {
-        printErrorLine("bertinspect \(command.name): \(error.description)")
+        printErrorLine("bertinspect \(command.name): \(error.description); see 'bertinspect \(command.name) --help'")
         return .usage
     } catch {
         printErrorLine("bertinspect \(command.name): \(error)")
@@ -76,3 +91,9 @@ func runMain(_ arguments: [String]) -> ExitCode {
     }
 }
 
+/// An unknown command: one line, with the closest command when there is one.
+func unknownCommand(_ name: String) -> ExitCode {
+    let hint = closest(to: name, among: commands.map(\.name)).map { " (did you mean '\($0)'?)" } ?? ""
+    printErrorLine("bertinspect: unknown command '\(name)'\(hint); see 'bertinspect --help'")
+    return .usage
+}

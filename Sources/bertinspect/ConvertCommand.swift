@@ -5,32 +5,29 @@ import TensorFormats
 let convertCommand = Command(
     name: "convert",
     abstract: "Convert between HF tf_model.h5 / Keras HDF5 and safetensors, losslessly.",
-    help: """
-    Usage: bertinspect convert PATH --to safetensors|h5 [-o OUT] [--dtype f32|f16|bf16] [--max-shard-size SIZE]
-                               [--with-config] [--force]
-
+    discussion: """
     safetensors output uses HF PyTorch names and layouts ({"format": "pt"}); h5 output is an HF tf_model.h5
-    (the notebook's Keras models keep their Keras layers). OUT defaults to model.safetensors / tf_model.h5 beside
-    the input. An OUT ending in / or without a .safetensors/.h5 suffix is a folder (created, as save_pretrained
-    does) that receives the weights plus config.json, vocab.txt and tokenizer files; a file OUT is written alone.
-    A stored tensor that maps to no parameter stops the conversion (exit 3): nothing is dropped silently.
-
-    Options:
-      --to FORMAT            safetensors or h5.
-      -o, --output OUT       Output file or folder.
-      --dtype TYPE           f32, f16 or bf16 (round to nearest even; NaN and Inf kept). Default: unchanged.
-      --max-shard-size SIZE  Split safetensors output into shards of at most SIZE (e.g. 2GB, 500MB) plus an index.
-      --with-config          With a file OUT, also write config.json and the tokenizer files beside it.
-      --force                Overwrite existing output files.
-
-    Example:
-      bertinspect convert fixtures/tf-seqcls --to safetensors -o /tmp/seqcls-pt/
+    (the notebook's Keras models keep their Keras layers; Keras 3 files their Keras 3 layout). OUT defaults to
+    model.safetensors / tf_model.h5 beside the input. An OUT ending in / or without a .safetensors/.h5 suffix is a
+    folder (created, as save_pretrained does) that receives the weights plus config.json, vocab.txt and tokenizer
+    files; a file OUT is written alone. A stored tensor that maps to no parameter stops the conversion (exit 3):
+    nothing is dropped silently. An existing OUT is never replaced without --force (exit 5).
     """,
+    arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...1)],
+    options: [
+        .value("--to", placeholder: "FORMAT", help: "The format to write.", choices: ["safetensors", "h5"]),
+        .value("--output", "-o", placeholder: "OUT", help: "Output file or folder.", completes: .file),
+        .value("--dtype", placeholder: "TYPE", help: "Element type (round to nearest even; NaN and Inf kept). Default: unchanged.",
+               choices: ["f32", "f16", "bf16"]),
+        .value("--max-shard-size", placeholder: "SIZE", help: "Split safetensors output into shards of at most SIZE (2GB, 500MB) plus an index."),
+        .flag("--with-config", help: "With a file OUT, also write config.json and the tokenizer files beside it."),
+        SharedOptions.force,
+    ],
+    examples: ["bertinspect convert fixtures/tf-seqcls --to safetensors -o /tmp/seqcls-pt/"],
     run: runConvert
 )
 
-func runConvert(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--force", "--with-config"], options: ["--to", "-o", "--output", "--dtype", "--max-shard-size"])
+func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
     guard let targetName = parsed.value("--to"), let target = ConversionTarget(rawValue: targetName) else {
         throw UsageError("--to must be 'safetensors' or 'h5'")
@@ -47,7 +44,7 @@ func runConvert(_ arguments: [String]) throws -> ExitCode {
         throw UsageError("--max-shard-size is supported for safetensors output only")
     }
     let force = parsed.has("--force")
-    let output = parsed.value("-o") ?? parsed.value("--output")
+    let output = parsed.value("--output")
 
     let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
     let model = try ModelLoader.load(checkpoint)

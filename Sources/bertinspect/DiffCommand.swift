@@ -4,25 +4,22 @@ import TensorFormats
 let diffCommand = Command(
     name: "diff",
     abstract: "Compare two checkpoints tensor by tensor, across formats (exit 1 when they differ).",
-    help: """
-    Usage: bertinspect diff A B [--atol 0] [--json]
-
+    discussion: """
     Compares every parameter by canonical name (TF kernels are compared in PyTorch layout): tensors only in A
-    or only in B, shape and dtype changes, and per tensor the max abs diff, relative L2 and cosine; then a
-    roll-up per module, which answers "did freezing BERT really keep it fixed during fine-tuning?".
-
-    Options:
-      --atol X   Largest |a − b| still counted as equal (default 0: bit-for-bit values).
-      --json     Print one JSON object (schema bertinspect.diff/1).
-
-    Example:
-      bertinspect diff fixtures/tf-seqcls fixtures/pt-seqcls
+    or only in B (stored tensors that map to no parameter count), shape and dtype changes, and per tensor the max
+    abs diff, relative L2 and cosine; then a roll-up per module, which answers "did freezing BERT really keep it
+    fixed during fine-tuning?".
     """,
+    arguments: [ArgumentSpec(name: "A", help: "The first checkpoint.", count: 1...1), ArgumentSpec(name: "B", help: "The second checkpoint.", count: 1...1)],
+    options: [
+        .value("--atol", placeholder: "X", help: "Largest |a − b| still counted as equal (0: bit-for-bit values).", default: "0"),
+        .flag("--json", help: "Print one JSON object (schema bertinspect.diff/1)."),
+    ],
+    examples: ["bertinspect diff fixtures/tf-seqcls fixtures/pt-seqcls"],
     run: runDiff
 )
 
-func runDiff(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--json"], options: ["--atol"])
+func runDiff(_ parsed: ParsedArguments) throws -> ExitCode {
     guard parsed.positionals.count == 2 else { throw UsageError("expected two checkpoints A and B") }
     var atol = 0.0
     if let text = parsed.value("--atol") {

@@ -2,46 +2,39 @@ import BERTGraph
 import HDF5Formats
 import TensorFormats
 
-let freezeCommand = Command(
-    name: "freeze",
-    abstract: "Mark layers non-trainable (Keras trainable = False), recorded in the checkpoint.",
-    help: freezeHelp("freeze"),
-    run: { try runFreeze($0, freezing: true) }
-)
+let freezeCommand = makeFreezeCommand(freezing: true)
+let unfreezeCommand = makeFreezeCommand(freezing: false)
 
-let unfreezeCommand = Command(
-    name: "unfreeze",
-    abstract: "Mark frozen layers trainable again.",
-    help: freezeHelp("unfreeze"),
-    run: { try runFreeze($0, freezing: false) }
-)
-
-func freezeHelp(_ name: String) -> String {
-    """
-    Usage: bertinspect \(name) PATH --layers SPEC[,SPEC…] (-o OUT | --in-place) [--force]
-
-    SPEC names a part of the model: bert, bert.embeddings, bert.encoder, bert.encoder.layer.3, a range
-    bert.encoder.layer.0-5, bert.pooler, classifier, head (whatever head the model has), all, TF spellings
-    (layer_._3) and Keras layer names (conv1d_1). The state is stored with the checkpoint: safetensors
-    __metadata__ "\(frozenMetadataKey)", an HDF5 root attribute of the same name, and for a Keras full-model
-    save the "trainable" flags of its model_config as well, so Keras itself loads it frozen.
-
-    Options:
-      --layers SPEC   What to \(name).
-      -o OUT          Write the result to OUT.
-      --in-place      Replace PATH (atomically).
-      --force         Overwrite an existing OUT.
-
-    Example:
-      bertinspect \(name) fixtures/tf-seqcls/tf_model.h5 --layers bert -o /tmp/frozen.h5
-    """
+/// `freeze` and `unfreeze`: one description, two verbs.
+func makeFreezeCommand(freezing: Bool) -> Command {
+    let name = freezing ? "freeze" : "unfreeze"
+    return Command(
+        name: name,
+        abstract: freezing ? "Mark layers non-trainable (Keras trainable = False), recorded in the checkpoint." : "Mark frozen layers trainable again.",
+        synopsis: ["PATH --layers SPEC[,SPEC…] (-o OUT | --in-place) [--force]"],
+        discussion: """
+        SPEC names a part of the model: bert, bert.embeddings, bert.encoder, bert.encoder.layer.3, a range
+        bert.encoder.layer.0-5, bert.pooler, classifier, head (whatever head the model has), all, TF spellings
+        (layer_._3) and Keras layer names (conv1d_1). The state is stored with the checkpoint: safetensors
+        __metadata__ "\(frozenMetadataKey)", an HDF5 root attribute of the same name, and for a Keras full-model
+        save the "trainable" flags of its model_config as well, so Keras itself loads it frozen.
+        """,
+        arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file (safetensors or HDF5).", count: 1...1)],
+        options: [
+            .value("--layers", placeholder: "SPEC", help: "What to \(name) (comma-separated)."),
+            .value("--output", "-o", placeholder: "OUT", help: "Write the result to OUT.", completes: .file),
+            .flag("--in-place", help: "Replace PATH (atomically)."),
+            SharedOptions.force,
+        ],
+        examples: ["bertinspect \(name) fixtures/tf-seqcls/tf_model.h5 --layers bert -o /tmp/frozen.h5"],
+        run: { try runFreeze($0, freezing: freezing) }
+    )
 }
 
-func runFreeze(_ arguments: [String], freezing: Bool) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--in-place", "--force"], options: ["--layers", "-o", "--output"])
+func runFreeze(_ parsed: ParsedArguments, freezing: Bool) throws -> ExitCode {
     let path = try parsed.single("PATH")
     guard let spec = parsed.value("--layers") else { throw UsageError("--layers is required") }
-    let output = parsed.value("-o") ?? parsed.value("--output")
+    let output = parsed.value("--output")
     let inPlace = parsed.has("--in-place")
     guard (output == nil) != !inPlace else { throw UsageError("give exactly one of -o OUT and --in-place") }
 

@@ -110,7 +110,7 @@ func lowerCaseChoice(_ asked: Bool?, recorded: Bool?, vocabulary: Vocabulary, pa
     if let choice = asked ?? recorded { return choice }
     let capitalised = vocabulary.capitalisedWords
     if vocabulary.looksCased {
-        printErrorLine("note: \(path) holds capitalised words (\(capitalised.prefix(3).joined(separator: ", ")), …): a cased vocabulary, so text is not lower-cased; --lower-case changes that")
+        status("note: \(path) holds capitalised words (\(capitalised.prefix(3).joined(separator: ", ")), …): a cased vocabulary, so text is not lower-cased; --lower-case changes that")
         return false
     }
     return true
@@ -122,7 +122,7 @@ func sentenceWithoutStop(_ text: String) -> String {
 }
 
 /// The `--tf32` flag, refused with `--device cpu` (where no tensor core could honour it).
-func tf32Option(_ parsed: Arguments, device: Device) throws -> Bool {
+func tf32Option(_ parsed: ParsedArguments, device: Device) throws -> Bool {
     guard parsed.has("--tf32") else { return false }
     if device == .cpu { throw UsageError("--tf32 applies to CUDA; drop it or use --device cuda|auto") }
     return true
@@ -135,7 +135,7 @@ struct TextSource: Sequence, IteratorProtocol {
     private var lines: TextLines?
     private var rest: [String]
 
-    init(_ parsed: Arguments) throws {
+    init(_ parsed: ParsedArguments) throws {
         given = parsed.all("--text")
         lines = try parsed.value("--texts-file").map { try TextLines(path: $0) }
         rest = Array(parsed.positionals.dropFirst())
@@ -171,7 +171,7 @@ func encodeBatch(_ texts: [String], pair: String?, tokenizer: BERTTokenizer, max
 }
 
 /// The `--lower-case` / `--no-lower-case` choice, if given.
-func lowerCaseOption(_ parsed: Arguments) throws -> Bool? {
+func lowerCaseOption(_ parsed: ParsedArguments) throws -> Bool? {
     if parsed.has("--lower-case"), parsed.has("--no-lower-case") { throw UsageError("give --lower-case or --no-lower-case, not both") }
     if parsed.has("--lower-case") { return true }
     if parsed.has("--no-lower-case") { return false }

@@ -6,39 +6,39 @@ import WordPiece
 let runCommand = Command(
     name: "run",
     abstract: "Run the model on text: logits, probabilities and labels (the notebook's predict step).",
-    help: """
-    Usage: bertinspect run PATH (--text TEXT)… [--texts-file F|-] [--pair TEXT] [--max-length N] [--batch-size 32] [--vocab F]
-                           [--lower-case|--no-lower-case] [--output last_hidden_state|pooler_output|mean_pooled]
-                           [--device cpu|cuda|auto] [--tf32] [--threads N] [--json]
-
+    synopsis: ["PATH (--text TEXT… | --texts-file FILE) [--pair TEXT] [--max-length N] [--batch-size 32] [--output NAME] [--json]"],
+    discussion: """
     Tokenizes like transformers' BertTokenizer (vocab.txt and do_lower_case from the model folder, or --vocab),
     runs the encoder in batches of --batch-size texts (results are printed as each batch finishes, so memory does
-    not grow with the number of texts; --texts-file - reads standard input) and prints, per text, the logits,
-    softmax probabilities and the label from id2label. --max-length defaults to min(128, max_position_embeddings). A bare
-    BertModel prints its pooler output (or --output); the notebook's Keras CNN models print their sigmoid output.
-    --device auto (the default) runs on CUDA when a usable GPU is found and on the CPU otherwise; the first line
-    says which. --tf32 lets cuBLAS round matrix-product inputs to TF32 on tensor cores (faster, less exact).
-
-    Example:
-      bertinspect run fixtures/tf-seqcls --text "I thought this was a wonderful way to spend time"
+    not grow with the number of texts) and prints, per text, the logits, softmax probabilities and the label from
+    id2label. A bare BertModel prints its pooler output (or --output); the notebook's Keras CNN models print their
+    sigmoid output. The device line goes to stderr.
     """,
+    arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder (then more texts may follow).", count: 1...Int.max)],
+    options: [
+        SharedOptions.text, SharedOptions.textsFile,
+        .value("--pair", placeholder: "TEXT", help: "A second text for every text ([CLS] a [SEP] b [SEP])."),
+        SharedOptions.maxLength, SharedOptions.batchSize,
+        .value("--output", placeholder: "NAME", help: "What a bare BertModel prints.", default: "pooler_output",
+               choices: ["last_hidden_state", "pooler_output", "mean_pooled"]),
+        SharedOptions.json,
+    ] + SharedOptions.tokenizer + SharedOptions.model,
+    examples: ["bertinspect run fixtures/tf-seqcls --text \"I thought this was a wonderful way to spend time\"",
+               "bertinspect run fixtures/tf-seqcls --texts-file reviews.txt --json > predictions.json"],
     run: runRun
 )
 
-func runRun(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(
-        arguments, flags: ["--json", "--lower-case", "--no-lower-case", "--tf32"],
-        options: ["--text", "--texts-file", "--pair", "--max-length", "--batch-size", "--vocab", "--output", "--device", "--threads"])
+func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
     guard let path = parsed.positionals.first else { throw UsageError("missing PATH") }
     var texts = try TextSource(parsed)
     guard !texts.isEmpty else { throw UsageError("give at least one --text or --texts-file") }
-    let requestedLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128, in: 2...100_000) }
-    let batchSize = try parsed.integer("--batch-size", default: 32, in: 1...4096)
+    let requestedLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128) }
+    let batchSize = try parsed.integer("--batch-size", default: 32)
     let output = parsed.value("--output")
     if let output, !["last_hidden_state", "pooler_output", "mean_pooled"].contains(output) {
         throw UsageError("--output must be last_hidden_state, pooler_output or mean_pooled")
     }
-    let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1, in: 1...256) }
+    let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1) }
     let device = try Device.parse(parsed.value("--device"))
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
     let maxLength = try session.maxLength(requestedLength)
@@ -55,7 +55,7 @@ func runRun(_ arguments: [String]) throws -> ExitCode {
         ]).serialized()
         print(head.dropLast() + ",\"results\":[", terminator: "")
     } else {
-        printErrorLine("device: \(session.deviceName) (\(session.runner.backendName))")
+        status("device: \(session.deviceName) (\(session.runner.backendName))")
     }
     var number = 0
     while true {

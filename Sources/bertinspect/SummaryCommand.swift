@@ -4,27 +4,25 @@ import TensorFormats
 let summaryCommand = Command(
     name: "summary",
     abstract: "Show what a checkpoint holds: layout, config, layers, parameter counts, problems.",
-    help: """
-    Usage: bertinspect summary PATH [--json] [--tensors] [--depth N]
-
+    discussion: """
     PATH is an HDF5 file (HF tf_model.h5, Keras save_weights or model.save, Keras 3 .weights.h5), a safetensors
-    file, a shard index (*.index.json) or a model folder. Only metadata is read.
-
-    Options:
-      --json       Print one JSON object (schema bertinspect.summary/1).
-      --tensors    Also list every stored tensor: stored name, canonical name, dtype, shape, bytes.
-      --depth N    Depth of the layer tree (default 2; 3 or more unfolds encoder layers).
-
-    Example:
-      bertinspect summary fixtures/tf-seqcls/tf_model.h5
+    file, a shard index (*.index.json) or a model folder; several PATHs give one summary each (JSON Lines with
+    --json). Only metadata is read. Trainable counts are shown only where the file records them (a Keras full-model
+    save, or bertinspect freeze): other formats show '?'.
     """,
+    arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...Int.max)],
+    options: [
+        .flag("--json", help: "Print one JSON object per PATH (schema bertinspect.summary/1)."),
+        .flag("--tensors", help: "Also list every stored tensor: stored name, canonical name, dtype, shape, bytes."),
+        .value("--depth", placeholder: "N", help: "Depth of the layer tree (3 or more unfolds encoder layers).", default: "2", range: 1...16),
+    ],
+    examples: ["bertinspect summary fixtures/tf-seqcls/tf_model.h5", "bertinspect summary --json fixtures/*/ | jq .parameters"],
     run: runSummary
 )
 
-func runSummary(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--json", "--tensors"], options: ["--depth"])
+func runSummary(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
-    let depth = try parsed.integer("--depth", default: 2, in: 1...16)
+    let depth = try parsed.integer("--depth", default: 2)
     let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
     let model = try ModelLoader.load(checkpoint)
     let summary = ModelSummary(model: model, checkpoint: checkpoint)

@@ -4,26 +4,30 @@ import WordPiece
 let tokenizeCommand = Command(
     name: "tokenize",
     abstract: "Tokenize text exactly as transformers' BertTokenizer does.",
-    help: """
-    Usage: bertinspect tokenize --vocab FILE|FOLDER [--lower-case|--no-lower-case] [--pair TEXT] [--max-length N] [--json] [--] TEXT…
-
+    synopsis: ["--vocab FILE|FOLDER [--lower-case|--no-lower-case] [--pair TEXT] [--max-length N] [--json] [--] TEXT…"],
+    discussion: """
     Prints tokens, input_ids, token_type_ids and attention_mask per text ([CLS] a [SEP] b [SEP] for pairs,
     truncation longest_first). `--` ends the options, so texts may begin with '-'. --vocab takes vocab.txt or a
     model folder (its vocab.txt and tokenizer_config.json). Without --lower-case/--no-lower-case, the folder's
     do_lower_case decides; without one, a cased vocabulary (capitalised words, as bert-base-cased's) is not
     lower-cased and an uncased one is, and a note on stderr says which was chosen.
-
-    Example:
-      bertinspect tokenize --vocab fixtures/tokenizer/vocab.txt -- "don't be so judgmental"
     """,
+    arguments: [ArgumentSpec(name: "TEXT", help: "Texts to tokenize.", count: 1...Int.max, completes: .none)],
+    options: [
+        .value("--vocab", placeholder: "FILE", help: "vocab.txt, or a model folder.", completes: .file),
+        SharedOptions.lowerCase, SharedOptions.noLowerCase,
+        .value("--pair", placeholder: "TEXT", help: "A second text for every text."),
+        .value("--max-length", placeholder: "N", help: "Truncate to N tokens (longest_first).", range: 2...1_000_000),
+        .flag("--json", help: "Print a JSON array."),
+    ],
+    examples: ["bertinspect tokenize --vocab fixtures/tokenizer/vocab.txt -- \"don't be so judgmental\""],
     run: runTokenize
 )
 
-func runTokenize(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(arguments, flags: ["--json", "--lower-case", "--no-lower-case"], options: ["--vocab", "--pair", "--max-length"])
+func runTokenize(_ parsed: ParsedArguments) throws -> ExitCode {
     guard let vocab = parsed.value("--vocab") else { throw UsageError("--vocab FILE is required") }
     guard !parsed.positionals.isEmpty else { throw UsageError("give at least one TEXT") }
-    let maxLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 512, in: 2...1_000_000) }
+    let maxLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 512) }
     var vocabPath = vocab
     var recorded: Bool?
     if FilePath.isDirectory(vocab) == true {

@@ -6,33 +6,38 @@ import WordPiece
 let verifyCommand = Command(
     name: "verify",
     abstract: "Check a model's outputs against a golden file or another checkpoint (exit 1 on a difference).",
-    help: """
-    Usage: bertinspect verify PATH --golden FILE [--atol X] [--rtol X] [--json]
-           bertinspect verify PATH --against OTHER (--golden FILE | --text TEXT…) [--atol X] [--rtol X] [--json]
-           bertinspect verify PATH --record FILE (--text TEXT… | --texts-file F | --ids-file F) [--max-length N]
-                                  [--batch-size 32] [--force]
-           (all forms also take --device cpu|cuda|auto, --tf32, --threads N, --vocab F, --lower-case|--no-lower-case)
-
+    synopsis: [
+        "PATH --golden FILE [--atol X] [--rtol X] [--json]",
+        "PATH --against OTHER (--golden FILE | --text TEXT…) [--atol X] [--rtol X] [--json]",
+        "PATH --record FILE (--text TEXT… | --texts-file FILE | --ids-file FILE) [--max-length N] [--batch-size 32] [--force]",
+    ],
+    discussion: """
     A golden file (schema bertinspect.golden/1) holds inputs (input_ids, optional attention_mask and
     token_type_ids) and any of the outputs logits, seq_relationship_logits, pooler_output, last_hidden_state.
-    Pass means |a − b| ≤ atol + rtol·|b| everywhere (hidden states only where attention_mask is 1). --atol/--rtol
-    override the file's tolerance, which overrides the defaults (1e-4). --ids-file holds one sequence of
-    space-separated ids per line, or a JSON object with input_ids (and optionally the other inputs).
-
-    Example:
-      bertinspect verify fixtures/tf-seqcls --golden fixtures/tf-seqcls/golden.json
+    Pass means |a − b| ≤ atol + rtol·|b| everywhere (hidden states only where attention_mask is 1); a non-finite
+    expected value matches only the same value. --atol/--rtol override the file's tolerance, which overrides the
+    defaults (1e-4). --ids-file holds one sequence of space-separated ids per line, or a JSON object with
+    input_ids (and optionally the other inputs). --record streams in batches of --batch-size.
     """,
+    arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...1)],
+    options: [
+        .value("--golden", placeholder: "FILE", help: "The golden file to check against.", completes: .file),
+        .value("--against", placeholder: "OTHER", help: "Another checkpoint to compare with on the same inputs.", completes: .file),
+        .value("--record", placeholder: "FILE", help: "Write a golden file of this model's outputs.", completes: .file),
+        SharedOptions.text, SharedOptions.textsFile,
+        .value("--ids-file", placeholder: "FILE", help: "Token ids to record, one sequence per line (or a JSON object).", completes: .file),
+        .value("--atol", placeholder: "X", help: "Absolute tolerance.", default: "the file's, else 1e-4"),
+        .value("--rtol", placeholder: "X", help: "Relative tolerance.", default: "the file's, else 1e-4"),
+        SharedOptions.maxLength, SharedOptions.batchSize, SharedOptions.force, SharedOptions.json,
+    ] + SharedOptions.tokenizer + SharedOptions.model,
+    examples: ["bertinspect verify fixtures/tf-seqcls --golden fixtures/tf-seqcls/golden.json"],
     run: runVerify
 )
 
-func runVerify(_ arguments: [String]) throws -> ExitCode {
-    let parsed = try Arguments(
-        arguments, flags: ["--json", "--force", "--lower-case", "--no-lower-case", "--tf32"],
-        options: ["--golden", "--against", "--record", "--text", "--texts-file", "--ids-file", "--atol", "--rtol", "--max-length",
-                  "--batch-size", "--device", "--threads", "--vocab"])
+func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
     let device = try Device.parse(parsed.value("--device"))
-    let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1, in: 1...256) }
+    let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1) }
     let tf32 = try tf32Option(parsed, device: device)
     func number(_ option: String) throws -> Double? {
         guard let text = parsed.value(option) else { return nil }
@@ -44,7 +49,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
     guard modes.filter({ $0 }).count == 1 else { throw UsageError("give one of --golden FILE, --against OTHER or --record FILE") }
 
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: tf32)
-    let batchSize = try parsed.integer("--batch-size", default: 32, in: 1...4096)
+    let batchSize = try parsed.integer("--batch-size", default: 32)
     if let record = parsed.value("--record") {
         let file = try openOutput(record, overwrite: parsed.has("--force"))
         let recorder = GoldenFileWriter(destination: file, tolerance: Tolerance(absolute: atol ?? 1e-4, relative: rtol ?? 1e-4),
@@ -59,7 +64,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
         }
         try recorder.finish()
         try file.commit()
-        printErrorLine("recorded \(names.joined(separator: ", ")) for \(recorder.count) sequence(s) of length \(length) in \(record)")
+        status("recorded \(names.joined(separator: ", ")) for \(recorder.count) sequence(s) of length \(length) in \(record)")
         return .success
     }
 
@@ -74,7 +79,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
             let texts = try source.batch(Int.max)
             guard !texts.isEmpty else { throw UsageError("--against needs --golden FILE or --text TEXT") }
             let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
-            let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128, in: 2...100_000) })
+            let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128) })
             input = encodeBatch(texts, pair: nil, tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly).input
         }
         let reference = try ModelSession(path: other, device: device, threads: threads, tf32: tf32)
@@ -95,7 +100,7 @@ func runVerify(_ arguments: [String]) throws -> ExitCode {
 /// Calls `body` with each batch of at most `batchSize` sequences for `--record`, and the file they came from: rows
 /// of an ids file (streamed line by line; a JSON ids file is read whole within its memory budget), or tokenized
 /// texts padded to the longest of all (two passes over the texts, so memory holds one batch).
-func forEachRecordBatch(_ parsed: Arguments, session: ModelSession, batchSize: Int,
+func forEachRecordBatch(_ parsed: ParsedArguments, session: ModelSession, batchSize: Int,
                         _ body: (EncoderInput, String?) throws -> Void) throws {
     if let idsFile = parsed.value("--ids-file") {
         let isJSON = try MappedFile(path: idsFile).withBytes { bytes in bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") }
@@ -141,7 +146,7 @@ func forEachRecordBatch(_ parsed: Arguments, session: ModelSession, batchSize: I
     var source = try TextSource(parsed)
     guard !source.isEmpty else { throw UsageError("--record needs --text TEXT or --ids-file F") }
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
-    let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128, in: 2...100_000) })
+    let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128) })
     // A golden file holds sequences of one length: the longest text's, found in a first pass (or --max-length when
     // the texts come from standard input, which cannot be read twice).
     var length = maxLength

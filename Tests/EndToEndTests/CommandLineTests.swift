@@ -152,7 +152,7 @@ struct BadInputTests {
     @Test("--help and --version succeed")
     func help() throws {
         #expect(try bertinspect("--help").code == 0)
-        #expect(try bertinspect("summary", "--help").stdout.contains("Example:"))
+        #expect(try bertinspect("summary", "--help").stdout.contains("\nExamples:\n  bertinspect summary "))
         #expect(try bertinspect("--version").stdout.hasPrefix("bertinspect "))
     }
 }

@@ -39,7 +39,8 @@ struct FirstHourTests {
         for folder in ["tf-seqcls", "keras-bert-cnn-functional", "pt-pretraining"] {
             let error = try bertinspect(arguments: ["freeze", Fixtures.path(folder), "--layers", "nope", "-o", "/tmp/unused.h5"], timeout: 60)
             #expect(error.code == 2)
-            let list = try #require(error.stderr.components(separatedBy: "valid names: ").last)
+            let tail = try #require(error.stderr.components(separatedBy: "valid names: ").last)
+            let list = try #require(tail.components(separatedBy: "; see 'bertinspect freeze --help'").first)
             let names = list.trimmingCharacters(in: .whitespacesAndNewlines).components(separatedBy: ", ")
             #expect(names.count >= 3, "\(error.stderr)")
             let work = try temporaryFolder()
@@ -205,5 +206,97 @@ struct Keras3RoundTripTests {
             let b = try back.withBytes(of: try #require(back.tensor(named: tensor.name))) { Array($0) }
             #expect(a == b, "\(tensor.name)")
         }
+    }
+}
+
+@Suite("The command line, described once")
+struct CommandLineDescriptionTests {
+    @Test("usage errors are one line ending in a pointer to --help, with the closest name for a typo")
+    func usageErrors() throws {
+        let typo = try bertinspect(arguments: ["convert", Fixtures.path("pt-seqcls"), "--to", "h5", "--ouput", "x.h5"], timeout: 30)
+        #expect(typo.code == 2)
+        #expect(typo.stderr == "bertinspect convert: unknown option '--ouput' (did you mean '--output'?); see 'bertinspect convert --help'\n")
+        let command = try bertinspect(arguments: ["summry", Fixtures.path("pt-seqcls")], timeout: 30)
+        #expect(command.code == 2)
+        #expect(command.stderr == "bertinspect: unknown command 'summry' (did you mean 'summary'?); see 'bertinspect --help'\n")
+        let choice = try bertinspect(arguments: ["convert", Fixtures.path("pt-seqcls"), "--to", "safetensor"], timeout: 30)
+        #expect(choice.stderr == "bertinspect convert: --to must be one of safetensors, h5, got 'safetensor' (did you mean 'safetensors'?); see 'bertinspect convert --help'\n")
+        let range = try bertinspect(arguments: ["summary", Fixtures.path("pt-seqcls"), "--depth", "99999999999999999999"], timeout: 30)
+        #expect(range.code == 2)
+        #expect(range.stderr.hasPrefix("bertinspect summary: --depth must be an integer from 1 to 16"))
+    }
+
+    @Test("an option's value is never read as an option, and -- ends the options")
+    func valuesAreValues() throws {
+        let run = try bertinspect(arguments: ["run", Fixtures.path("tf-seqcls"), "--text", "-h"], timeout: 60)
+        #expect(run.code == 0)
+        #expect(run.stdout.hasPrefix("[1] -h\n"))
+        let tokens = try bertinspect(arguments: ["tokenize", "--vocab", Fixtures.path("tokenizer/vocab.txt"), "--", "--help"], timeout: 60)
+        #expect(tokens.code == 0)
+        #expect(tokens.stdout.hasPrefix("--help\n  tokens:          [CLS] - - "), "\(tokens.stdout)")
+    }
+
+    @Test("-V, help COMMAND and -q behave as in git and ripgrep")
+    func conventions() throws {
+        #expect(try bertinspect(arguments: ["-V"], timeout: 30).stdout.hasPrefix("bertinspect "))
+        let help = try bertinspect(arguments: ["help", "diff"], timeout: 30)
+        #expect(help.code == 0 && help.stdout.hasPrefix("Usage: bertinspect diff A B"))
+        let loud = try bertinspect(arguments: ["run", Fixtures.path("tf-seqcls"), "--text", "a movie"], timeout: 60)
+        let quiet = try bertinspect(arguments: ["run", Fixtures.path("tf-seqcls"), "--text", "a movie", "-q"], timeout: 60)
+        #expect(loud.stderr.hasPrefix("device: "))
+        #expect(quiet.stderr.isEmpty)
+        #expect(quiet.stdout == loud.stdout)
+    }
+
+    @Test("bash completion lists every command and each command's options; zsh and fish scripts parse")
+    func completions() throws {
+        let bash = try bertinspect(arguments: ["completions", "bash"], timeout: 30)
+        #expect(bash.code == 0)
+        for command in ["summary", "convert", "freeze", "unfreeze", "diff", "run", "verify", "bench", "tokenize", "completions"] {
+            #expect(bash.stdout.contains(" \(command) ") || bash.stdout.contains("\"\(command) ") || bash.stdout.contains(" \(command)\""), "\(command)")
+            let help = try bertinspect(arguments: [command, "--help"], timeout: 30).stdout
+            // Every option --help lists is offered by the completion.
+            for line in help.split(separator: "\n") where line.hasPrefix("  --") {
+                let option = String(line.dropFirst(2).prefix { $0 != " " && $0 != "," })
+                #expect(bash.stdout.contains(option), "\(command) \(option)")
+            }
+        }
+        // bash itself parses the script and completes `bertinspect conv` to convert.
+        let script = FilePath.join(try temporaryFolder(), "completion.bash")
+        try bash.stdout.write(toFile: script, atomically: true, encoding: .utf8)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+        shell.arguments = ["-c", "source \(script); COMP_WORDS=(bertinspect conv); COMP_CWORD=1; _bertinspect; echo \"${COMPREPLY[@]}\""]
+        let out = Pipe()
+        shell.standardOutput = out
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "convert\n")
+        for name in ["zsh", "fish"] {
+            let result = try bertinspect(arguments: ["completions", name], timeout: 30)
+            #expect(result.code == 0 && result.stdout.contains("convert"))
+        }
+    }
+
+    @Test("the man page renders with man -l and documents every command and exit code 5",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/man"), "man is not installed"))
+    func manPage() throws {
+        let page = try bertinspect(arguments: ["completions", "man"], timeout: 30)
+        let file = FilePath.join(try temporaryFolder(), "bertinspect.1")
+        try page.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        let man = Process()
+        man.executableURL = URL(fileURLWithPath: "/usr/bin/man")
+        man.arguments = ["-l", file]
+        man.environment = ["MANPAGER": "cat", "PAGER": "cat", "MANWIDTH": "100", "PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe()
+        man.standardOutput = out
+        man.standardError = err
+        try man.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        man.waitUntilExit()
+        #expect(man.terminationStatus == 0)
+        #expect(text.contains("EXIT STATUS"))
+        #expect(text.contains("an output cannot be written"))
+        for command in ["summary", "convert", "freeze", "verify", "tokenize"] { #expect(text.contains("bertinspect \(command)"), "\(command)") }
     }
 }
