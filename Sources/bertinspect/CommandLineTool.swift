@@ -82,6 +82,8 @@ func runMain(_ arguments: [String]) -> ExitCode {
     } catch let error as OutputError {
         printErrorLine("bertinspect \(command.name): \(error.description)")
         return .outputFailed
+    } catch let error as SummaryFailed {
+        return error.first is OutputError ? .outputFailed : .badInput
     } catch let error as LayerSpecError {
         printErrorLine("bertinspect \(command.name): \(error.description); see 'bertinspect \(command.name) --help'")
         return .usage

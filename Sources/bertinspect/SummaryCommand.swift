@@ -21,17 +21,35 @@ let summaryCommand = Command(
 )
 
 func runSummary(_ parsed: ParsedArguments) throws -> ExitCode {
-    let path = try parsed.single("PATH")
-    let depth = try parsed.integer("--depth", default: 2)
-    let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
-    let model = try ModelLoader.load(checkpoint)
-    let summary = ModelSummary(model: model, checkpoint: checkpoint)
-    if parsed.has("--json") {
-        print(summary.json(includeTensors: parsed.has("--tensors")).serialized())
-    } else {
-        emit(renderSummary(summary, depth: depth, tensors: parsed.has("--tensors")), terminator: "")
+    let depth = parsed.integer("--depth", default: 2)
+    // One summary per PATH, as `ls` lists several files: a PATH that cannot be read gets its one error line and the
+    // others are still summarised; the exit code is the first failure's.
+    let several = parsed.positionals.count > 1
+    var failure: Error?
+    for (index, path) in parsed.positionals.enumerated() {
+        do {
+            let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
+            let model = try ModelLoader.load(checkpoint)
+            let summary = ModelSummary(model: model, checkpoint: checkpoint)
+            if parsed.has("--json") {
+                print(summary.json(includeTensors: parsed.has("--tensors")).serialized())
+            } else {
+                emit((index > 0 ? "\n" : "") + renderSummary(summary, depth: depth, tensors: parsed.has("--tensors")), terminator: "")
+            }
+        } catch {
+            guard several else { throw error }
+            printErrorLine("bertinspect summary: \(error)")
+            if failure == nil { failure = error }
+        }
     }
+    if let failure { throw SummaryFailed(first: failure) }
     return .success
+}
+
+/// Some PATHs of a multi-PATH summary failed; each has had its error line already.
+struct SummaryFailed: Error, CustomStringConvertible {
+    var first: Error
+    var description: String { "some checkpoints could not be summarised (first: \(first))" }
 }
 
 /// The text form of a summary: header, Keras-style layer table, totals, warnings.

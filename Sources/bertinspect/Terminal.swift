@@ -39,7 +39,30 @@ func preview(_ text: String) -> String {
     return shown(String(text[..<cut])) + " … (\(text.count) characters)"
 }
 
-/// Writes text output to stdout with any control character that is not one of its own line breaks escaped.
+/// Writes text output to stdout with any control character that is not one of its own line breaks escaped, and,
+/// on a terminal without `NO_COLOR`, the verdicts coloured (see `coloured`).
 func emit(_ text: String, terminator: String = "\n") {
-    print(escaped(text, keepingNewlines: true), terminator: terminator)
+    let safe = escaped(text, keepingNewlines: true)
+    print(useColour ? coloured(safe) : safe, terminator: terminator)
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set (https://no-color.org).
+let useColour: Bool = isatty(1) != 0 && getenv("NO_COLOR").map { String(cString: $0).isEmpty } ?? true
+
+/// The verdict words of verify and diff in red or green: `FAIL`/`changed` red, `pass`/`PASS`/`unchanged` green.
+/// Applied after escaping, so these are the only escape sequences the tool ever prints.
+func coloured(_ text: String) -> String {
+    let red = "\u{1b}[31m", green = "\u{1b}[32m", reset = "\u{1b}[0m"
+    return text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+        var line = String(line)
+        for (word, colour) in [("   FAIL", red), ("   pass", green), ("   unchanged", green), ("   changed", red)] {
+            if let range = line.firstRange(of: word) {
+                line.replaceSubrange(range, with: String(word.prefix { $0 == " " }) + colour + word.drop { $0 == " " } + reset)
+                break
+            }
+        }
+        if line.hasPrefix("PASS:") { line = green + "PASS" + reset + line.dropFirst(4) }
+        if line.hasPrefix("FAIL:") { line = red + "FAIL" + reset + line.dropFirst(4) }
+        return line
+    }.joined(separator: "\n")
 }

@@ -300,3 +300,29 @@ struct CommandLineDescriptionTests {
         for command in ["summary", "convert", "freeze", "verify", "tokenize"] { #expect(text.contains("bertinspect \(command)"), "\(command)") }
     }
 }
+
+@Suite("Several PATHs and colour")
+struct SeveralPathsTests {
+    @Test("summary takes several PATHs: one JSON line each; a bad one gets its error line and the rest still print")
+    func severalPaths() throws {
+        let bad = Fixtures.path("malformed/random-bytes.bin")
+        let result = try bertinspect(arguments: ["summary", Fixtures.path("pt-seqcls"), bad, Fixtures.path("tf-base"), "--json"], timeout: 60)
+        #expect(result.code == 3)
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        let first = try JSONParser.parse(String(lines[0])), second = try JSONParser.parse(String(lines[1]))
+        #expect(first["parameters"]?["total"]?.intValue == (try Fixtures.reference("pt-seqcls"))["parameters"]?["total"]?.intValue)
+        #expect(second["parameters"]?["total"]?.intValue == (try Fixtures.reference("tf-base"))["parameters"]?["total"]?.intValue)
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        #expect(result.stderr.hasPrefix("bertinspect summary: \(bad): "))
+    }
+
+    @Test("output piped to a file carries no colour, and NO_COLOR is honoured")
+    func noColourWhenPiped() throws {
+        let verify = try bertinspect(arguments: ["verify", Fixtures.path("tf-seqcls"), "--golden", Fixtures.path("tf-seqcls/golden.json")],
+                                     timeout: 60, environment: ["NO_COLOR": "1"])
+        #expect(verify.code == 0)
+        #expect(!verify.stdout.contains("\u{1b}"))
+        #expect(verify.stdout.contains("PASS: every output matches."))
+    }
+}
