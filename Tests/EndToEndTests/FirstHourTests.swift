@@ -326,3 +326,58 @@ struct SeveralPathsTests {
         #expect(verify.stdout.contains("PASS: every output matches."))
     }
 }
+
+@Suite("Output locations and defaults")
+struct OutputLocationTests {
+    @Test("-o NAME without a suffix is a folder with what from_pretrained needs; a file OUT is written alone")
+    func outputRules() throws {
+        let work = try temporaryFolder()
+        let source = Fixtures.path("tf-seqcls")
+        #expect(try bertinspect(arguments: ["convert", source, "--to", "safetensors", "-o", work + "/seqcls-pt"], timeout: 60).code == 0)
+        let folder = Set(FilePath.contents(of: work + "/seqcls-pt"))
+        #expect(folder == ["model.safetensors", "config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"])
+        // config.json is the source's own, byte for byte.
+        #expect(try Data(contentsOf: URL(fileURLWithPath: work + "/seqcls-pt/config.json")) == Data(contentsOf: URL(fileURLWithPath: source + "/config.json")))
+
+        #expect(try bertinspect(arguments: ["convert", source, "--to", "safetensors", "-o", work + "/deep/er/x.safetensors"], timeout: 60).code == 0)
+        #expect(FilePath.contents(of: work + "/deep/er") == ["x.safetensors"])
+        #expect(try bertinspect(arguments: ["convert", source, "--to", "h5", "-o", work + "/with/x.h5", "--with-config"], timeout: 60).code == 0)
+        #expect(Set(FilePath.contents(of: work + "/with")).isSuperset(of: ["x.h5", "config.json", "vocab.txt"]))
+        let mismatch = try bertinspect(arguments: ["convert", source, "--to", "h5", "-o", work + "/y.safetensors"], timeout: 60)
+        #expect(mismatch.code == 2)
+        #expect(mismatch.stderr.contains("does not end in .h5, which --to h5 writes"))
+    }
+
+    @Test("a Keras CNN model is described by the class its file records, and no made-up class lands in config.json")
+    func kerasClasses() throws {
+        let reference = try Fixtures.reference("keras-full")
+        let json = try JSONParser.parse(try bertinspect(arguments: ["summary", Fixtures.path("keras-full"), "--json"], timeout: 60).stdout)
+        let architecture = try #require(json["architecture"]?.stringValue)
+        #expect(architecture.hasPrefix("Functional (Keras model"))
+        #expect(reference["writer"]?["class"]?.stringValue?.contains("functional") == true)
+        let plain = try JSONParser.parse(try bertinspect(arguments: ["summary", Fixtures.path("keras-bert-cnn-subclassed"), "--json"], timeout: 60).stdout)
+        #expect(plain["architecture"] == .string("Keras model (BERT + Conv1D head)"))
+        let out = try temporaryFolder()
+        #expect(try bertinspect(arguments: ["convert", Fixtures.path("keras-bert-cnn-functional"), "--to", "safetensors", "-o", out + "/"], timeout: 60).code == 0)
+        let config = try JSONParser.parse(try String(contentsOfFile: out + "/config.json", encoding: .utf8))
+        #expect(config["architectures"] == nil)
+        #expect(config["model_type"] == .string("bert"))
+    }
+
+    @Test("defaults fit the model: lengths are min(128, max_position_embeddings); a longer --max-length names the maximum")
+    func defaultsFit() throws {
+        let reference = try Fixtures.reference("tf-seqcls")
+        let positions = try #require(reference["config"]?["max_position_embeddings"]?.intValue)
+        #expect(positions < 128, "the fixture is the case where 128 does not fit")
+        let bench = try bertinspect(arguments: ["bench", Fixtures.path("tf-seqcls"), "--runs", "1", "--threads", "1", "--batch", "1", "--json"], timeout: 120)
+        #expect(bench.code == 0, "\(bench.stderr)")
+        #expect(try JSONParser.parse(bench.stdout)["seq_len"]?.intValue == positions)
+        let cnn = try bertinspect(arguments: ["run", Fixtures.path("keras-bert-cnn-functional"), "--text", "a wonderful movie"], timeout: 60)
+        #expect(cnn.code == 0, "\(cnn.stderr)")
+        let long = String(repeating: "wonderful movie ", count: 100)
+        #expect(try bertinspect(arguments: ["run", Fixtures.path("tf-seqcls"), "--text", long], timeout: 60).code == 0)
+        let explicit = try bertinspect(arguments: ["run", Fixtures.path("tf-seqcls"), "--text", "x", "--max-length", "128"], timeout: 60)
+        #expect(explicit.code == 2)
+        #expect(explicit.stderr.contains("--max-length 128 is more than this model's max_position_embeddings (\(positions)); use \(positions) or less"))
+    }
+}
