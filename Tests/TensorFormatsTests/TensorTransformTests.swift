@@ -45,8 +45,12 @@ struct TensorTransformTests {
         cube.withUnsafeBytes { source in
             permuted.withUnsafeMutableBytes { _ = transformTensor(source, from: .f32, shape: [2, 3, 4], layout: .permute([2, 1, 0]), to: .f32, into: $0) }
         }
-        #expect(permuted[1] == 12)  // out[0][0][1] = in[1][0][0]
-        #expect(permuted[2] == 4)   // out[0][1][0] = in[0][1][0]
+        // out[k][j][i] = in[i][j][k], element by element: in[i][j][k] holds 12i + 4j + k.
+        for k in 0..<4 {
+            for j in 0..<3 {
+                for i in 0..<2 { #expect(permuted[k * 6 + j * 2 + i] == Float(12 * i + 4 * j + k), "out[\(k)][\(j)][\(i)]") }
+            }
+        }
     }
 
     @Test("SHA-256 matches the FIPS 180-4 examples, with and without the CPU's SHA extensions", arguments: [false, true])
