@@ -12,16 +12,11 @@ let package = Package(
         .library(name: "WordPiece", targets: ["WordPiece"]),
     ],
     targets: [
-        .systemLibrary(
-            name: "CHDF5",
-            pkgConfig: "hdf5-serial",
-            providers: [.apt(["libhdf5-dev"])]
-        ),
-        .systemLibrary(
-            name: "CBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
+        // libhdf5 and OpenBLAS are opened with dlopen on first use (Sources/CHDF5/loader.c, Sources/CBLAS/loader.c),
+        // so a command that reads no HDF5 file or does no arithmetic starts without them; their headers come from
+        // Debian's libhdf5-dev, which `make` installs.
+        .target(name: "CHDF5", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CBLAS", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "CSupport"),
         .target(name: "TensorFormats", dependencies: ["CSupport"]),
         .target(name: "HDF5Formats", dependencies: ["TensorFormats", "CHDF5", "CSupport"]),
@@ -30,7 +25,9 @@ let package = Package(
         .target(name: "WordPiece"),
         .executableTarget(
             name: "bertinspect",
-            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime", "WordPiece"]
+            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime", "WordPiece"],
+            // The Swift runtime linked in: no shared runtime libraries to resolve at every start (about 2 ms).
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
         ),
         .target(name: "FixtureSupport", dependencies: ["TensorFormats"], path: "Tests/FixtureSupport"),
         .testTarget(name: "TensorFormatsTests", dependencies: ["FixtureSupport", "TensorFormats"]),

@@ -41,8 +41,13 @@ public final class CPUBuffer: @unchecked Sendable {
 public struct CPUBackend: ComputeBackend {
     public typealias Buffer = CPUBuffer
 
-    /// The CPU backend; OpenBLAS' thread count is process-wide (`setThreadCount(_:)`).
-    public init() {}
+    /// The CPU backend; OpenBLAS' thread count is process-wide (`setThreadCount(_:)`). OpenBLAS is opened here
+    /// (dlopen, on first use), and a missing library is an error that says so.
+    public init() throws(RuntimeError) {
+        guard bertinspect_openblas_available() != 0 else {
+            throw .backend(name: "CPU", reason: "OpenBLAS (libopenblas.so.0, Debian's libopenblas0) could not be loaded: \(String(cString: bertinspect_openblas_failure()))")
+        }
+    }
 
     /// `CPU (OpenBLAS <kernel>)`.
     public var name: String { "CPU (OpenBLAS \(openBLASCoreName()))" }

@@ -173,6 +173,6 @@ public struct ForwardPass<Backend: ComputeBackend>: Sendable {
 extension ForwardPass where Backend == CPUBackend {
     /// Loads `model`'s weights from `store` and prepares them for the CPU backend.
     public init(model: BERTModel, store: any TensorStore) throws {
-        try self.init(model: model, weights: ModelWeights(model: model, store: store), backend: CPUBackend())
+        try self.init(model: model, weights: ModelWeights(model: model, store: store), backend: try CPUBackend())
     }
 }

@@ -38,6 +38,13 @@ enum HDF5Library {
         return try body()
     }
 
+    /// Opens libhdf5 (dlopen, on first use) or throws saying why it cannot be: the one thing an HDF5 file needs that
+    /// the other formats do not.
+    static func requireLibrary(path: String) throws(HDF5Error) {
+        guard bertinspect_hdf5_available() == 0 else { return }
+        throw .unsupported(path: path, reason: "reading HDF5 needs libhdf5 (Debian's libhdf5-103-1), which could not be loaded: \(String(cString: bertinspect_hdf5_failure()))")
+    }
+
     /// Checks an `herr_t` result.
     static func check(_ result: herr_t, _ function: String, path: String) throws(HDF5Error) {
         if result < 0 { throw failure(function, path: path) }

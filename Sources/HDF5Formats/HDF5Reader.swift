@@ -50,6 +50,7 @@ final class HDF5Reader {
     init(path: String, fileSize: Int) throws(HDF5Error) {
         self.path = path
         self.fileSize = fileSize
+        try HDF5Library.requireLibrary(path: path)
         timeLimit = HDF5Library.metadataTimeLimit(fileSize: fileSize)
         memoryBudget = fileSize > (Int.max - (256 << 20)) / 2 ? Int.max : 2 * fileSize + (256 << 20)
         let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary(path: path, timeLimit: timeLimit, memoryBudget: memoryBudget) { () throws(HDF5Error) in

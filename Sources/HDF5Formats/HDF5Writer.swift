@@ -19,6 +19,7 @@ public struct HDF5Writer: CheckpointWriter {
     }
 
     public func write(_ plan: WritePlan, from store: any TensorStore, to file: AtomicFile) throws -> Int {
+        try HDF5Library.requireLibrary(path: file.destination)
         try file.closeForExternalWriter()
         let output = HDF5Output(file: file)
         return try HDF5Library.withLibrary(path: file.destination, timeLimit: 0, writing: true) { () throws -> Int in

@@ -52,7 +52,7 @@ struct ModelSession {
         }
         if let threads { setThreadCount(threads) }
         do {
-            runner = try ForwardPass(model: model, weights: weights, backend: CPUBackend())
+            runner = try ForwardPass(model: model, weights: weights, backend: try CPUBackend())
         } catch let error as RuntimeError {
             throw error.naming(modelPath)
         }

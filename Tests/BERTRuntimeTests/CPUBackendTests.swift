@@ -6,7 +6,11 @@ import Glibc
 
 @Suite("CPU backend operations")
 struct CPUBackendTests {
-    let backend = CPUBackend()
+    let backend: CPUBackend
+
+    init() throws {
+        backend = try CPUBackend()
+    }
 
     @Test("matrix products honour both transpose flags and leading dimensions", arguments: [(false, false), (true, false), (false, true), (true, true)])
     func transposes(transposeA: Bool, transposeB: Bool) throws {

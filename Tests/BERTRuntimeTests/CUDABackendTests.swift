@@ -173,7 +173,7 @@ struct CUDAKernelTests {
 
         // What the CPU backend (cblas_sgemm, row-major) computes.
         setThreadCount(1)
-        let cpu = CPUBackend()
+        let cpu = try CPUBackend()
         let (aBuffer, bBuffer, cBuffer) = (try cpu.makeBuffer(copying: a), try cpu.makeBuffer(copying: b), try cpu.makeBuffer(copying: c))
         func on(_ buffer: CPUBuffer, _ x: MatrixOperand<Int>) -> MatrixOperand<CPUBuffer> {
             MatrixOperand(buffer, offset: x.offset, leadingDimension: x.leadingDimension, transposed: x.transposed, batchStride: x.batchStride)

@@ -40,7 +40,7 @@ struct ForwardPassTests {
         setThreadCount(1)
         let (checkpoint, model) = try loadModel(folder)
         let weights = try ModelWeights(model: model, store: checkpoint.store)
-        let pass = try ForwardPass(model: model, weights: weights, backend: CPUBackend())
+        let pass = try ForwardPass(model: model, weights: weights, backend: try CPUBackend())
         let positions = [TokenPosition(sequence: 1, position: 3), TokenPosition(sequence: 0, position: 1)]
         let input = EncoderInput(inputIDs: [[101, 103, 1951, 102, 0], [101, 1788, 1767, 103, 102]],
                                  attentionMask: [[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]], maskedLMPositions: positions)
