@@ -6,10 +6,15 @@ frameworks: TFBertForSequenceClassification.save_pretrained (tf_model.h5) and Be
 the median wall time of N process runs of:
   - bertinspect summary on each bert-base file and on fixtures/tf-seqcls/tf_model.h5 (tiny);
   - python -c '<h5py listing every dataset with its shape>' and '<safetensors.safe_open listing every tensor>';
-and prints ratios. Run: make bench-summary   (needs the reference environment of tools/requirements.txt)
+  - bertinspect --version (process start alone) and h5ls -r (HDF5's own lister, Debian's hdf5-tools) on tf_model.h5;
+and prints ratios. Times come from hyperfine (-N, no shell) when it is installed, else from Python's clock around
+each run (which adds about a millisecond of its own). Run: make bench-summary
 """
 import argparse
+import json
 import os
+import shutil
+import tempfile
 import statistics
 import subprocess
 import sys
@@ -45,6 +50,13 @@ if not os.path.exists({pt_dir!r} + "/model.safetensors"):
 
 
 def median_ms(command):
+    if shutil.which("hyperfine"):
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            subprocess.run(["hyperfine", "-N", "--warmup", "3", "--runs", str(args.runs), "--export-json", out.name,
+                            "--style", "none", "--ignore-failure", subprocess.list2cmdline(command)],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times = [t * 1000 for t in json.load(open(out.name))["results"][0]["times"]]
+        return statistics.median(times), min(times), max(times)
     times = []
     for _ in range(args.runs):
         start = time.perf_counter()
@@ -57,13 +69,15 @@ build()
 tiny = "fixtures/tf-seqcls/tf_model.h5"
 h5_listing = "import h5py,sys\nf=h5py.File(sys.argv[1],'r')\nf.visititems(lambda n,o: print(n,o.shape) if isinstance(o,h5py.Dataset) else None)"
 st_listing = "import sys\nfrom safetensors import safe_open\nwith safe_open(sys.argv[1],'np') as f:\n    [print(k, f.get_slice(k).get_shape()) for k in f.keys()]"
+h5ls = shutil.which("h5ls")
 rows = [
+    ("bertinspect --version", [args.binary, "--version"]),
     ("bertinspect summary tiny tf_model.h5", [args.binary, "summary", tiny]),
     ("bertinspect summary bert-base tf_model.h5", [args.binary, "summary", tf_dir + "/tf_model.h5"]),
     ("bertinspect summary bert-base model.safetensors", [args.binary, "summary", pt_dir + "/model.safetensors"]),
     ("python h5py listing bert-base tf_model.h5", [sys.executable, "-c", h5_listing, tf_dir + "/tf_model.h5"]),
     ("python safe_open listing bert-base model.safetensors", [sys.executable, "-c", st_listing, pt_dir + "/model.safetensors"]),
-]
+] + ([("h5ls -r bert-base tf_model.h5", [h5ls, "-r", tf_dir + "/tf_model.h5"])] if h5ls else [])
 results = {}
 print(f"machine: {os.cpu_count()} cores; {args.runs} runs each, process start included, page cache warm")
 print(f"sizes: tf_model.h5 {os.path.getsize(tf_dir + '/tf_model.h5') / 1e6:.0f} MB, model.safetensors {os.path.getsize(pt_dir + '/model.safetensors') / 1e6:.0f} MB")
@@ -71,7 +85,14 @@ for name, command in rows:
     median, low, high = median_ms(command)
     results[name] = median
     print(f"{name:55s} median {median:7.1f} ms  (min {low:.1f}, max {high:.1f})")
-tiny_ms = results[rows[0][0]]
-print(f"bert-base h5 / tiny: {results[rows[1][0]] / tiny_ms:.2f}x;  bert-base safetensors / tiny: {results[rows[2][0]] / tiny_ms:.2f}x")
-print(f"python h5py / bertinspect (h5): {results[rows[3][0]] / results[rows[1][0]]:.1f}x;  "
-      f"python safe_open / bertinspect (safetensors): {results[rows[4][0]] / results[rows[2][0]]:.1f}x")
+version = results["bertinspect --version"]
+tiny_ms = results["bertinspect summary tiny tf_model.h5"]
+h5 = results["bertinspect summary bert-base tf_model.h5"]
+st = results["bertinspect summary bert-base model.safetensors"]
+print(f"summary safetensors / --version: {st / version:.2f}x (goal 1.2x);  bert-base h5 / tiny: {h5 / tiny_ms:.2f}x")
+print(f"python h5py / bertinspect (h5): {results['python h5py listing bert-base tf_model.h5'] / h5:.1f}x;  "
+      f"python safe_open / bertinspect (safetensors): {results['python safe_open listing bert-base model.safetensors'] / st:.1f}x")
+if h5ls:
+    print(f"bertinspect summary tf_model.h5 / h5ls -r: {h5 / results['h5ls -r bert-base tf_model.h5']:.2f}x (goal at most 1x)")
+else:
+    print("h5ls not installed (apt-get install hdf5-tools): no h5ls row")

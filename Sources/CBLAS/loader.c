@@ -10,7 +10,7 @@ static char failure[512];
 int bertinspect_openblas_available(void) {
     if (library) return 1;
     const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !library; i++) library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !library; i++) library = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
     if (!library) {
         const char *reason = dlerror();
         snprintf(failure, sizeof failure, "%s", reason ? reason : "libopenblas.so.0 was not found");

@@ -15,7 +15,7 @@ static const char *names[] = {"libhdf5_serial.so.103", "libhdf5_serial.so", "lib
 int bertinspect_hdf5_available(void) {
     if (library) return 1;
     for (size_t i = 0; i < sizeof names / sizeof names[0] && !library; i++) {
-        library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        library = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
     }
     if (!library) {
         const char *reason = dlerror();
