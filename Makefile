@@ -5,7 +5,7 @@ BIN := .build/debug/bertinspect
 EXAMPLE := fixtures/tf-seqcls
 PYTHON ?= /root/refenv/bin/python
 
-.PHONY: all setup build test demo man fixtures malformed interop interop-light fuzz bench-summary bench-convert clean
+.PHONY: all setup build release test demo man fixtures malformed interop interop-light fuzz bench-summary bench-convert clean
 
 all: build
 
@@ -19,6 +19,11 @@ setup:
 
 build: setup
 	$(SWIFT) build
+
+# The binary to install and benchmark: optimised, with the Swift runtime linked in statically (no shared runtime
+# libraries to resolve at every start).
+release: setup
+	$(SWIFT) build -c release --static-swift-stdlib
 
 test: setup
 	$(SWIFT) build
@@ -63,8 +68,7 @@ interop-light: build
 fuzz: setup
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash tools/fuzz.sh
 
-bench-summary: setup
-	$(SWIFT) build -c release
+bench-summary: release
 	$(PYTHON) tools/bench_summary.py --binary .build/release/bertinspect
 
 clean:

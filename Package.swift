@@ -25,9 +25,7 @@ let package = Package(
         .target(name: "WordPiece"),
         .executableTarget(
             name: "bertinspect",
-            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime", "WordPiece"],
-            // The Swift runtime linked in: no shared runtime libraries to resolve at every start (about 2 ms).
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            dependencies: ["TensorFormats", "HDF5Formats", "BERTGraph", "BERTRuntime", "WordPiece"]
         ),
         .target(name: "FixtureSupport", dependencies: ["TensorFormats"], path: "Tests/FixtureSupport"),
         .testTarget(name: "TensorFormatsTests", dependencies: ["FixtureSupport", "TensorFormats"]),

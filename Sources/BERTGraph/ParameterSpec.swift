@@ -17,18 +17,19 @@ public enum ParameterKind: Sendable, Hashable {
 /// One parameter of the typed model: its canonical path (the HF PyTorch name, split on dots), its shape in
 /// PyTorch layout, and its kind.
 public struct ParameterSpec: Sendable, Hashable {
-    public var path: [String]
+    public let path: [String]
     public var shape: [Int]
     public var kind: ParameterKind
+    /// The canonical name, e.g. `bert.encoder.layer.3.attention.self.query.weight` (joined once: names are compared
+    /// and hashed on every lookup).
+    public let name: String
 
     public init(path: [String], shape: [Int], kind: ParameterKind) {
         self.path = path
         self.shape = shape
         self.kind = kind
+        name = path.joined(separator: ".")
     }
-
-    /// The canonical name, e.g. `bert.encoder.layer.3.attention.self.query.weight`.
-    public var name: String { path.joined(separator: ".") }
 
     /// Number of values.
     public var elementCount: Int { shape.reduce(1, *) }

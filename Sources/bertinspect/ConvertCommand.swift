@@ -39,7 +39,12 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
         }
         dtype = value
     }
-    let shardSize = try parsed.value("--max-shard-size").map(parseSize)
+    let shardSize = try parsed.value("--max-shard-size").map { text in
+        guard let size = ShardedSafetensorsWriter.parseSize(text) else {
+            throw UsageError("--max-shard-size must look like 2GB, 500MB or 1000000 and fit a file, got '\(shown(text))'")
+        }
+        return size
+    }
     if shardSize != nil, target == .h5 {
         throw UsageError("--max-shard-size is supported for safetensors output only")
     }
@@ -63,7 +68,8 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     let written: [String]
     var overflows = 0
     if let shardSize {
-        (written, overflows) = try writeShards(plan, from: checkpoint.store, maximumBytes: shardSize, folder: destination.folder, force: force, progress: progress)
+        (written, overflows) = try ShardedSafetensorsWriter(maximumBytes: shardSize, progress: progress.update)
+            .write(plan, from: checkpoint.store, folder: destination.folder) { try openOutput($0, overwrite: force) }
     } else {
         let file = try openOutput(destination.weightsPath, overwrite: force)
         overflows = try writer.write(plan, from: checkpoint.store, to: file)
@@ -162,60 +168,6 @@ struct OutputLocation {
         }
         return lines
     }
-}
-
-/// Writes safetensors shards of at most `maximumBytes` each plus `model.safetensors.index.json`, as transformers does.
-func writeShards(_ plan: WritePlan, from store: any TensorStore, maximumBytes: Int, folder: String, force: Bool, progress: Progress)
-    throws -> ([String], Int)
-{
-    var shards: [[WritePlan.Entry]] = [[]]
-    var size = 0
-    for entry in plan.entries {
-        if size > 0, size + entry.byteCount > maximumBytes {
-            shards.append([])
-            size = 0
-        }
-        shards[shards.count - 1].append(entry)
-        size += entry.byteCount
-    }
-    let count = shards.count
-    func number(_ i: Int) -> String { let s = String(i); return String(repeating: "0", count: max(0, 5 - s.count)) + s }
-    var written: [String] = []
-    var weightMap: [(String, JSONValue)] = []
-    var overflows = 0
-    for (i, entries) in shards.enumerated() {
-        let name = "model-\(number(i + 1))-of-\(number(count)).safetensors"
-        let file = try openOutput(FilePath.join(folder, name), overwrite: force)
-        overflows += try SafetensorsWriter(progress: progress.update).write(WritePlan(entries: entries, metadata: plan.metadata), from: store, to: file)
-        try file.commit()
-        written.append(FilePath.join(folder, name))
-        weightMap += entries.map { ($0.name, .string(name)) }
-    }
-    let total = plan.entries.reduce(0) { $0 + $1.byteCount }
-    let index = JSONValue.object([
-        ("metadata", .object([("total_size", .integer(Int64(total)))])),
-        ("weight_map", .object(weightMap.sorted { $0.0 < $1.0 })),
-    ]).serialized()
-    let indexPath = FilePath.join(folder, "model.safetensors.index.json")
-    let file = try openOutput(indexPath, overwrite: force)
-    try Array(index.utf8).withUnsafeBytes { try file.write($0) }
-    try file.commit()
-    return ([indexPath] + written, overflows)
-}
-
-/// `2GB`, `500MB`, `100KB`, `1GiB` or a byte count (decimal units as transformers reads them).
-func parseSize(_ text: String) throws -> Int {
-    let units: [(String, Int)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1_000), ("B", 1)]
-    let upper = text.uppercased()
-    for (suffix, factor) in units where upper.hasSuffix(suffix) {
-        if let value = Int(upper.dropLast(suffix.count)), value > 0 {
-            let (bytes, overflow) = value.multipliedReportingOverflow(by: factor)
-            guard !overflow else { throw UsageError("--max-shard-size '\(text)' is larger than any file can be") }
-            return bytes
-        }
-    }
-    if let value = Int(upper), value > 0 { return value }
-    throw UsageError("--max-shard-size must look like 2GB, 500MB or 1000000, got '\(text)'")
 }
 
 /// The SHA-256 of a file, streamed from its mapping.

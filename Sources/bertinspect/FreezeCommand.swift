@@ -44,35 +44,17 @@ func runFreeze(_ parsed: ParsedArguments, freezing: Bool) throws -> ExitCode {
         throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "freezing a sharded checkpoint; convert it to one file first")
     }
     let model = try ModelLoader.load(checkpoint)
-    let targets = try LayerSpec.resolve(spec, model: model)
-    let before = model.trainableRecorded ? grouped(model.parameterCounts.trainable) : "? (not recorded)"
-    var frozen = FreezeState.frozenParameters(model)
-    let named = Set(model.parameters.filter { p in targets.contains { p.spec.path.starts(with: $0) } }.map(\.spec.name))
-    if freezing { frozen.formUnion(named) } else { frozen.subtract(named) }
-    let state = FreezeState.encode(FreezeState.compress(frozen, model: model)) ?? "[]"
+    let change = Freezing(model, prefixes: try LayerSpec.resolve(spec, model: model), freezing: freezing, metadata: store.metadata)
     let destination = inPlace ? checkpoint.weightsPath : output!
     let file = try openOutput(destination, overwrite: inPlace || parsed.has("--force"))
-
     if store.layout == .safetensors {
-        var metadata = store.metadata
-        metadata[frozenMetadataKey] = state
         let entries = store.tensors.map { WritePlan.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, source: $0, layout: .none) }
-        _ = try SafetensorsWriter().write(WritePlan(entries: entries, metadata: metadata), from: store, to: file)
+        _ = try SafetensorsWriter().write(WritePlan(entries: entries, metadata: change.safetensorsMetadata(store.metadata)), from: store, to: file)
     } else {
-        var attributes = [frozenMetadataKey: state]
-        if let config = store.metadata["model_config"] {
-            var flags: [String: Bool] = [:]
-            for layer in model.layers {
-                let owned = model.parameters.filter { $0.layer == layer.name }
-                if !owned.isEmpty { flags[layer.name] = !owned.allSatisfy { frozen.contains($0.spec.name) } }
-            }
-            attributes["model_config"] = KerasModelConfig.settingTrainable(config, flags) ?? config
-        }
-        try HDF5Writer.copy(try MappedFile(path: checkpoint.weightsPath), to: file, settingRootAttributes: attributes)
+        try HDF5Writer.copy(try MappedFile(path: checkpoint.weightsPath), to: file, settingRootAttributes: change.hdf5Attributes)
     }
     try file.commit()
-    let after = model.parameters.filter { !frozen.contains($0.spec.name) }.reduce(0) { $0 + $1.spec.elementCount }
-    let total = model.parameterCounts.total
-    emit("\(freezing ? "froze" : "unfroze") \(shown(spec)): trainable parameters \(before) → \(grouped(after)) of \(grouped(total)); wrote \(shown(destination))")
+    let before = change.trainableBefore.map(grouped) ?? "? (not recorded)"
+    emit("\(freezing ? "froze" : "unfroze") \(shown(spec)): trainable parameters \(before) → \(grouped(change.trainableAfter)) of \(grouped(change.total)); wrote \(shown(destination))")
     return .success
 }

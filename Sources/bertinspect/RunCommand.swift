@@ -64,8 +64,13 @@ func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
         let (input, encodings) = encodeBatch(batch, pair: parsed.value("--pair"), tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly)
         let outputs = try session.run(input)
         for (i, encoding) in encodings.enumerated() {
-            let (members, text) = try describe(row: i, text: batch[i], encoding: encoding, outputs: outputs, input: input,
+            let (members, text): ([(String, JSONValue)], String)
+            do {
+                (members, text) = try describe(row: i, text: batch[i], encoding: encoding, outputs: outputs, input: input,
                                                session: session, labels: labels, output: output)
+            } catch let error as RuntimeError {
+                throw error.naming(session.checkpoint.weightsPath)
+            }
             if json {
                 print((number > 0 ? "," : "") + JSONValue.object(members).serialized(), terminator: "")
             } else {
@@ -85,12 +90,12 @@ func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutput
     var lines = ""
     switch session.model.architecture {
     case .sequenceClassification, .bertCNN, .kerasCNN:
-        let row = try row(outputs.logits, i)
+        let row = try ModelOutputs.row(outputs.logits, i)
         if session.idsOnly {
             members.append(("score", .number(Double(row[0]))))
             lines += "    sigmoid output \(fixed(row[0]))" + (row.count == 1 ? " → \(row[0] >= 0.5 ? "positive (≥ 0.5)" : "negative (< 0.5)")" : "") + "\n"
         } else {
-            let probabilities = softmax(row)
+            let probabilities = ModelOutputs.softmax(row)
             let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
             let label = labels[best] ?? "LABEL_\(best)"
             members += [("logits", floats(row)), ("probabilities", floats(probabilities)), ("label", .string(label))]
@@ -110,52 +115,18 @@ func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutput
         }
         members.append(("labels", .array(tagged)))
     case .preTraining:
-        let probabilities = softmax(try row(outputs.seqRelationshipLogits, i))
+        let probabilities = ModelOutputs.softmax(try ModelOutputs.row(outputs.seqRelationshipLogits, i))
         members.append(("is_next_probability", .number(Double(probabilities[0]))))
         lines += "    next sentence: p(is next) = \(fixed(probabilities[0]))\n"
     case .bertModel, .maskedLM:
         let name = output ?? "pooler_output"
-        let vector = try pooled(outputs, name: name, row: i, mask: input.attentionMask[i])
+        let vector = try outputs.pooled(PooledOutput(rawValue: name) ?? .poolerOutput, row: i, mask: input.attentionMask[i])
         members.append((name, floats(vector)))
         let width = outputs.lastHiddenState?.shape.last ?? vector.count
         let shape = name == "last_hidden_state" ? "[\(vector.count / max(width, 1)), \(width)]" : "[\(vector.count)]"
         lines += "    \(name) \(shape): \(list(Array(vector.prefix(8))))\(vector.count > 8 ? " …" : "")\n"
     }
     return (members, lines)
-}
-
-/// Row `i` of a `[batch, n]` output.
-func row(_ tensor: FloatTensor?, _ i: Int) throws -> [Float] {
-    guard let tensor, tensor.shape.count == 2 else { throw RuntimeError.unsupported(reason: "the model produced no per-sequence output") }
-    let width = tensor.shape[1]
-    return Array(tensor.values[(i * width)..<((i + 1) * width)])
-}
-
-/// The pooler output, the [CLS] hidden state's sequence, or the mask-weighted mean of the last hidden state.
-func pooled(_ outputs: ModelOutputs, name: String, row i: Int, mask: [Int32]) throws -> [Float] {
-    if name == "pooler_output" {
-        guard outputs.poolerOutput != nil else { throw RuntimeError.unsupported(reason: "this model has no pooler; use --output mean_pooled") }
-        return try row(outputs.poolerOutput, i)
-    }
-    guard let hidden = outputs.lastHiddenState, hidden.shape.count == 3 else { throw RuntimeError.unsupported(reason: "no hidden states") }
-    let length = hidden.shape[1], width = hidden.shape[2]
-    let start = i * length * width
-    if name == "last_hidden_state" { return Array(hidden.values[start..<(start + length * width)]) }
-    var sum = [Float](repeating: 0, count: width)
-    var count: Float = 0
-    for position in 0..<length where mask[position] != 0 {
-        for j in 0..<width { sum[j] += hidden.values[start + position * width + j] }
-        count += 1
-    }
-    return sum.map { $0 / max(count, 1) }
-}
-
-/// Numerically stable softmax.
-func softmax(_ values: [Float]) -> [Float] {
-    guard let top = values.max() else { return [] }
-    let exps = values.map { Float(exp(Double($0 - top))) }
-    let total = exps.reduce(0, +)
-    return exps.map { $0 / total }
 }
 
 func fixed(_ value: Float) -> String {

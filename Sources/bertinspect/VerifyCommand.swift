@@ -103,44 +103,8 @@ func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
 func forEachRecordBatch(_ parsed: ParsedArguments, session: ModelSession, batchSize: Int,
                         _ body: (EncoderInput, String?) throws -> Void) throws {
     if let idsFile = parsed.value("--ids-file") {
-        let isJSON = try MappedFile(path: idsFile).withBytes { bytes in bytes.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") }
-        if isJSON {
-            let input = try GoldenFile.parseInputs(try GoldenFile.readJSON(path: idsFile, what: "ids file"), path: idsFile)
-            var start = 0
-            while start < input.batchSize {
-                let end = min(start + batchSize, input.batchSize)
-                try body(EncoderInput(inputIDs: Array(input.inputIDs[start..<end]), attentionMask: Array(input.attentionMask[start..<end]),
-                                      tokenTypeIDs: Array(input.tokenTypeIDs[start..<end])), idsFile)
-                start = end
-            }
-            return
-        }
-        let lines = try TextLines(path: idsFile)
-        var rows: [[Int32]] = []
-        var length: Int?
-        while let line = lines.next() {
-            guard !line.allSatisfy(\.isWhitespace) else { continue }
-            var row: [Int32] = []
-            for item in line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," }) {
-                guard let id = Int32(item) else {
-                    throw TensorFormatError.invalidCompanion(path: idsFile, reason: "line \(lines.lineNumber): '\(item.prefix(40))' is not a token id")
-                }
-                row.append(id)
-            }
-            guard !row.isEmpty, row.count == (length ?? row.count) else {
-                throw TensorFormatError.invalidCompanion(
-                    path: idsFile, reason: "line \(lines.lineNumber) has \(row.count) ids, the first line \(length ?? 0); give sequences of one length")
-            }
-            length = row.count
-            rows.append(row)
-            if rows.count == batchSize {
-                try body(EncoderInput(inputIDs: rows), idsFile)
-                rows.removeAll(keepingCapacity: true)
-            }
-        }
-        if let error = lines.error { throw error }
-        if !rows.isEmpty { try body(EncoderInput(inputIDs: rows), idsFile) }
-        guard length != nil else { throw TensorFormatError.invalidCompanion(path: idsFile, reason: "the ids file holds no sequence") }
+        let file = try IDsFile(path: idsFile)
+        while let input = try file.batch(batchSize) { try body(input, idsFile) }
         return
     }
     var source = try TextSource(parsed)
