@@ -105,7 +105,7 @@ public struct CheckpointDiff: Sendable {
     /// The parameter's values as Float, in PyTorch layout.
     static func canonicalValues(_ parameter: BoundParameter, naming: NamingScheme, store: any TensorStore) throws -> [Float] {
         let stored = parameter.stored
-        let layout: LayoutChange = naming.isTransposed(parameter.spec) ? .permute(parameter.spec.kind == .conv1dWeight ? [2, 1, 0] : [1, 0]) : .none
+        let layout = naming.layoutChange(for: parameter.spec, to: NamingScheme.pytorch)
         var values = [Float](repeating: 0, count: stored.elementCount)
         try store.withBytes(of: stored) { bytes in
             values.withUnsafeMutableBytes { _ = transformTensor(bytes, from: stored.dtype, shape: stored.shape, layout: layout, to: .f32, into: $0) }

@@ -71,11 +71,6 @@ public enum Conversion {
         }
     }
 
-    static func layoutChange(_ spec: ParameterSpec, from source: NamingScheme, to target: NamingScheme) -> LayoutChange {
-        guard source.isTransposed(spec) != target.isTransposed(spec) else { return .none }
-        return spec.kind == .conv1dWeight ? .permute([2, 1, 0]) : .permute([1, 0])
-    }
-
     private static func safetensorsPlan(_ model: BERTModel, store: any TensorStore, dtype: DType?, metadata: [String: String]) -> WritePlan {
         let target = NamingScheme(family: .pytorch, mainPrefix: model.architecture == .bertModel ? "" : "bert.")
         var metadata = metadata
@@ -86,7 +81,7 @@ public enum Conversion {
         let entries = model.parameters.map { parameter in
             WritePlan.Entry(
                 name: target.storedName(for: parameter.spec), dtype: dtype ?? parameter.stored.dtype,
-                shape: parameter.spec.shape, source: parameter.stored, layout: layoutChange(parameter.spec, from: model.naming, to: target))
+                shape: parameter.spec.shape, source: parameter.stored, layout: model.naming.layoutChange(for: parameter.spec, to: target))
         }
         return WritePlan(entries: entries, metadata: metadata)
     }
@@ -105,7 +100,7 @@ public enum Conversion {
             entries.append(WritePlan.Entry(
                 name: group.isEmpty ? weightName : group + "/" + weightName, dtype: dtype ?? (parameter.stored.dtype == .bf16 ? .f32 : parameter.stored.dtype),
                 shape: target.storedShape(for: parameter.spec), source: parameter.stored,
-                layout: layoutChange(parameter.spec, from: model.naming, to: target)))
+                layout: model.naming.layoutChange(for: parameter.spec, to: target)))
         }
 
         if let groups = keras3Groups(metadata[keras3VarsKey]) {

@@ -295,10 +295,10 @@ public enum ModelLoader {
             specs = [ParameterSpec(path: [name, "weight"], shape: s, kind: .embedding)]
         } else if s.count == 3 {
             kind = .conv1D
-            specs = [ParameterSpec(path: [name, "weight"], shape: pytorch ? s : [s[2], s[1], s[0]], kind: .conv1dWeight)]
+            specs = [ParameterSpec(path: [name, "weight"], shape: pytorch ? s : NamingScheme.transposition(.conv1dWeight).map { s[$0] }, kind: .conv1dWeight)]
         } else if s.count == 2 {
             kind = .dense
-            specs = [ParameterSpec(path: [name, "weight"], shape: pytorch ? s : [s[1], s[0]], kind: .linearWeight)]
+            specs = [ParameterSpec(path: [name, "weight"], shape: pytorch ? s : NamingScheme.transposition(.linearWeight).map { s[$0] }, kind: .linearWeight)]
         } else {
             return nil
         }

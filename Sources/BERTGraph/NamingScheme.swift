@@ -1,3 +1,5 @@
+import TensorFormats
+
 /// A checkpoint family's naming of parameters.
 public enum NamingFamily: String, Sendable {
     /// transformers PyTorch: `bert.encoder.layer.0.attention.self.query.weight`, Linear weights `[out, in]`.
@@ -70,10 +72,23 @@ public struct NamingScheme: Sendable, Hashable {
         }
     }
 
+    /// The one PyTorch ⇄ TensorFlow/Keras layout rule: a dense kernel is `[in, out]` where PyTorch's weight is
+    /// `[out, in]`, a Keras Conv1D kernel `[width, in, out]` where PyTorch's is `[out, in, width]`. Axis `i` of the
+    /// transposed layout is axis `order[i]` of the other (the permutation is its own inverse).
+    static func transposition(_ kind: ParameterKind) -> [Int] {
+        kind == .conv1dWeight ? [2, 1, 0] : [1, 0]
+    }
+
     /// The shape `spec` has in this family's layout.
     public func storedShape(for spec: ParameterSpec) -> [Int] {
         guard isTransposed(spec) else { return spec.shape }
-        return spec.kind == .conv1dWeight ? [spec.shape[2], spec.shape[1], spec.shape[0]] : [spec.shape[1], spec.shape[0]]
+        return Self.transposition(spec.kind).map { spec.shape[$0] }
+    }
+
+    /// How a tensor stored in this family's layout is moved to `target`'s layout (nothing when both agree).
+    public func layoutChange(for spec: ParameterSpec, to target: NamingScheme) -> LayoutChange {
+        guard isTransposed(spec) != target.isTransposed(spec) else { return .none }
+        return .permute(Self.transposition(spec.kind))
     }
 
     /// Whether this family stores `spec` in a layout other than PyTorch's (TF/Keras kernels).

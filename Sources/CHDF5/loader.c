@@ -8,6 +8,13 @@
 
 static void *library = NULL;
 static char failure[512];
+static const char *failed_call = NULL;
+
+const char *bertinspect_hdf5_take_failed_call(void) {
+    const char *name = failed_call;
+    failed_call = NULL;
+    return name;
+}
 
 /* The sonames Debian's libhdf5-103 (serial) installs, most specific first. */
 static const char *names[] = {"libhdf5_serial.so.103", "libhdf5_serial.so", "libhdf5.so.103", "libhdf5.so"};
@@ -42,145 +49,193 @@ hid_t bertinspect_hdf5_global(const char *name) {
 static herr_t (*H5open_real)(void);
 herr_t H5open(void) {
     if (!H5open_real && !bertinspect_hdf5_resolve((void **)&H5open_real, "H5open")) { return -1; }
-    return H5open_real();
+    herr_t result = H5open_real();
+    if (result < 0) failed_call = "H5open";
+    return result;
 }
 
 static herr_t (*H5check_version_real)(unsigned majnum, unsigned minnum, unsigned relnum);
 herr_t H5check_version(unsigned majnum, unsigned minnum, unsigned relnum) {
     if (!H5check_version_real && !bertinspect_hdf5_resolve((void **)&H5check_version_real, "H5check_version")) { return -1; }
-    return H5check_version_real(majnum, minnum, relnum);
+    herr_t result = H5check_version_real(majnum, minnum, relnum);
+    if (result < 0) failed_call = "H5check_version";
+    return result;
 }
 
 static herr_t (*H5dont_atexit_real)(void);
 herr_t H5dont_atexit(void) {
     if (!H5dont_atexit_real && !bertinspect_hdf5_resolve((void **)&H5dont_atexit_real, "H5dont_atexit")) { return -1; }
-    return H5dont_atexit_real();
+    herr_t result = H5dont_atexit_real();
+    if (result < 0) failed_call = "H5dont_atexit";
+    return result;
 }
 
 static herr_t (*H5Eset_auto2_real)(hid_t estack_id, H5E_auto2_t func, void *client_data);
 herr_t H5Eset_auto2(hid_t estack_id, H5E_auto2_t func, void *client_data) {
     if (!H5Eset_auto2_real && !bertinspect_hdf5_resolve((void **)&H5Eset_auto2_real, "H5Eset_auto2")) { return -1; }
-    return H5Eset_auto2_real(estack_id, func, client_data);
+    herr_t result = H5Eset_auto2_real(estack_id, func, client_data);
+    if (result < 0) failed_call = "H5Eset_auto2";
+    return result;
 }
 
 static hid_t (*H5Eget_current_stack_real)(void);
 hid_t H5Eget_current_stack(void) {
     if (!H5Eget_current_stack_real && !bertinspect_hdf5_resolve((void **)&H5Eget_current_stack_real, "H5Eget_current_stack")) { return -1; }
-    return H5Eget_current_stack_real();
+    hid_t result = H5Eget_current_stack_real();
+    if (result < 0) failed_call = "H5Eget_current_stack";
+    return result;
 }
 
 static herr_t (*H5Ewalk2_real)(hid_t err_stack, H5E_direction_t direction, H5E_walk2_t func, void *client_data);
 herr_t H5Ewalk2(hid_t err_stack, H5E_direction_t direction, H5E_walk2_t func, void *client_data) {
     if (!H5Ewalk2_real && !bertinspect_hdf5_resolve((void **)&H5Ewalk2_real, "H5Ewalk2")) { return -1; }
-    return H5Ewalk2_real(err_stack, direction, func, client_data);
+    herr_t result = H5Ewalk2_real(err_stack, direction, func, client_data);
+    if (result < 0) failed_call = "H5Ewalk2";
+    return result;
 }
 
 static herr_t (*H5Eclose_stack_real)(hid_t stack_id);
 herr_t H5Eclose_stack(hid_t stack_id) {
     if (!H5Eclose_stack_real && !bertinspect_hdf5_resolve((void **)&H5Eclose_stack_real, "H5Eclose_stack")) { return -1; }
-    return H5Eclose_stack_real(stack_id);
+    herr_t result = H5Eclose_stack_real(stack_id);
+    if (result < 0) failed_call = "H5Eclose_stack";
+    return result;
 }
 
 static hid_t (*H5Fopen_real)(const char *filename, unsigned flags, hid_t fapl_id);
 hid_t H5Fopen(const char *filename, unsigned flags, hid_t fapl_id) {
     if (!H5Fopen_real && !bertinspect_hdf5_resolve((void **)&H5Fopen_real, "H5Fopen")) { return -1; }
-    return H5Fopen_real(filename, flags, fapl_id);
+    hid_t result = H5Fopen_real(filename, flags, fapl_id);
+    if (result < 0) failed_call = "H5Fopen";
+    return result;
 }
 
 static hid_t (*H5Fcreate_real)(const char *filename, unsigned flags, hid_t fcpl_id, hid_t fapl_id);
 hid_t H5Fcreate(const char *filename, unsigned flags, hid_t fcpl_id, hid_t fapl_id) {
     if (!H5Fcreate_real && !bertinspect_hdf5_resolve((void **)&H5Fcreate_real, "H5Fcreate")) { return -1; }
-    return H5Fcreate_real(filename, flags, fcpl_id, fapl_id);
+    hid_t result = H5Fcreate_real(filename, flags, fcpl_id, fapl_id);
+    if (result < 0) failed_call = "H5Fcreate";
+    return result;
 }
 
 static herr_t (*H5Fflush_real)(hid_t object_id, H5F_scope_t scope);
 herr_t H5Fflush(hid_t object_id, H5F_scope_t scope) {
     if (!H5Fflush_real && !bertinspect_hdf5_resolve((void **)&H5Fflush_real, "H5Fflush")) { return -1; }
-    return H5Fflush_real(object_id, scope);
+    herr_t result = H5Fflush_real(object_id, scope);
+    if (result < 0) failed_call = "H5Fflush";
+    return result;
 }
 
 static herr_t (*H5Fclose_real)(hid_t file_id);
 herr_t H5Fclose(hid_t file_id) {
     if (!H5Fclose_real && !bertinspect_hdf5_resolve((void **)&H5Fclose_real, "H5Fclose")) { return -1; }
-    return H5Fclose_real(file_id);
+    herr_t result = H5Fclose_real(file_id);
+    if (result < 0) failed_call = "H5Fclose";
+    return result;
 }
 
 static hid_t (*H5Gopen2_real)(hid_t loc_id, const char *name, hid_t gapl_id);
 hid_t H5Gopen2(hid_t loc_id, const char *name, hid_t gapl_id) {
     if (!H5Gopen2_real && !bertinspect_hdf5_resolve((void **)&H5Gopen2_real, "H5Gopen2")) { return -1; }
-    return H5Gopen2_real(loc_id, name, gapl_id);
+    hid_t result = H5Gopen2_real(loc_id, name, gapl_id);
+    if (result < 0) failed_call = "H5Gopen2";
+    return result;
 }
 
 static hid_t (*H5Gcreate2_real)(hid_t loc_id, const char *name, hid_t lcpl_id, hid_t gcpl_id, hid_t gapl_id);
 hid_t H5Gcreate2(hid_t loc_id, const char *name, hid_t lcpl_id, hid_t gcpl_id, hid_t gapl_id) {
     if (!H5Gcreate2_real && !bertinspect_hdf5_resolve((void **)&H5Gcreate2_real, "H5Gcreate2")) { return -1; }
-    return H5Gcreate2_real(loc_id, name, lcpl_id, gcpl_id, gapl_id);
+    hid_t result = H5Gcreate2_real(loc_id, name, lcpl_id, gcpl_id, gapl_id);
+    if (result < 0) failed_call = "H5Gcreate2";
+    return result;
 }
 
 static herr_t (*H5Gclose_real)(hid_t group_id);
 herr_t H5Gclose(hid_t group_id) {
     if (!H5Gclose_real && !bertinspect_hdf5_resolve((void **)&H5Gclose_real, "H5Gclose")) { return -1; }
-    return H5Gclose_real(group_id);
+    herr_t result = H5Gclose_real(group_id);
+    if (result < 0) failed_call = "H5Gclose";
+    return result;
 }
 
 static herr_t (*H5Literate_real)(hid_t grp_id, H5_index_t idx_type, H5_iter_order_t order, hsize_t *idx, H5L_iterate_t op, void *op_data);
 herr_t H5Literate(hid_t grp_id, H5_index_t idx_type, H5_iter_order_t order, hsize_t *idx, H5L_iterate_t op, void *op_data) {
     if (!H5Literate_real && !bertinspect_hdf5_resolve((void **)&H5Literate_real, "H5Literate")) { return -1; }
-    return H5Literate_real(grp_id, idx_type, order, idx, op, op_data);
+    herr_t result = H5Literate_real(grp_id, idx_type, order, idx, op, op_data);
+    if (result < 0) failed_call = "H5Literate";
+    return result;
 }
 
 static herr_t (*H5Oget_info_by_name2_real)(hid_t loc_id, const char *name, H5O_info_t *oinfo, unsigned fields, hid_t lapl_id);
 herr_t H5Oget_info_by_name2(hid_t loc_id, const char *name, H5O_info_t *oinfo, unsigned fields, hid_t lapl_id) {
     if (!H5Oget_info_by_name2_real && !bertinspect_hdf5_resolve((void **)&H5Oget_info_by_name2_real, "H5Oget_info_by_name2")) { return -1; }
-    return H5Oget_info_by_name2_real(loc_id, name, oinfo, fields, lapl_id);
+    herr_t result = H5Oget_info_by_name2_real(loc_id, name, oinfo, fields, lapl_id);
+    if (result < 0) failed_call = "H5Oget_info_by_name2";
+    return result;
 }
 
 static hid_t (*H5Oopen_real)(hid_t loc_id, const char *name, hid_t lapl_id);
 hid_t H5Oopen(hid_t loc_id, const char *name, hid_t lapl_id) {
     if (!H5Oopen_real && !bertinspect_hdf5_resolve((void **)&H5Oopen_real, "H5Oopen")) { return -1; }
-    return H5Oopen_real(loc_id, name, lapl_id);
+    hid_t result = H5Oopen_real(loc_id, name, lapl_id);
+    if (result < 0) failed_call = "H5Oopen";
+    return result;
 }
 
 static herr_t (*H5Oclose_real)(hid_t object_id);
 herr_t H5Oclose(hid_t object_id) {
     if (!H5Oclose_real && !bertinspect_hdf5_resolve((void **)&H5Oclose_real, "H5Oclose")) { return -1; }
-    return H5Oclose_real(object_id);
+    herr_t result = H5Oclose_real(object_id);
+    if (result < 0) failed_call = "H5Oclose";
+    return result;
 }
 
 static hid_t (*H5Dopen2_real)(hid_t loc_id, const char *name, hid_t dapl_id);
 hid_t H5Dopen2(hid_t loc_id, const char *name, hid_t dapl_id) {
     if (!H5Dopen2_real && !bertinspect_hdf5_resolve((void **)&H5Dopen2_real, "H5Dopen2")) { return -1; }
-    return H5Dopen2_real(loc_id, name, dapl_id);
+    hid_t result = H5Dopen2_real(loc_id, name, dapl_id);
+    if (result < 0) failed_call = "H5Dopen2";
+    return result;
 }
 
 static hid_t (*H5Dcreate2_real)(hid_t loc_id, const char *name, hid_t type_id, hid_t space_id, hid_t lcpl_id, hid_t dcpl_id, hid_t dapl_id);
 hid_t H5Dcreate2(hid_t loc_id, const char *name, hid_t type_id, hid_t space_id, hid_t lcpl_id, hid_t dcpl_id, hid_t dapl_id) {
     if (!H5Dcreate2_real && !bertinspect_hdf5_resolve((void **)&H5Dcreate2_real, "H5Dcreate2")) { return -1; }
-    return H5Dcreate2_real(loc_id, name, type_id, space_id, lcpl_id, dcpl_id, dapl_id);
+    hid_t result = H5Dcreate2_real(loc_id, name, type_id, space_id, lcpl_id, dcpl_id, dapl_id);
+    if (result < 0) failed_call = "H5Dcreate2";
+    return result;
 }
 
 static herr_t (*H5Dclose_real)(hid_t dset_id);
 herr_t H5Dclose(hid_t dset_id) {
     if (!H5Dclose_real && !bertinspect_hdf5_resolve((void **)&H5Dclose_real, "H5Dclose")) { return -1; }
-    return H5Dclose_real(dset_id);
+    herr_t result = H5Dclose_real(dset_id);
+    if (result < 0) failed_call = "H5Dclose";
+    return result;
 }
 
 static hid_t (*H5Dget_space_real)(hid_t dset_id);
 hid_t H5Dget_space(hid_t dset_id) {
     if (!H5Dget_space_real && !bertinspect_hdf5_resolve((void **)&H5Dget_space_real, "H5Dget_space")) { return -1; }
-    return H5Dget_space_real(dset_id);
+    hid_t result = H5Dget_space_real(dset_id);
+    if (result < 0) failed_call = "H5Dget_space";
+    return result;
 }
 
 static hid_t (*H5Dget_type_real)(hid_t dset_id);
 hid_t H5Dget_type(hid_t dset_id) {
     if (!H5Dget_type_real && !bertinspect_hdf5_resolve((void **)&H5Dget_type_real, "H5Dget_type")) { return -1; }
-    return H5Dget_type_real(dset_id);
+    hid_t result = H5Dget_type_real(dset_id);
+    if (result < 0) failed_call = "H5Dget_type";
+    return result;
 }
 
 static hid_t (*H5Dget_create_plist_real)(hid_t dset_id);
 hid_t H5Dget_create_plist(hid_t dset_id) {
     if (!H5Dget_create_plist_real && !bertinspect_hdf5_resolve((void **)&H5Dget_create_plist_real, "H5Dget_create_plist")) { return -1; }
-    return H5Dget_create_plist_real(dset_id);
+    hid_t result = H5Dget_create_plist_real(dset_id);
+    if (result < 0) failed_call = "H5Dget_create_plist";
+    return result;
 }
 
 static haddr_t (*H5Dget_offset_real)(hid_t dset_id);
@@ -198,97 +253,129 @@ hsize_t H5Dget_storage_size(hid_t dset_id) {
 static herr_t (*H5Dread_real)(hid_t dset_id, hid_t mem_type_id, hid_t mem_space_id, hid_t file_space_id, hid_t dxpl_id, void *buf);
 herr_t H5Dread(hid_t dset_id, hid_t mem_type_id, hid_t mem_space_id, hid_t file_space_id, hid_t dxpl_id, void *buf) {
     if (!H5Dread_real && !bertinspect_hdf5_resolve((void **)&H5Dread_real, "H5Dread")) { return -1; }
-    return H5Dread_real(dset_id, mem_type_id, mem_space_id, file_space_id, dxpl_id, buf);
+    herr_t result = H5Dread_real(dset_id, mem_type_id, mem_space_id, file_space_id, dxpl_id, buf);
+    if (result < 0) failed_call = "H5Dread";
+    return result;
 }
 
 static herr_t (*H5Dwrite_real)(hid_t dset_id, hid_t mem_type_id, hid_t mem_space_id, hid_t file_space_id, hid_t dxpl_id, const void *buf);
 herr_t H5Dwrite(hid_t dset_id, hid_t mem_type_id, hid_t mem_space_id, hid_t file_space_id, hid_t dxpl_id, const void *buf) {
     if (!H5Dwrite_real && !bertinspect_hdf5_resolve((void **)&H5Dwrite_real, "H5Dwrite")) { return -1; }
-    return H5Dwrite_real(dset_id, mem_type_id, mem_space_id, file_space_id, dxpl_id, buf);
+    herr_t result = H5Dwrite_real(dset_id, mem_type_id, mem_space_id, file_space_id, dxpl_id, buf);
+    if (result < 0) failed_call = "H5Dwrite";
+    return result;
 }
 
 static herr_t (*H5Dvlen_reclaim_real)(hid_t type_id, hid_t space_id, hid_t dxpl_id, void *buf);
 herr_t H5Dvlen_reclaim(hid_t type_id, hid_t space_id, hid_t dxpl_id, void *buf) {
     if (!H5Dvlen_reclaim_real && !bertinspect_hdf5_resolve((void **)&H5Dvlen_reclaim_real, "H5Dvlen_reclaim")) { return -1; }
-    return H5Dvlen_reclaim_real(type_id, space_id, dxpl_id, buf);
+    herr_t result = H5Dvlen_reclaim_real(type_id, space_id, dxpl_id, buf);
+    if (result < 0) failed_call = "H5Dvlen_reclaim";
+    return result;
 }
 
 static hid_t (*H5Aopen_real)(hid_t obj_id, const char *attr_name, hid_t aapl_id);
 hid_t H5Aopen(hid_t obj_id, const char *attr_name, hid_t aapl_id) {
     if (!H5Aopen_real && !bertinspect_hdf5_resolve((void **)&H5Aopen_real, "H5Aopen")) { return -1; }
-    return H5Aopen_real(obj_id, attr_name, aapl_id);
+    hid_t result = H5Aopen_real(obj_id, attr_name, aapl_id);
+    if (result < 0) failed_call = "H5Aopen";
+    return result;
 }
 
 static hid_t (*H5Acreate2_real)(hid_t loc_id, const char *attr_name, hid_t type_id, hid_t space_id, hid_t acpl_id, hid_t aapl_id);
 hid_t H5Acreate2(hid_t loc_id, const char *attr_name, hid_t type_id, hid_t space_id, hid_t acpl_id, hid_t aapl_id) {
     if (!H5Acreate2_real && !bertinspect_hdf5_resolve((void **)&H5Acreate2_real, "H5Acreate2")) { return -1; }
-    return H5Acreate2_real(loc_id, attr_name, type_id, space_id, acpl_id, aapl_id);
+    hid_t result = H5Acreate2_real(loc_id, attr_name, type_id, space_id, acpl_id, aapl_id);
+    if (result < 0) failed_call = "H5Acreate2";
+    return result;
 }
 
 static herr_t (*H5Aclose_real)(hid_t attr_id);
 herr_t H5Aclose(hid_t attr_id) {
     if (!H5Aclose_real && !bertinspect_hdf5_resolve((void **)&H5Aclose_real, "H5Aclose")) { return -1; }
-    return H5Aclose_real(attr_id);
+    herr_t result = H5Aclose_real(attr_id);
+    if (result < 0) failed_call = "H5Aclose";
+    return result;
 }
 
 static herr_t (*H5Adelete_real)(hid_t loc_id, const char *attr_name);
 herr_t H5Adelete(hid_t loc_id, const char *attr_name) {
     if (!H5Adelete_real && !bertinspect_hdf5_resolve((void **)&H5Adelete_real, "H5Adelete")) { return -1; }
-    return H5Adelete_real(loc_id, attr_name);
+    herr_t result = H5Adelete_real(loc_id, attr_name);
+    if (result < 0) failed_call = "H5Adelete";
+    return result;
 }
 
 static htri_t (*H5Aexists_real)(hid_t obj_id, const char *attr_name);
 htri_t H5Aexists(hid_t obj_id, const char *attr_name) {
     if (!H5Aexists_real && !bertinspect_hdf5_resolve((void **)&H5Aexists_real, "H5Aexists")) { return -1; }
-    return H5Aexists_real(obj_id, attr_name);
+    htri_t result = H5Aexists_real(obj_id, attr_name);
+    if (result < 0) failed_call = "H5Aexists";
+    return result;
 }
 
 static hid_t (*H5Aget_space_real)(hid_t attr_id);
 hid_t H5Aget_space(hid_t attr_id) {
     if (!H5Aget_space_real && !bertinspect_hdf5_resolve((void **)&H5Aget_space_real, "H5Aget_space")) { return -1; }
-    return H5Aget_space_real(attr_id);
+    hid_t result = H5Aget_space_real(attr_id);
+    if (result < 0) failed_call = "H5Aget_space";
+    return result;
 }
 
 static hid_t (*H5Aget_type_real)(hid_t attr_id);
 hid_t H5Aget_type(hid_t attr_id) {
     if (!H5Aget_type_real && !bertinspect_hdf5_resolve((void **)&H5Aget_type_real, "H5Aget_type")) { return -1; }
-    return H5Aget_type_real(attr_id);
+    hid_t result = H5Aget_type_real(attr_id);
+    if (result < 0) failed_call = "H5Aget_type";
+    return result;
 }
 
 static herr_t (*H5Aiterate2_real)(hid_t loc_id, H5_index_t idx_type, H5_iter_order_t order, hsize_t *idx, H5A_operator2_t op, void *op_data);
 herr_t H5Aiterate2(hid_t loc_id, H5_index_t idx_type, H5_iter_order_t order, hsize_t *idx, H5A_operator2_t op, void *op_data) {
     if (!H5Aiterate2_real && !bertinspect_hdf5_resolve((void **)&H5Aiterate2_real, "H5Aiterate2")) { return -1; }
-    return H5Aiterate2_real(loc_id, idx_type, order, idx, op, op_data);
+    herr_t result = H5Aiterate2_real(loc_id, idx_type, order, idx, op, op_data);
+    if (result < 0) failed_call = "H5Aiterate2";
+    return result;
 }
 
 static herr_t (*H5Aread_real)(hid_t attr_id, hid_t type_id, void *buf);
 herr_t H5Aread(hid_t attr_id, hid_t type_id, void *buf) {
     if (!H5Aread_real && !bertinspect_hdf5_resolve((void **)&H5Aread_real, "H5Aread")) { return -1; }
-    return H5Aread_real(attr_id, type_id, buf);
+    herr_t result = H5Aread_real(attr_id, type_id, buf);
+    if (result < 0) failed_call = "H5Aread";
+    return result;
 }
 
 static herr_t (*H5Awrite_real)(hid_t attr_id, hid_t type_id, const void *buf);
 herr_t H5Awrite(hid_t attr_id, hid_t type_id, const void *buf) {
     if (!H5Awrite_real && !bertinspect_hdf5_resolve((void **)&H5Awrite_real, "H5Awrite")) { return -1; }
-    return H5Awrite_real(attr_id, type_id, buf);
+    herr_t result = H5Awrite_real(attr_id, type_id, buf);
+    if (result < 0) failed_call = "H5Awrite";
+    return result;
 }
 
 static hid_t (*H5Pcreate_real)(hid_t cls_id);
 hid_t H5Pcreate(hid_t cls_id) {
     if (!H5Pcreate_real && !bertinspect_hdf5_resolve((void **)&H5Pcreate_real, "H5Pcreate")) { return -1; }
-    return H5Pcreate_real(cls_id);
+    hid_t result = H5Pcreate_real(cls_id);
+    if (result < 0) failed_call = "H5Pcreate";
+    return result;
 }
 
 static herr_t (*H5Pclose_real)(hid_t plist_id);
 herr_t H5Pclose(hid_t plist_id) {
     if (!H5Pclose_real && !bertinspect_hdf5_resolve((void **)&H5Pclose_real, "H5Pclose")) { return -1; }
-    return H5Pclose_real(plist_id);
+    herr_t result = H5Pclose_real(plist_id);
+    if (result < 0) failed_call = "H5Pclose";
+    return result;
 }
 
 static int (*H5Pget_external_count_real)(hid_t plist_id);
 int H5Pget_external_count(hid_t plist_id) {
     if (!H5Pget_external_count_real && !bertinspect_hdf5_resolve((void **)&H5Pget_external_count_real, "H5Pget_external_count")) { return -1; }
-    return H5Pget_external_count_real(plist_id);
+    int result = H5Pget_external_count_real(plist_id);
+    if (result < 0) failed_call = "H5Pget_external_count";
+    return result;
 }
 
 static H5D_layout_t (*H5Pget_layout_real)(hid_t plist_id);
@@ -300,49 +387,65 @@ H5D_layout_t H5Pget_layout(hid_t plist_id) {
 static int (*H5Pget_nfilters_real)(hid_t plist_id);
 int H5Pget_nfilters(hid_t plist_id) {
     if (!H5Pget_nfilters_real && !bertinspect_hdf5_resolve((void **)&H5Pget_nfilters_real, "H5Pget_nfilters")) { return -1; }
-    return H5Pget_nfilters_real(plist_id);
+    int result = H5Pget_nfilters_real(plist_id);
+    if (result < 0) failed_call = "H5Pget_nfilters";
+    return result;
 }
 
 static herr_t (*H5Pset_create_intermediate_group_real)(hid_t plist_id, unsigned crt_intmd);
 herr_t H5Pset_create_intermediate_group(hid_t plist_id, unsigned crt_intmd) {
     if (!H5Pset_create_intermediate_group_real && !bertinspect_hdf5_resolve((void **)&H5Pset_create_intermediate_group_real, "H5Pset_create_intermediate_group")) { return -1; }
-    return H5Pset_create_intermediate_group_real(plist_id, crt_intmd);
+    herr_t result = H5Pset_create_intermediate_group_real(plist_id, crt_intmd);
+    if (result < 0) failed_call = "H5Pset_create_intermediate_group";
+    return result;
 }
 
 static herr_t (*H5Pset_fclose_degree_real)(hid_t fapl_id, H5F_close_degree_t degree);
 herr_t H5Pset_fclose_degree(hid_t fapl_id, H5F_close_degree_t degree) {
     if (!H5Pset_fclose_degree_real && !bertinspect_hdf5_resolve((void **)&H5Pset_fclose_degree_real, "H5Pset_fclose_degree")) { return -1; }
-    return H5Pset_fclose_degree_real(fapl_id, degree);
+    herr_t result = H5Pset_fclose_degree_real(fapl_id, degree);
+    if (result < 0) failed_call = "H5Pset_fclose_degree";
+    return result;
 }
 
 static hid_t (*H5Screate_real)(H5S_class_t type);
 hid_t H5Screate(H5S_class_t type) {
     if (!H5Screate_real && !bertinspect_hdf5_resolve((void **)&H5Screate_real, "H5Screate")) { return -1; }
-    return H5Screate_real(type);
+    hid_t result = H5Screate_real(type);
+    if (result < 0) failed_call = "H5Screate";
+    return result;
 }
 
 static hid_t (*H5Screate_simple_real)(int rank, const hsize_t dims[], const hsize_t maxdims[]);
 hid_t H5Screate_simple(int rank, const hsize_t dims[], const hsize_t maxdims[]) {
     if (!H5Screate_simple_real && !bertinspect_hdf5_resolve((void **)&H5Screate_simple_real, "H5Screate_simple")) { return -1; }
-    return H5Screate_simple_real(rank, dims, maxdims);
+    hid_t result = H5Screate_simple_real(rank, dims, maxdims);
+    if (result < 0) failed_call = "H5Screate_simple";
+    return result;
 }
 
 static herr_t (*H5Sclose_real)(hid_t space_id);
 herr_t H5Sclose(hid_t space_id) {
     if (!H5Sclose_real && !bertinspect_hdf5_resolve((void **)&H5Sclose_real, "H5Sclose")) { return -1; }
-    return H5Sclose_real(space_id);
+    herr_t result = H5Sclose_real(space_id);
+    if (result < 0) failed_call = "H5Sclose";
+    return result;
 }
 
 static int (*H5Sget_simple_extent_dims_real)(hid_t space_id, hsize_t dims[], hsize_t maxdims[]);
 int H5Sget_simple_extent_dims(hid_t space_id, hsize_t dims[], hsize_t maxdims[]) {
     if (!H5Sget_simple_extent_dims_real && !bertinspect_hdf5_resolve((void **)&H5Sget_simple_extent_dims_real, "H5Sget_simple_extent_dims")) { return -1; }
-    return H5Sget_simple_extent_dims_real(space_id, dims, maxdims);
+    int result = H5Sget_simple_extent_dims_real(space_id, dims, maxdims);
+    if (result < 0) failed_call = "H5Sget_simple_extent_dims";
+    return result;
 }
 
 static int (*H5Sget_simple_extent_ndims_real)(hid_t space_id);
 int H5Sget_simple_extent_ndims(hid_t space_id) {
     if (!H5Sget_simple_extent_ndims_real && !bertinspect_hdf5_resolve((void **)&H5Sget_simple_extent_ndims_real, "H5Sget_simple_extent_ndims")) { return -1; }
-    return H5Sget_simple_extent_ndims_real(space_id);
+    int result = H5Sget_simple_extent_ndims_real(space_id);
+    if (result < 0) failed_call = "H5Sget_simple_extent_ndims";
+    return result;
 }
 
 static hssize_t (*H5Sget_simple_extent_npoints_real)(hid_t space_id);
@@ -354,13 +457,17 @@ hssize_t H5Sget_simple_extent_npoints(hid_t space_id) {
 static hid_t (*H5Tcopy_real)(hid_t type_id);
 hid_t H5Tcopy(hid_t type_id) {
     if (!H5Tcopy_real && !bertinspect_hdf5_resolve((void **)&H5Tcopy_real, "H5Tcopy")) { return -1; }
-    return H5Tcopy_real(type_id);
+    hid_t result = H5Tcopy_real(type_id);
+    if (result < 0) failed_call = "H5Tcopy";
+    return result;
 }
 
 static herr_t (*H5Tclose_real)(hid_t type_id);
 herr_t H5Tclose(hid_t type_id) {
     if (!H5Tclose_real && !bertinspect_hdf5_resolve((void **)&H5Tclose_real, "H5Tclose")) { return -1; }
-    return H5Tclose_real(type_id);
+    herr_t result = H5Tclose_real(type_id);
+    if (result < 0) failed_call = "H5Tclose";
+    return result;
 }
 
 static H5T_class_t (*H5Tget_class_real)(hid_t type_id);
@@ -384,7 +491,9 @@ size_t H5Tget_ebias(hid_t type_id) {
 static herr_t (*H5Tget_fields_real)(hid_t type_id, size_t *spos , size_t *epos , size_t *esize , size_t *mpos , size_t *msize);
 herr_t H5Tget_fields(hid_t type_id, size_t *spos , size_t *epos , size_t *esize , size_t *mpos , size_t *msize) {
     if (!H5Tget_fields_real && !bertinspect_hdf5_resolve((void **)&H5Tget_fields_real, "H5Tget_fields")) { return -1; }
-    return H5Tget_fields_real(type_id, spos, epos, esize, mpos, msize);
+    herr_t result = H5Tget_fields_real(type_id, spos, epos, esize, mpos, msize);
+    if (result < 0) failed_call = "H5Tget_fields";
+    return result;
 }
 
 static H5T_norm_t (*H5Tget_norm_real)(hid_t type_id);
@@ -396,7 +505,9 @@ H5T_norm_t H5Tget_norm(hid_t type_id) {
 static int (*H5Tget_offset_real)(hid_t type_id);
 int H5Tget_offset(hid_t type_id) {
     if (!H5Tget_offset_real && !bertinspect_hdf5_resolve((void **)&H5Tget_offset_real, "H5Tget_offset")) { return -1; }
-    return H5Tget_offset_real(type_id);
+    int result = H5Tget_offset_real(type_id);
+    if (result < 0) failed_call = "H5Tget_offset";
+    return result;
 }
 
 static H5T_order_t (*H5Tget_order_real)(hid_t type_id);
@@ -408,7 +519,9 @@ H5T_order_t H5Tget_order(hid_t type_id) {
 static herr_t (*H5Tget_pad_real)(hid_t type_id, H5T_pad_t *lsb , H5T_pad_t *msb);
 herr_t H5Tget_pad(hid_t type_id, H5T_pad_t *lsb , H5T_pad_t *msb) {
     if (!H5Tget_pad_real && !bertinspect_hdf5_resolve((void **)&H5Tget_pad_real, "H5Tget_pad")) { return -1; }
-    return H5Tget_pad_real(type_id, lsb, msb);
+    herr_t result = H5Tget_pad_real(type_id, lsb, msb);
+    if (result < 0) failed_call = "H5Tget_pad";
+    return result;
 }
 
 static size_t (*H5Tget_precision_real)(hid_t type_id);
@@ -438,43 +551,57 @@ H5T_str_t H5Tget_strpad(hid_t type_id) {
 static htri_t (*H5Tis_variable_str_real)(hid_t type_id);
 htri_t H5Tis_variable_str(hid_t type_id) {
     if (!H5Tis_variable_str_real && !bertinspect_hdf5_resolve((void **)&H5Tis_variable_str_real, "H5Tis_variable_str")) { return -1; }
-    return H5Tis_variable_str_real(type_id);
+    htri_t result = H5Tis_variable_str_real(type_id);
+    if (result < 0) failed_call = "H5Tis_variable_str";
+    return result;
 }
 
 static herr_t (*H5Tset_cset_real)(hid_t type_id, H5T_cset_t cset);
 herr_t H5Tset_cset(hid_t type_id, H5T_cset_t cset) {
     if (!H5Tset_cset_real && !bertinspect_hdf5_resolve((void **)&H5Tset_cset_real, "H5Tset_cset")) { return -1; }
-    return H5Tset_cset_real(type_id, cset);
+    herr_t result = H5Tset_cset_real(type_id, cset);
+    if (result < 0) failed_call = "H5Tset_cset";
+    return result;
 }
 
 static herr_t (*H5Tset_ebias_real)(hid_t type_id, size_t ebias);
 herr_t H5Tset_ebias(hid_t type_id, size_t ebias) {
     if (!H5Tset_ebias_real && !bertinspect_hdf5_resolve((void **)&H5Tset_ebias_real, "H5Tset_ebias")) { return -1; }
-    return H5Tset_ebias_real(type_id, ebias);
+    herr_t result = H5Tset_ebias_real(type_id, ebias);
+    if (result < 0) failed_call = "H5Tset_ebias";
+    return result;
 }
 
 static herr_t (*H5Tset_fields_real)(hid_t type_id, size_t spos, size_t epos, size_t esize, size_t mpos, size_t msize);
 herr_t H5Tset_fields(hid_t type_id, size_t spos, size_t epos, size_t esize, size_t mpos, size_t msize) {
     if (!H5Tset_fields_real && !bertinspect_hdf5_resolve((void **)&H5Tset_fields_real, "H5Tset_fields")) { return -1; }
-    return H5Tset_fields_real(type_id, spos, epos, esize, mpos, msize);
+    herr_t result = H5Tset_fields_real(type_id, spos, epos, esize, mpos, msize);
+    if (result < 0) failed_call = "H5Tset_fields";
+    return result;
 }
 
 static herr_t (*H5Tset_order_real)(hid_t type_id, H5T_order_t order);
 herr_t H5Tset_order(hid_t type_id, H5T_order_t order) {
     if (!H5Tset_order_real && !bertinspect_hdf5_resolve((void **)&H5Tset_order_real, "H5Tset_order")) { return -1; }
-    return H5Tset_order_real(type_id, order);
+    herr_t result = H5Tset_order_real(type_id, order);
+    if (result < 0) failed_call = "H5Tset_order";
+    return result;
 }
 
 static herr_t (*H5Tset_size_real)(hid_t type_id, size_t size);
 herr_t H5Tset_size(hid_t type_id, size_t size) {
     if (!H5Tset_size_real && !bertinspect_hdf5_resolve((void **)&H5Tset_size_real, "H5Tset_size")) { return -1; }
-    return H5Tset_size_real(type_id, size);
+    herr_t result = H5Tset_size_real(type_id, size);
+    if (result < 0) failed_call = "H5Tset_size";
+    return result;
 }
 
 static herr_t (*H5Tset_strpad_real)(hid_t type_id, H5T_str_t strpad);
 herr_t H5Tset_strpad(hid_t type_id, H5T_str_t strpad) {
     if (!H5Tset_strpad_real && !bertinspect_hdf5_resolve((void **)&H5Tset_strpad_real, "H5Tset_strpad")) { return -1; }
-    return H5Tset_strpad_real(type_id, strpad);
+    herr_t result = H5Tset_strpad_real(type_id, strpad);
+    if (result < 0) failed_call = "H5Tset_strpad";
+    return result;
 }
 
 hid_t chdf5_native_float(void) { return bertinspect_hdf5_global("H5T_NATIVE_FLOAT_g"); }

@@ -45,25 +45,27 @@ enum HDF5Library {
         throw .unsupported(path: path, reason: "reading HDF5 needs libhdf5 (Debian's libhdf5-103-1), which could not be loaded: \(String(cString: bertinspect_hdf5_failure()))")
     }
 
-    /// Checks an `herr_t` result.
-    static func check(_ result: herr_t, _ function: String, path: String) throws(HDF5Error) {
-        if result < 0 { throw failure(function, path: path) }
+    /// Checks an `herr_t` result. The failing function's name comes from the loader (CHDF5), which records it.
+    static func check(_ result: herr_t, path: String) throws(HDF5Error) {
+        if result < 0 { throw failure(path: path) }
     }
 
     /// Checks an identifier result.
-    static func check(id: hid_t, _ function: String, path: String) throws(HDF5Error) -> hid_t {
-        if id < 0 { throw failure(function, path: path) }
+    static func check(id: hid_t, path: String) throws(HDF5Error) -> hid_t {
+        if id < 0 { throw failure(path: path) }
         return id
     }
 
     /// Checks a count or size result (negative means failure).
-    static func check<T: BinaryInteger>(count: T, _ function: String, path: String) throws(HDF5Error) -> Int {
-        if count < 0 { throw failure(function, path: path) }
+    static func check<T: BinaryInteger>(count: T, path: String) throws(HDF5Error) -> Int {
+        if count < 0 { throw failure(path: path) }
         return Int(count)
     }
 
-    /// The error for a failed call, with the innermost message of HDF5's error stack; the stack is cleared.
-    static func failure(_ function: String, path: String) -> HDF5Error {
+    /// The error for the call that just failed: its name (recorded by the loader) and the innermost message of
+    /// HDF5's error stack; the stack is cleared.
+    static func failure(path: String) -> HDF5Error {
+        let function = bertinspect_hdf5_take_failed_call().map { String(cString: $0) } ?? "libhdf5"
         final class Messages { var items: [String] = [] }
         let messages = Messages()
         let walker: H5E_walk2_t = { _, description, context in

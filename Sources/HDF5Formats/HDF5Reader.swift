@@ -54,11 +54,11 @@ final class HDF5Reader {
         timeLimit = HDF5Library.metadataTimeLimit(fileSize: fileSize)
         memoryBudget = fileSize > (Int.max - (256 << 20)) / 2 ? Int.max : 2 * fileSize + (256 << 20)
         let opened: (HDF5Handle, HDF5Handle) = try HDF5Library.withLibrary(path: path, timeLimit: timeLimit, memoryBudget: memoryBudget) { () throws(HDF5Error) in
-            let fapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_fapl_class()), "H5Pcreate", path: path), .propertyList)
-            try HDF5Library.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), "H5Pset_fclose_degree", path: path)
+            let fapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_fapl_class()), path: path), .propertyList)
+            try HDF5Library.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), path: path)
             // The walk refuses soft and external links before any path lookup could traverse one.
-            let lapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_lapl_class()), "H5Pcreate", path: path), .propertyList)
-            let id = try HDF5Library.check(id: H5Fopen(path, chdf5_acc_rdonly(), fapl.id), "H5Fopen", path: path)
+            let lapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_lapl_class()), path: path), .propertyList)
+            let id = try HDF5Library.check(id: H5Fopen(path, chdf5_acc_rdonly(), fapl.id), path: path)
             return (HDF5Handle(id, .file), lapl)
         }
         file = opened.0
@@ -106,7 +106,7 @@ final class HDF5Reader {
         let result = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(collected).toOpaque())
         if collected.tooLong { throw .malformed(path: path, reason: "a link name in '/\(groupPath)' is longer than \(Self.maximumNameLength) bytes") }
         if collected.tooMany { throw .malformed(path: path, reason: "group '/\(groupPath)' has more than \(Self.maximumObjects) members") }
-        try HDF5Library.check(result, "H5Literate", path: path)
+        try HDF5Library.check(result, path: path)
         return collected.items
     }
 
@@ -115,7 +115,7 @@ final class HDF5Reader {
         visited: inout Set<haddr_t>, count: inout Int
     ) throws(HDF5Error) {
         guard depth < Self.maximumDepth else { throw .malformed(path: path, reason: "groups nest deeper than \(Self.maximumDepth) levels") }
-        let group = HDF5Handle(try HDF5Library.check(id: H5Gopen2(file.id, groupPath.isEmpty ? "/" : "/" + groupPath, chdf5_default()), "H5Gopen2", path: path), .group)
+        let group = HDF5Handle(try HDF5Library.check(id: H5Gopen2(file.id, groupPath.isEmpty ? "/" : "/" + groupPath, chdf5_default()), path: path), .group)
         for (name, type) in try links(of: group.id, groupPath: groupPath) {
             count += 1
             guard count <= Self.maximumObjects else { throw .malformed(path: path, reason: "more than \(Self.maximumObjects) objects") }
@@ -127,7 +127,7 @@ final class HDF5Reader {
             default: throw .unsafe(path: path, reason: "'/\(childPath)' is a user-defined link")
             }
             var object = H5O_info_t()
-            try HDF5Library.check(H5Oget_info_by_name2(group.id, name, &object, UInt32(H5O_INFO_BASIC), linkAccess.id), "H5Oget_info_by_name2", path: path)
+            try HDF5Library.check(H5Oget_info_by_name2(group.id, name, &object, UInt32(H5O_INFO_BASIC), linkAccess.id), path: path)
             guard visited.insert(object.addr).inserted else { continue }
             switch object.type {
             case H5O_TYPE_GROUP:
@@ -145,18 +145,18 @@ final class HDF5Reader {
     /// filters, and data that is declared but not stored (unallocated or partly allocated chunks, an unwritten
     /// contiguous dataset), which would otherwise make a small file claim gigabytes.
     private func describeDataset(_ datasetPath: String) throws(HDF5Error) -> HDF5Dataset {
-        let dataset = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + datasetPath, chdf5_default()), "H5Dopen2", path: path), .dataset)
-        let shape = try dataspaceShape(try HDF5Library.check(id: H5Dget_space(dataset.id), "H5Dget_space", path: path), what: "/" + datasetPath)
-        let type = HDF5Handle(try HDF5Library.check(id: H5Dget_type(dataset.id), "H5Dget_type", path: path), .datatype)
+        let dataset = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + datasetPath, chdf5_default()), path: path), .dataset)
+        let shape = try dataspaceShape(try HDF5Library.check(id: H5Dget_space(dataset.id), path: path), what: "/" + datasetPath)
+        let type = HDF5Handle(try HDF5Library.check(id: H5Dget_type(dataset.id), path: path), .datatype)
         let (dtype, littleEndian) = try elementType(type.id, what: "/" + datasetPath)
-        let plist = HDF5Handle(try HDF5Library.check(id: H5Dget_create_plist(dataset.id), "H5Dget_create_plist", path: path), .propertyList)
-        let externals = try HDF5Library.check(count: H5Pget_external_count(plist.id), "H5Pget_external_count", path: path)
+        let plist = HDF5Handle(try HDF5Library.check(id: H5Dget_create_plist(dataset.id), path: path), .propertyList)
+        let externals = try HDF5Library.check(count: H5Pget_external_count(plist.id), path: path)
         guard externals == 0 else { throw .unsafe(path: path, reason: "dataset '/\(datasetPath)' keeps its data in external files") }
         let layout = H5Pget_layout(plist.id)
         switch layout {
         case H5D_CONTIGUOUS, H5D_COMPACT: break
         case H5D_CHUNKED:
-            let filters = try HDF5Library.check(count: H5Pget_nfilters(plist.id), "H5Pget_nfilters", path: path)
+            let filters = try HDF5Library.check(count: H5Pget_nfilters(plist.id), path: path)
             guard filters == 0 else {
                 throw .unsupported(path: path, reason: "dataset '/\(datasetPath)' is compressed or filtered; weights are expected uncompressed")
             }
@@ -189,11 +189,11 @@ final class HDF5Reader {
 
     private func dataspaceShape(_ spaceID: hid_t, what: String) throws(HDF5Error) -> [Int] {
         let space = HDF5Handle(spaceID, .dataspace)
-        let rank = try HDF5Library.check(count: H5Sget_simple_extent_ndims(space.id), "H5Sget_simple_extent_ndims", path: path)
+        let rank = try HDF5Library.check(count: H5Sget_simple_extent_ndims(space.id), path: path)
         guard rank <= 8 else { throw .unsupported(path: path, reason: "'\(what)' has \(rank) dimensions") }
         var dims = [hsize_t](repeating: 0, count: max(rank, 1))
         if rank > 0 {
-            _ = try HDF5Library.check(count: H5Sget_simple_extent_dims(space.id, &dims, nil), "H5Sget_simple_extent_dims", path: path)
+            _ = try HDF5Library.check(count: H5Sget_simple_extent_dims(space.id, &dims, nil), path: path)
         }
         var shape: [Int] = []
         for d in dims.prefix(rank) {
@@ -228,10 +228,10 @@ final class HDF5Reader {
         switch typeClass {
         case H5T_FLOAT:
             var spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0
-            try HDF5Library.check(H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize), "H5Tget_fields", path: path)
+            try HDF5Library.check(H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize), path: path)
             let bias = H5Tget_ebias(type)
             var lsb = H5T_PAD_ZERO, msb = H5T_PAD_ZERO
-            try HDF5Library.check(H5Tget_pad(type, &lsb, &msb), "H5Tget_pad", path: path)
+            try HDF5Library.check(H5Tget_pad(type, &lsb, &msb), path: path)
             let plain = H5Tget_norm(type) == H5T_NORM_IMPLIED && lsb == H5T_PAD_ZERO && msb == H5T_PAD_ZERO
                 && precision == size * 8 && bitOffset == 0 && mpos == 0
             if plain, let layout = Self.floatLayouts.first(where: {
@@ -264,14 +264,14 @@ final class HDF5Reader {
     /// Reads a whole dataset as little-endian bytes into `buffer` (exactly the dataset's size).
     func read(_ dataset: HDF5Dataset, into buffer: UnsafeMutableRawBufferPointer) throws(HDF5Error) {
         try HDF5Library.withLibrary(path: path, timeLimit: 0) { () throws(HDF5Error) in
-            let handle = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + dataset.path, chdf5_default()), "H5Dopen2", path: path), .dataset)
-            let fileType = HDF5Handle(try HDF5Library.check(id: H5Dget_type(handle.id), "H5Dget_type", path: path), .datatype)
-            let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(fileType.id), "H5Tcopy", path: path), .datatype)
+            let handle = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + dataset.path, chdf5_default()), path: path), .dataset)
+            let fileType = HDF5Handle(try HDF5Library.check(id: H5Dget_type(handle.id), path: path), .datatype)
+            let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(fileType.id), path: path), .datatype)
             if dataset.dtype.size > 1 {
-                try HDF5Library.check(H5Tset_order(memoryType.id, H5T_ORDER_LE), "H5Tset_order", path: path)
+                try HDF5Library.check(H5Tset_order(memoryType.id, H5T_ORDER_LE), path: path)
             }
             guard buffer.count > 0 else { return }
-            try HDF5Library.check(H5Dread(handle.id, memoryType.id, chdf5_space_all(), chdf5_space_all(), chdf5_default(), buffer.baseAddress), "H5Dread", path: path)
+            try HDF5Library.check(H5Dread(handle.id, memoryType.id, chdf5_space_all(), chdf5_space_all(), chdf5_default(), buffer.baseAddress), path: path)
         }
     }
 
@@ -280,10 +280,10 @@ final class HDF5Reader {
     func attributes(of objectPath: String, only: Set<String>? = nil) throws(HDF5Error) -> [String: HDF5AttributeValue] {
         try HDF5Library.withLibrary(path: path, timeLimit: timeLimit, memoryBudget: memoryBudget) { () throws(HDF5Error) in
             let location = "/" + objectPath
-            let object = HDF5Handle(try HDF5Library.check(id: H5Oopen(file.id, location, linkAccess.id), "H5Oopen", path: path), .object)
+            let object = HDF5Handle(try HDF5Library.check(id: H5Oopen(file.id, location, linkAccess.id), path: path), .object)
             var result: [String: HDF5AttributeValue] = [:]
             for name in try attributeNames(object.id, location: location) where only?.contains(name) ?? true {
-                let attribute = HDF5Handle(try HDF5Library.check(id: H5Aopen(object.id, name, chdf5_default()), "H5Aopen", path: path), .attribute)
+                let attribute = HDF5Handle(try HDF5Library.check(id: H5Aopen(object.id, name, chdf5_default()), path: path), .attribute)
                 result[name] = try readAttribute(attribute.id, name: name, on: location)
             }
             return result
@@ -311,28 +311,28 @@ final class HDF5Reader {
         let result = H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_NATIVE, &index, visit, Unmanaged.passUnretained(collected).toOpaque())
         if collected.tooLong { throw .malformed(path: path, reason: "an attribute name on '\(location)' is longer than \(Self.maximumNameLength) bytes") }
         if collected.tooMany { throw .malformed(path: path, reason: "'\(location)' has more than \(Self.maximumAttributes) attributes") }
-        try HDF5Library.check(result, "H5Aiterate2", path: path)
+        try HDF5Library.check(result, path: path)
         return collected.names
     }
 
     private func readAttribute(_ attribute: hid_t, name: String, on location: String) throws(HDF5Error) -> HDF5AttributeValue {
         let what = "attribute '\(name)' of '\(location)'"
-        let space = HDF5Handle(try HDF5Library.check(id: H5Aget_space(attribute), "H5Aget_space", path: path), .dataspace)
+        let space = HDF5Handle(try HDF5Library.check(id: H5Aget_space(attribute), path: path), .dataspace)
         let points = H5Sget_simple_extent_npoints(space.id)
         guard points >= 0, points <= Int64(Self.maximumAttributeElements) else {
             throw .malformed(path: path, reason: "\(what) claims \(points) elements")
         }
         let count = Int(points)
-        let type = HDF5Handle(try HDF5Library.check(id: H5Aget_type(attribute), "H5Aget_type", path: path), .datatype)
+        let type = HDF5Handle(try HDF5Library.check(id: H5Aget_type(attribute), path: path), .datatype)
         switch H5Tget_class(type.id) {
         case H5T_STRING:
             if count == 0 { return .strings([]) }
-            let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(chdf5_c_s1()), "H5Tcopy", path: path), .datatype)
-            try HDF5Library.check(H5Tset_cset(memoryType.id, H5Tget_cset(type.id)), "H5Tset_cset", path: path)
+            let memoryType = HDF5Handle(try HDF5Library.check(id: H5Tcopy(chdf5_c_s1()), path: path), .datatype)
+            try HDF5Library.check(H5Tset_cset(memoryType.id, H5Tget_cset(type.id)), path: path)
             if H5Tis_variable_str(type.id) > 0 {
-                try HDF5Library.check(H5Tset_size(memoryType.id, chdf5_variable()), "H5Tset_size", path: path)
+                try HDF5Library.check(H5Tset_size(memoryType.id, chdf5_variable()), path: path)
                 var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
-                try HDF5Library.check(H5Aread(attribute, memoryType.id, &pointers), "H5Aread", path: path)
+                try HDF5Library.check(H5Aread(attribute, memoryType.id, &pointers), path: path)
                 var strings: [String] = []
                 var total = 0
                 for pointer in pointers {
@@ -354,10 +354,10 @@ final class HDF5Reader {
                 throw .malformed(path: path, reason: "\(what) is larger than 64 MiB")
             }
             let padding = H5Tget_strpad(type.id)
-            try HDF5Library.check(H5Tset_size(memoryType.id, size), "H5Tset_size", path: path)
-            try HDF5Library.check(H5Tset_strpad(memoryType.id, padding == H5T_STR_SPACEPAD ? H5T_STR_SPACEPAD : H5T_STR_NULLPAD), "H5Tset_strpad", path: path)
+            try HDF5Library.check(H5Tset_size(memoryType.id, size), path: path)
+            try HDF5Library.check(H5Tset_strpad(memoryType.id, padding == H5T_STR_SPACEPAD ? H5T_STR_SPACEPAD : H5T_STR_NULLPAD), path: path)
             var bytes = [UInt8](repeating: 0, count: size * count)
-            try HDF5Library.check(H5Aread(attribute, memoryType.id, &bytes), "H5Aread", path: path)
+            try HDF5Library.check(H5Aread(attribute, memoryType.id, &bytes), path: path)
             return .strings((0..<count).map { i in
                 var slice = bytes[(i * size)..<((i + 1) * size)]
                 if let end = slice.firstIndex(of: 0) { slice = slice[..<end] }
@@ -369,7 +369,7 @@ final class HDF5Reader {
         case H5T_FLOAT, H5T_INTEGER:
             var values = [Double](repeating: 0, count: count)
             if count > 0 {
-                try HDF5Library.check(H5Aread(attribute, chdf5_native_double(), &values), "H5Aread", path: path)
+                try HDF5Library.check(H5Aread(attribute, chdf5_native_double(), &values), path: path)
             }
             return .numbers(values)
         default:

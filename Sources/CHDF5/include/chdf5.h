@@ -10,6 +10,8 @@ int bertinspect_hdf5_available(void);
 const char *bertinspect_hdf5_failure(void);
 int bertinspect_hdf5_resolve(void **slot, const char *name);
 hid_t bertinspect_hdf5_global(const char *name);
+/* The libhdf5 function whose last call failed (returned a negative value), or NULL; clears it. */
+const char *bertinspect_hdf5_take_failed_call(void);
 
 /* HDF5 exposes these as macros that Swift cannot import; each getter returns the value as hid_t or unsigned. The
    library's global type and class identifiers are read from the opened library (see loader.c). */
