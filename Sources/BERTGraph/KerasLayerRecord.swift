@@ -1,8 +1,9 @@
 import TensorFormats
 
-/// More Keras layer records than a reader accepts; `count` when it is known.
-public struct RecordsTooMany: Error, Sendable {
-    public var count: Int?
+/// More Keras layer records than a reader accepts; `count` when it is known. Internal: the loader turns it into
+/// `GraphError.unsupported` naming the file.
+struct RecordsTooMany: Error, Sendable {
+    var count: Int?
 }
 
 /// The Keras structure of a model (layer order, classes, original weight names) recorded in a converted file's
@@ -33,7 +34,7 @@ public struct KerasLayerRecord: Sendable, Equatable {
 
     /// Records parsed from JSON text; nil when absent or malformed. More than `maximumRecords` records (or JSON too
     /// large to hold that many) throws, before they are all parsed.
-    public static func decode(_ text: String?, maximumRecords: Int = .max) throws(RecordsTooMany) -> [KerasLayerRecord]? {
+    static func decode(_ text: String?, maximumRecords: Int = .max) throws(RecordsTooMany) -> [KerasLayerRecord]? {
         guard let text else { return nil }
         // A record is an object of a name, a class and pairs of names: allow 64 values per record on average.
         let budget = maximumRecords > Int.max / 64 ? Int.max : maximumRecords * 64

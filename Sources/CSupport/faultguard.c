@@ -242,3 +242,11 @@ void bertinspect_hdf5_guard_leave(void) {
 int bertinspect_hdf5_memory_limited(void) {
     return memory_limited;
 }
+
+/* How deeply the current thread is inside HDF5Library.withLibrary: the writer reads source datasets (a nested call)
+   while it holds the library, so only the outermost call takes the lock. */
+static _Thread_local int library_depth = 0;
+
+int bertinspect_hdf5_depth_enter(void) { return library_depth++; }
+
+void bertinspect_hdf5_depth_leave(void) { if (library_depth > 0) library_depth--; }

@@ -1,13 +1,15 @@
 import CHDF5
 internal import CSupport
+import Synchronization
 
 /// The one place where libhdf5 is called: every call's result is checked here and a failure becomes an
 /// `HDF5Error` carrying the function name and HDF5's own error text. Automatic error printing is off.
 ///
-/// libhdf5 (serial build) is not thread-safe, so every call is made under one lock.
+/// libhdf5 (serial build) is not thread-safe, so every call is made under one lock, taken by the outermost call of
+/// a thread (the writer reads source datasets while it holds the library: a nested call on the same thread).
 enum HDF5Library {
-    private static let lock = Mutex()
-    nonisolated(unsafe) private static var initialized = false
+    /// Whether libhdf5 has been initialised; guarded by the lock, which every outermost call holds.
+    private static let state = Mutex(false)
 
     /// Longest a metadata call (open, walk, attributes) may run on a file of `fileSize` bytes, in milliseconds: the
     /// last resort against libhdf5 looping forever on some corrupt heaps. The work itself is bounded by counts
@@ -22,17 +24,32 @@ enum HDF5Library {
     /// and a line naming `path` (CSupport's guard).
     static func withLibrary<R, E: Error>(path: String, timeLimit: UInt32, writing: Bool = false, memoryBudget: Int = 0,
                                          _ body: () throws(E) -> R) throws(E) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        if !initialized {
-            bertinspect_fault_guard_install()
-            // No clean-up at exit: a file whose close failed (a full disk) must not be flushed again by libhdf5's
-            // atexit handler, which then crashed; every handle is closed, and every close checked, before returning.
-            H5dont_atexit()
-            H5open()
-            H5Eset_auto2(chdf5_error_default(), nil, nil)
-            initialized = true
+        let outermost = bertinspect_hdf5_depth_enter() == 0
+        defer { bertinspect_hdf5_depth_leave() }
+        guard outermost else { return try guarded(path: path, timeLimit: timeLimit, writing: writing, memoryBudget: memoryBudget, body) }
+        var outcome: Result<R, E>?
+        state.withLock { (initialized: inout Bool) in
+            if !initialized {
+                bertinspect_fault_guard_install()
+                // No clean-up at exit: a file whose close failed (a full disk) must not be flushed again by libhdf5's
+                // atexit handler, which then crashed; every handle is closed, and every close checked, before returning.
+                H5dont_atexit()
+                H5open()
+                H5Eset_auto2(chdf5_error_default(), nil, nil)
+                initialized = true
+            }
+            do throws(E) {
+                outcome = .success(try guarded(path: path, timeLimit: timeLimit, writing: writing, memoryBudget: memoryBudget, body))
+            } catch {
+                outcome = .failure(error)
+            }
         }
+        return try outcome!.get()
+    }
+
+    /// Runs `body` inside the fault guard (which nests: the outermost call's file and limits count).
+    private static func guarded<R, E: Error>(path: String, timeLimit: UInt32, writing: Bool, memoryBudget: Int,
+                                             _ body: () throws(E) -> R) throws(E) -> R {
         bertinspect_hdf5_guard_enter(path, timeLimit, writing ? 1 : 0, memoryBudget)
         defer { bertinspect_hdf5_guard_leave() }
         return try body()

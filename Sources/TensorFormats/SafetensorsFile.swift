@@ -3,7 +3,7 @@
 /// Mirrors the checks of the safetensors crate's `SafeTensors::read_metadata` / `Metadata::validate`:
 /// header length bounds, UTF-8 JSON object, unique keys, string-only `__metadata__`, known dtypes,
 /// contiguous non-overlapping offsets starting at 0, sizes matching dtype × shape, no trailing bytes.
-public final class SafetensorsFile: TensorStore, @unchecked Sendable {
+public final class SafetensorsFile: TensorStore, Sendable {
     /// Largest header accepted, as in the reference implementation.
     public static let maximumHeaderLength: UInt64 = 100_000_000
     /// Most tensors accepted in one file (a bert-large file has about 400; the largest sharded models a few

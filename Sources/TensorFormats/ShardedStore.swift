@@ -1,5 +1,5 @@
 /// A checkpoint split over several files, read through its index; it behaves as one store.
-public final class ShardedStore: TensorStore, @unchecked Sendable {
+public final class ShardedStore: TensorStore, Sendable {
     public let path: String
     public let index: ShardIndex
     public let shards: [any TensorStore]

@@ -42,4 +42,7 @@ int bertinspect_hdf5_guard_enter(const char *path, unsigned milliseconds, int wr
 /* Whether the memory limit of the current libhdf5 call (see bertinspect_hdf5_guard_enter) is in force. */
 int bertinspect_hdf5_memory_limited(void);
 void bertinspect_hdf5_guard_leave(void);
+/* The current thread's nesting depth in libhdf5 calls: enter returns the depth before entering. */
+int bertinspect_hdf5_depth_enter(void);
+void bertinspect_hdf5_depth_leave(void);
 #endif
