@@ -68,6 +68,17 @@ PAIRS = [
 ]
 
 
+# Calls with truncation and padding options beyond pairs: (text, pair, max_length, padding); tests read these
+# instead of typing the ids transformers gave.
+ENCODINGS = [
+    ("one two three four", None, 4, "max_length"),
+    ("one two", None, 2, "do_not_pad"),
+    ("one two three", "four", 0, "max_length"),
+    ("the movie", None, 6, "max_length"),
+    ("the movie", None, 6, "do_not_pad"),
+]
+
+
 def write_cases(path, vocab_path):
     from transformers import BertTokenizer
 
@@ -85,6 +96,14 @@ def write_cases(path, vocab_path):
             pairs.append({"text": a, "pair": b, "lower_case": lc, "max_length": n,
                           "input_ids": list(enc["input_ids"]), "token_type_ids": list(enc["token_type_ids"]),
                           "attention_mask": list(enc["attention_mask"])})
+    encodings = []
+    for a, b, n, padding in ENCODINGS:
+        t = toks[True]
+        enc = t(a, b, max_length=n, truncation="longest_first", padding=padding) if n else t(a, b, padding=padding)
+        encodings.append({"text": a, "pair": b, "lower_case": True, "max_length": n, "padding": padding,
+                          "tokens": t.convert_ids_to_tokens(list(enc["input_ids"])),
+                          "input_ids": list(enc["input_ids"]), "token_type_ids": list(enc["token_type_ids"]),
+                          "attention_mask": list(enc["attention_mask"])})
     import transformers
 
     doc = {
@@ -100,5 +119,6 @@ def write_cases(path, vocab_path):
                         for tok in ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")},
         "cases": cases,
         "pairs": pairs,
+        "encodings": encodings,
     }
     write_json(os.path.join(path, "cases.json"), doc, ensure_ascii=True)

@@ -14,11 +14,17 @@ struct GoldenFileTests {
     @Test("a golden file reads its inputs, outputs and tolerance")
     func reads() throws {
         let golden = try GoldenFile.read(path: Self.path)
-        #expect(golden.input.batchSize == 3)
-        #expect(golden.input.sequenceLength == 8)
-        #expect(golden.outputs["logits"]?.shape == [3, 2])
-        #expect(golden.outputs["pooler_output"]?.shape == [3, 32])
-        #expect(golden.outputs["last_hidden_state"]?.shape == [3, 8, 32])
+        // The shapes TensorFlow wrote: rows of the file's own arrays, widths from the model's reference.json.
+        let raw = try MappedFile.withContents(of: Self.path) { try JSONParser.parse($0) }
+        let config = try #require(try Fixtures.reference("tf-seqcls")["config"])
+        let batch = try #require(raw["inputs"]?["input_ids"]?.arrayValue?.count)
+        let length = try #require(raw["inputs"]?["input_ids"]?.arrayValue?.first?.arrayValue?.count)
+        let hidden = try #require(config["hidden_size"]?.intValue), labels = try #require(config["num_labels"]?.intValue)
+        #expect(golden.input.batchSize == batch)
+        #expect(golden.input.sequenceLength == length)
+        #expect(golden.outputs["logits"]?.shape == [batch, labels])
+        #expect(golden.outputs["pooler_output"]?.shape == [batch, hidden])
+        #expect(golden.outputs["last_hidden_state"]?.shape == [batch, length, hidden])
         #expect(golden.tolerance == Tolerance(absolute: 1e-4, relative: 1e-4))
         #expect(golden.writer?.hasPrefix("tensorflow") == true)
     }

@@ -22,8 +22,8 @@ func parameterBytes(_ path: String) throws -> [String: (DType, [UInt8])] {
     var result: [String: (DType, [UInt8])] = [:]
     for parameter in model.parameters {
         let stored = parameter.stored
-        let layout: LayoutChange = model.naming.isTransposed(parameter.spec)
-            ? .permute(parameter.spec.kind == .conv1dWeight ? [2, 1, 0] : [1, 0]) : .none
+        // The layout rule is the library's; the tests that use these bytes compare them with a file PyTorch wrote.
+        let layout = model.naming.layoutChange(for: parameter.spec, to: NamingScheme.pytorch)
         var bytes = [UInt8](repeating: 0, count: stored.byteCount)
         try checkpoint.store.withBytes(of: stored) { source in
             bytes.withUnsafeMutableBytes { _ = transformTensor(source, from: stored.dtype, shape: stored.shape, layout: layout, to: stored.dtype, into: $0) }
