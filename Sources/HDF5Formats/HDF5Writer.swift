@@ -12,9 +12,9 @@ import TensorFormats
 /// (a full disk) throws `OutputError` naming the output, and the temporary file is removed, never renamed.
 public struct HDF5Writer: CheckpointWriter {
     /// Called after each tensor is written.
-    public var progress: (@Sendable () -> Void)?
+    public var progress: (() -> Void)?
 
-    public init(progress: (@Sendable () -> Void)? = nil) {
+    public init(progress: (() -> Void)? = nil) {
         self.progress = progress
     }
 

@@ -2,9 +2,9 @@
 /// `__metadata__` first, tensors contiguous in entry order.
 public struct SafetensorsWriter: CheckpointWriter {
     /// Called after each tensor is written.
-    public var progress: (@Sendable () -> Void)?
+    public var progress: (() -> Void)?
 
-    public init(progress: (@Sendable () -> Void)? = nil) {
+    public init(progress: (() -> Void)? = nil) {
         self.progress = progress
     }
 

@@ -1,11 +1,11 @@
 /// Writes a plan as safetensors shards of at most `maximumBytes` each plus `model.safetensors.index.json`, as
 /// transformers' `save_pretrained(max_shard_size=…)` does: the writer twin of `ShardIndex`.
-public struct ShardedSafetensorsWriter: Sendable {
+public struct ShardedSafetensorsWriter {
     public var maximumBytes: Int
     /// Called after each tensor is written.
-    public var progress: (@Sendable () -> Void)?
+    public var progress: (() -> Void)?
 
-    public init(maximumBytes: Int, progress: (@Sendable () -> Void)? = nil) {
+    public init(maximumBytes: Int, progress: (() -> Void)? = nil) {
         self.maximumBytes = maximumBytes
         self.progress = progress
     }

@@ -52,7 +52,7 @@ public struct WritePlan: Sendable {
 }
 
 /// A streaming writer of one checkpoint format.
-public protocol CheckpointWriter: Sendable {
+public protocol CheckpointWriter {
     /// Writes `plan` with data read from `store` to `file`'s temporary path (not committed).
     /// Returns the number of values that overflowed to infinity when narrowing.
     func write(_ plan: WritePlan, from store: any TensorStore, to file: AtomicFile) throws -> Int

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Progress on standard error, shown only on a terminal and only once a job has run for a second.
-final class Progress: @unchecked Sendable {
+final class Progress {
     private let label: String
     private let total: Int
     private var done = 0
