@@ -80,9 +80,9 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     let companions = try destination.copyCompanions(from: checkpoint, model: model, force: force)
     let bytes = plan.entries.reduce(0) { $0 + $1.byteCount }
     let types = Set(plan.entries.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
-    emit("wrote \(written.map(shown).joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
-    for line in companions { emit(line) }
-    if overflows > 0 { emit("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
+    status("wrote \(written.joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
+    for line in companions { status(line) }
+    if overflows > 0 { status("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
     return .success
 }
 

@@ -55,6 +55,6 @@ func runFreeze(_ parsed: ParsedArguments, freezing: Bool) throws -> ExitCode {
     }
     try file.commit()
     let before = change.trainableBefore.map(grouped) ?? "? (not recorded)"
-    emit("\(freezing ? "froze" : "unfroze") \(shown(spec)): trainable parameters \(before) → \(grouped(change.trainableAfter)) of \(grouped(change.total)); wrote \(shown(destination))")
+    status("\(freezing ? "froze" : "unfroze") \(spec): trainable parameters \(before) → \(grouped(change.trainableAfter)) of \(grouped(change.total)); wrote \(shown(destination))")
     return .success
 }
