@@ -375,6 +375,17 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1
+        // Most strings (names, dtypes) hold no escape: made straight from the bytes, without a copy per byte.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self) else {
+                index = end
+                throw fail(.invalidUTF8)
+            }
+            index = end + 1
+            return text
+        }
         var out: [UInt8] = []
         while true {
             let c = try peek()

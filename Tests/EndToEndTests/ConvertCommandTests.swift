@@ -140,11 +140,19 @@ struct ConvertCommandTests {
         #expect(FilePath.contents(of: work).allSatisfy { !$0.contains(AtomicFile.temporaryMarker) })
     }
 
-    @Test("bad input is refused before anything is written", arguments: ["st-size-mismatch.safetensors", "trunc-tf_model-198208.h5", "h5-external-link.h5"])
+    @Test("bad input is refused before anything is written, with the error the malformed corpus expects",
+          arguments: ["st-size-mismatch.safetensors", "h5-external-link.h5", "h5-unallocated-chunks.h5", "h5-float-ebias.h5"])
     func badInput(name: String) throws {
         let work = try temporaryFolder()
-        let result = try bertinspect("convert", Fixtures.path("malformed/\(name)"), "--to", "safetensors", "-o", work + "/")
+        let result = try bertinspect("convert", Fixtures.path("malformed/\(name)"), "--to", "safetensors", "-o", work + "/out/")
+        let expected = try MappedFile.withContents(of: Fixtures.path("malformed/expected.json")) { try JSONParser.parse($0) }
+        let phrase = try #require(expected[name]?.stringValue)
+        #expect(!phrase.isEmpty)
         #expect(result.code == 3)
+        #expect(result.stderr.hasPrefix("bertinspect convert: "))
+        #expect(result.stderr.contains(Fixtures.path("malformed/\(name)")) && result.stderr.contains(phrase), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+        // Not even the output folder was created.
         #expect(FilePath.contents(of: work).isEmpty)
     }
 }
