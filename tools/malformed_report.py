@@ -506,8 +506,10 @@ def many_ids():
     with open(path, "w") as f:
         f.write("101 150 1951 1788 1767 142 1984 102\n" * 200_000)
     out = os.path.join(work, "ids-out")
+    # Valid ids: the model really runs on 200,000 sequences and records a 1.2 GB golden file, so this is work, not
+    # an attack: memory must stay flat (one batch), and the time is the forward passes'.
     case("200k-ids-rows", [binary, "verify", os.path.join(fixtures, "pt-seqcls"), "--record", out + "/g.json",
-                           "--ids-file", path, "--force"], {0, 3}, inputs=[path], outdir=out)
+                           "--ids-file", path, "--force"], {0}, inputs=[path], outdir=out, wall_limit=120, rss_limit=300)
 
 
 def control_characters():
