@@ -42,13 +42,13 @@ public enum FreezeState {
 /// A `--layers` specification resolved against a model: canonical prefixes it names.
 public enum LayerSpec {
     /// Resolves comma-separated specs (`bert`, `bert.encoder.layer.0-5`, `layer_._3`, `head`, `all`, Keras layer names).
-    /// Throws `LayerSpecError` naming the unknown spec and listing the valid names.
+    /// Throws `GraphError.unknownLayer` naming the unknown spec and listing the valid names.
     public static func resolve(_ text: String, model: BERTModel) throws -> [[String]] {
         var prefixes: [[String]] = []
         for raw in text.split(separator: ",").map({ $0.trimmingSpaces() }) where !raw.isEmpty {
             prefixes += try resolveOne(raw, model: model)
         }
-        guard !prefixes.isEmpty else { throw LayerSpecError(spec: text, valid: validNames(model)) }
+        guard !prefixes.isEmpty else { throw GraphError.unknownLayer(spec: text, valid: validNames(model)) }
         return prefixes
     }
 
@@ -56,7 +56,7 @@ public enum LayerSpec {
         if raw == "all" { return [[]] }
         if raw == "head" {
             let heads = model.layers.compactMap(\.parameterPrefix).filter { $0.first != "bert" }
-            guard !heads.isEmpty else { throw LayerSpecError(spec: raw, valid: validNames(model)) }
+            guard !heads.isEmpty else { throw GraphError.unknownLayer(spec: raw, valid: validNames(model)) }
             return heads
         }
         if let layer = model.layers.first(where: { $0.name == raw }), let prefix = layer.parameterPrefix { return [prefix] }
@@ -73,7 +73,7 @@ public enum LayerSpec {
         let prefixes: [[String]] = range.map { r in r.map { components + [String($0)] } } ?? [components]
         let paths = model.parameters.map(\.spec.path)
         for prefix in prefixes where !paths.contains(where: { $0.starts(with: prefix) && $0.count > prefix.count }) {
-            throw LayerSpecError(spec: raw, valid: validNames(model))
+            throw GraphError.unknownLayer(spec: raw, valid: validNames(model))
         }
         return prefixes
     }
@@ -92,13 +92,6 @@ public enum LayerSpec {
         var seen = Set<String>()
         return names.filter { seen.insert($0).inserted }
     }
-}
-
-/// A `--layers` value that names nothing in the model.
-public struct LayerSpecError: Error, CustomStringConvertible, Sendable {
-    public var spec: String
-    public var valid: [String]
-    public var description: String { "'\(spec)' names no layer of this model; valid names: \(valid.joined(separator: ", "))" }
 }
 
 extension StringProtocol {

@@ -28,7 +28,7 @@ func runBench(_ parsed: ParsedArguments) throws -> ExitCode {
     let requestedLength = try parsed.value("--seq-len").map { _ in try parsed.integer("--seq-len", default: 128) }
     let runs = try parsed.integer("--runs", default: 10)
     let threads = try parsed.integer("--threads", default: threadCount())
-    let device = try Device.parse(parsed.value("--device"))
+    let device = deviceChoice(parsed)
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
     let length = requestedLength ?? min(128, session.maximumLength ?? 128)
     let onCPU = session.deviceName == "cpu"

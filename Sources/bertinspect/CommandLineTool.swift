@@ -73,9 +73,6 @@ func runMain(_ arguments: [String]) -> ExitCode {
     } catch let error as UsageError {
         printErrorLine("bertinspect \(command.name): \(error.description); see 'bertinspect \(command.name) --help'")
         return .usage
-    } catch let error as DeviceUnavailable {
-        printErrorLine("bertinspect \(command.name): \(error.description).")
-        return .deviceUnavailable
     } catch let error as RuntimeError where error.concernsDevice {
         printErrorLine("bertinspect \(command.name): \(error.description)")
         return .deviceUnavailable
@@ -84,7 +81,7 @@ func runMain(_ arguments: [String]) -> ExitCode {
         return .outputFailed
     } catch let error as SummaryFailed {
         return error.first is OutputError ? .outputFailed : .badInput
-    } catch let error as LayerSpecError {
+    } catch let error as GraphError where error.isUnknownLayer {
         printErrorLine("bertinspect \(command.name): \(error.description); see 'bertinspect \(command.name) --help'")
         return .usage
     } catch {

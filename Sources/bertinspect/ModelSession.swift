@@ -6,21 +6,9 @@ import BERTRuntime
 import TensorFormats
 import WordPiece
 
-/// The device a command runs the model on: `auto` is CUDA when a usable device is found, else the CPU.
-enum Device: String {
-    case cpu, cuda, auto
-
-    /// Parses `--device`.
-    static func parse(_ value: String?) throws -> Device {
-        guard let value else { return .auto }
-        guard let device = Device(rawValue: value) else { throw UsageError("--device must be cpu, cuda or auto, got '\(value)'") }
-        return device
-    }
-}
-
-/// The requested device cannot be used; exits 4.
-struct DeviceUnavailable: Error, CustomStringConvertible {
-    var description: String
+/// `--device` (already one of the allowed values: the parser checks it), `auto` when not given.
+func deviceChoice(_ parsed: ParsedArguments) -> DeviceChoice {
+    parsed.value("--device").flatMap(DeviceChoice.init(rawValue:)) ?? .auto
 }
 
 /// A checkpoint opened, loaded and prepared to run on a device, with its tokenizer when one is known.
@@ -31,32 +19,14 @@ struct ModelSession {
     /// `cpu` or `cuda`: where the model runs (the `device:` line and JSON `device` member).
     var deviceName: String
 
-    /// Loads `path` and prepares the forward pass on `device`: `cuda` fails with `DeviceUnavailable` saying what is
-    /// missing, `auto` takes CUDA when it is usable and the CPU otherwise. `threads` sets OpenBLAS's thread count;
-    /// `tf32` lets cuBLAS use TF32 tensor cores.
-    init(path: String, device: Device, threads: Int?, tf32: Bool) throws {
+    /// Loads `path` and prepares the forward pass on `device` (see `PreparedModel`).
+    init(path: String, device: DeviceChoice, threads: Int?, tf32: Bool) throws {
         checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
         model = try ModelLoader.load(checkpoint)
         let weights = try ModelWeights(model: model, store: checkpoint.store)
-        let modelPath = checkpoint.weightsPath
-        if device != .cpu {
-            do {
-                runner = try ForwardPass(model: model, weights: weights, backend: try CUDABackend(tf32: tf32))
-                deviceName = "cuda"
-                return
-            } catch let error as RuntimeError where error.concernsDevice {
-                if device == .cuda { throw DeviceUnavailable(description: sentenceWithoutStop(error.description)) }
-            } catch let error as RuntimeError {
-                throw error.naming(modelPath)
-            }
-        }
-        if let threads { setThreadCount(threads) }
-        do {
-            runner = try ForwardPass(model: model, weights: weights, backend: try CPUBackend())
-        } catch let error as RuntimeError {
-            throw error.naming(modelPath)
-        }
-        deviceName = "cpu"
+        let prepared = try PreparedModel(model: model, weights: weights, device: device, threads: threads, tf32: tf32, path: checkpoint.weightsPath)
+        runner = prepared.runner
+        deviceName = prepared.deviceName
     }
 
     /// Runs one batch; an error about the input names `source` (the file the inputs came from) or else the model.
@@ -116,13 +86,9 @@ func lowerCaseChoice(_ asked: Bool?, recorded: Bool?, vocabulary: Vocabulary, pa
     return true
 }
 
-/// `text` without its final full stop, for messages that add their own.
-func sentenceWithoutStop(_ text: String) -> String {
-    text.hasSuffix(".") ? String(text.dropLast()) : text
-}
 
 /// The `--tf32` flag, refused with `--device cpu` (where no tensor core could honour it).
-func tf32Option(_ parsed: ParsedArguments, device: Device) throws -> Bool {
+func tf32Option(_ parsed: ParsedArguments, device: DeviceChoice) throws -> Bool {
     guard parsed.has("--tf32") else { return false }
     if device == .cpu { throw UsageError("--tf32 applies to CUDA; drop it or use --device cuda|auto") }
     return true

@@ -39,7 +39,7 @@ func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
         throw UsageError("--output must be last_hidden_state, pooler_output or mean_pooled")
     }
     let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1) }
-    let device = try Device.parse(parsed.value("--device"))
+    let device = deviceChoice(parsed)
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
     let maxLength = try session.maxLength(requestedLength)
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))

@@ -36,7 +36,7 @@ let verifyCommand = Command(
 
 func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
-    let device = try Device.parse(parsed.value("--device"))
+    let device = deviceChoice(parsed)
     let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1) }
     let tf32 = try tf32Option(parsed, device: device)
     func number(_ option: String) throws -> Double? {
