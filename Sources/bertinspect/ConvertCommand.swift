@@ -54,8 +54,14 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
     let model = try ModelLoader.load(checkpoint)
     let fileName = target == .safetensors ? "model.safetensors" : "tf_model.h5"
-    let destination = try OutputLocation(checkpoint: checkpoint, output: output, fileName: fileName, target: target,
-                                         withConfig: parsed.has("--with-config"))
+    if let output, OutputLocation.isFile(output) {
+        let expected = target == .safetensors ? ".safetensors" : ".h5"
+        guard output.lowercased().hasSuffix(expected) else {
+            throw UsageError("the output \(output) does not end in \(expected), which --to \(target.rawValue) writes; name a \(expected) file or a folder")
+        }
+    }
+    let destination = try OutputLocation(input: checkpoint.weightsPath, output: output, fileName: fileName,
+                                         withCompanions: parsed.has("--with-config"))
     // Everything is checked before anything is done: the plan refuses an incomplete or lossy conversion before a
     // folder is created or the source is hashed.
     var plan = try Conversion.plan(model, store: checkpoint.store, target: target, dtype: dtype, metadata: [
@@ -77,97 +83,22 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
         written = [destination.weightsPath]
     }
     progress.finish()
-    let companions = try destination.copyCompanions(from: checkpoint, model: model, force: force)
+    // The files from_pretrained reads beside the weights; another model's config.json (model_type not bert) is not
+    // carried over, and a config.json is written from the model where the folder has none.
+    let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
+        .filter { !($0 == "config.json" && model.report.ignoredConfig) }
+    let open = { (path: String) throws -> AtomicFile in try openOutput(path, overwrite: force) }
+    var companions = try destination.copyCompanions(names, besideInput: checkpoint.weightsPath, open: open).map { "copied \($0)" }
+    if model.architecture.hasEncoder, try destination.writeCompanionIfMissing("config.json", contents: ConfigWriter.configJSON(for: model), open: open) {
+        let assumed = model.configuration.sources.filter { $0.value == .assumed }.map(\.key).sorted()
+        companions.append("wrote config.json from the tensors" + (assumed.isEmpty ? "" : "; assumed: \(assumed.joined(separator: ", "))"))
+    }
     let bytes = plan.entries.reduce(0) { $0 + $1.byteCount }
     let types = Set(plan.entries.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
     status("wrote \(written.joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
     for line in companions { status(line) }
     if overflows > 0 { status("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
     return .success
-}
-
-/// Where a conversion writes, by the rule transformers' `save_pretrained` users expect: an OUT ending in `/`, an
-/// existing folder, or a name without a weights suffix (`.safetensors`, `.h5`, `.keras`, `.onnx`, `.gguf`) is a
-/// folder, created with its parents, that receives the weights plus config.json (copied from the source, or written
-/// from the model), vocab.txt and the tokenizer files; a file OUT is that file alone (its folder created if missing),
-/// with companions only when `--with-config` asks. Without OUT the weights go beside the input.
-struct OutputLocation {
-    var weightsPath: String
-    var folder: String
-    /// Whether config.json, vocab.txt and tokenizer files are copied into `folder`.
-    var copiesCompanions: Bool
-    /// Whether a config.json is written from the model when `folder` has none after copying.
-    var writesConfig: Bool
-
-    /// Suffixes that make an OUT a file rather than a folder.
-    static let weightSuffixes = [".safetensors", ".h5", ".keras", ".onnx", ".gguf"]
-
-    init(checkpoint: Checkpoint, output: String?, fileName: String, target: ConversionTarget, withConfig: Bool) throws {
-        let inputFolder = FilePath.directory(of: checkpoint.weightsPath)
-        if let output {
-            let lower = output.lowercased()
-            // Something that exists and is neither a folder nor a file (a device, a FIFO) is never written to.
-            if !output.hasSuffix("/"), let kind = FilePath.nonRegularKind(output) { throw OutputError.notRegularFile(path: output, kind: kind) }
-            let isFile = FilePath.isRegularFile(output) || Self.weightSuffixes.contains(where: lower.hasSuffix)
-            let isFolder = output.hasSuffix("/") || FilePath.isDirectory(output) == true || !isFile
-            if isFolder {
-                folder = output.count > 1 && output.hasSuffix("/") ? String(output.dropLast()) : output
-                weightsPath = FilePath.join(folder, fileName)
-                copiesCompanions = FilePath.realPath(folder) != FilePath.realPath(inputFolder)
-                writesConfig = true
-            } else {
-                let expected = target == .safetensors ? ".safetensors" : ".h5"
-                guard lower.hasSuffix(expected) else {
-                    throw UsageError("the output \(output) does not end in \(expected), which --to \(target.rawValue) writes; name a \(expected) file or a folder")
-                }
-                weightsPath = output
-                folder = FilePath.directory(of: output)
-                copiesCompanions = withConfig
-                writesConfig = withConfig
-            }
-        } else {
-            folder = inputFolder
-            weightsPath = FilePath.join(folder, fileName)
-            copiesCompanions = false
-            writesConfig = true
-        }
-        if let a = FilePath.realPath(weightsPath), a == FilePath.realPath(checkpoint.weightsPath) {
-            throw OutputError.replacesInput(path: weightsPath)
-        }
-    }
-
-    /// Creates the output folder and its parents.
-    func prepare() throws {
-        try FilePath.makeDirectories(folder)
-    }
-
-    /// Copies config.json, vocab.txt and tokenizer files, or writes config.json from the model when there is none.
-    func copyCompanions(from checkpoint: Checkpoint, model: BERTModel, force: Bool) throws -> [String] {
-        var lines: [String] = []
-        let source = FilePath.directory(of: checkpoint.weightsPath)
-        if copiesCompanions {
-            // A config.json of another model (model_type not bert) is not carried over; one is written from the model.
-            let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
-            for name in names where !(name == "config.json" && model.report.ignoredConfig) {
-                let from = FilePath.join(source, name)
-                guard FilePath.isRegularFile(from) else { continue }
-                let atomic = try openOutput(FilePath.join(folder, name), overwrite: force)
-                try MappedFile.withContents(of: from) { try atomic.write($0) }
-                try atomic.commit()
-                lines.append("copied \(name)")
-            }
-        }
-        let config = FilePath.join(folder, "config.json")
-        if writesConfig, !FilePath.isRegularFile(config), model.architecture.hasEncoder {
-            let text = ConfigWriter.configJSON(for: model)
-            let atomic = try openOutput(config, overwrite: force)
-            try Array(text.utf8).withUnsafeBytes { try atomic.write($0) }
-            try atomic.commit()
-            let assumed = model.configuration.sources.filter { $0.value == .assumed }.map(\.key).sorted()
-            lines.append("wrote config.json from the tensors" + (assumed.isEmpty ? "" : "; assumed: \(assumed.joined(separator: ", "))"))
-        }
-        return lines
-    }
 }
 
 /// The SHA-256 of a file, streamed from its mapping.
