@@ -5,31 +5,43 @@ import Glibc
 import Darwin
 #endif
 
-/// Float32 values in host memory: owned (freed with the buffer) or borrowed from a weight that `owner` keeps alive.
+/// Float32 values in host memory: owned (freed with the buffer, writable) or borrowed read-only from a weight that
+/// `owner` keeps alive (a mapped checkpoint is PROT_READ: it is never cast to writable memory).
 ///
-/// Unchecked `Sendable`: a buffer is written only by the one forward pass that created it, and weight buffers are
-/// never written.
+/// Unchecked `Sendable`: a buffer is written only by the one forward pass that created it, and weight buffers cannot
+/// be written at all.
 public final class CPUBuffer: @unchecked Sendable {
-    /// The first value.
-    public let base: UnsafeMutablePointer<Float>
+    /// The first value, for reading.
+    public let base: UnsafePointer<Float>
     /// Number of values.
     public let count: Int
+    private let owned: UnsafeMutablePointer<Float>?
     private let owner: AnyObject?
 
     init(count: Int) {
-        base = .allocate(capacity: max(count, 1))
+        let memory = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+        owned = memory
+        base = UnsafePointer(memory)
         self.count = count
         owner = nil
     }
 
     init(borrowing values: HostFloats) {
-        base = UnsafeMutablePointer(mutating: values.base)
+        base = values.base
+        owned = nil
         count = values.count
         owner = values.owner
     }
 
+    /// The first value, for writing: only buffers the backend allocated have one; writing a weight is a bug that
+    /// stops here rather than faulting on a read-only page.
+    var writable: UnsafeMutablePointer<Float> {
+        guard let owned else { preconditionFailure("a weight buffer is read-only") }
+        return owned
+    }
+
     deinit {
-        if owner == nil { base.deallocate() }
+        owned?.deallocate()
     }
 }
 
@@ -56,7 +68,7 @@ public struct CPUBackend: ComputeBackend {
 
     public func makeBuffer(copying values: [Float]) throws -> CPUBuffer {
         let buffer = CPUBuffer(count: values.count)
-        values.withUnsafeBufferPointer { buffer.base.update(from: $0.baseAddress!, count: values.count) }
+        values.withUnsafeBufferPointer { buffer.writable.update(from: $0.baseAddress!, count: values.count) }
         return buffer
     }
 
@@ -77,20 +89,20 @@ public struct CPUBackend: ComputeBackend {
                 blasint(m), blasint(n), blasint(k), alpha,
                 a.buffer.base + a.offset + index * a.batchStride, blasint(a.leadingDimension),
                 b.buffer.base + b.offset + index * b.batchStride, blasint(b.leadingDimension), beta,
-                c.buffer.base + c.offset + index * c.batchStride, blasint(c.leadingDimension))
+                c.buffer.writable + c.offset + index * c.batchStride, blasint(c.leadingDimension))
         }
     }
 
     public func addBias(_ x: CPUBuffer, rows: Int, columns: Int, bias: CPUBuffer) throws {
         let b = bias.base
         for row in 0..<rows {
-            let p = x.base + row * columns
+            let p = x.writable + row * columns
             for column in 0..<columns { p[column] += b[column] }
         }
     }
 
     public func activate(_ x: CPUBuffer, offset: Int, count: Int, _ activation: Activation) throws {
-        let p = x.base + offset
+        let p = x.writable + offset
         switch activation {
         case .gelu:
             VectorMath.gelu(p, count: count)
@@ -125,7 +137,7 @@ public struct CPUBackend: ComputeBackend {
                 squares += d * d
             }
             let scale = 1 / (squares / Float(columns) + epsilon).squareRoot()
-            let out = output.base + r * columns
+            let out = output.writable + r * columns
             for c in 0..<columns { out[c] = (row[c] - mean) * scale * g[c] + b[c] }
         }
     }
@@ -135,7 +147,7 @@ public struct CPUBackend: ComputeBackend {
         for b in 0..<batch {
             let mask = additiveMask.base + b * keys
             for rowIndex in 0..<(heads * queries) {
-                let row = scores.base + (b * heads * queries + rowIndex) * keys
+                let row = scores.writable + (b * heads * queries + rowIndex) * keys
                 var maximum = -Float.infinity
                 for k in 0..<keys {
                     row[k] += mask[k]
@@ -150,7 +162,7 @@ public struct CPUBackend: ComputeBackend {
     public func gatherRows(_ table: CPUBuffer, width: Int, rows: [Int32], into output: CPUBuffer, accumulate: Bool) throws {
         for (i, row) in rows.enumerated() {
             let source = table.base + Int(row) * width
-            let target = output.base + i * width
+            let target = output.writable + i * width
             if accumulate {
                 for c in 0..<width { target[c] += source[c] }
             } else {
@@ -166,7 +178,7 @@ public struct CPUBackend: ComputeBackend {
         for b in 0..<batch {
             for t in 0..<windows {
                 let source = x.base + (b * time + t) * channels
-                let target = output.base + (b * windows + t) * rowWidth
+                let target = output.writable + (b * windows + t) * rowWidth
                 if channelMajor {
                     for j in 0..<width {
                         for c in 0..<channels { target[c * width + j] = source[j * channels + c] }
@@ -181,7 +193,7 @@ public struct CPUBackend: ComputeBackend {
     public func maxPoolOverTime(_ x: CPUBuffer, batch: Int, time: Int, channels: Int, into output: CPUBuffer,
                                 outputOffset: Int, outputStride: Int) throws {
         for b in 0..<batch {
-            let target = output.base + b * outputStride + outputOffset
+            let target = output.writable + b * outputStride + outputOffset
             for c in 0..<channels { target[c] = -Float.infinity }
             for t in 0..<time {
                 let source = x.base + (b * time + t) * channels
