@@ -12,30 +12,7 @@ func bertinspect(_ arguments: String...) throws -> (code: Int32, stdout: String,
 }
 
 func bertinspect(arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
-    let folder = FilePath.directory(of: FilePath.realPath("/proc/self/exe") ?? CommandLine.arguments[0])
-    let capture = FilePath.join(NSTemporaryDirectory(), "bertinspect-capture-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: capture + ".out", contents: nil)
-    FileManager.default.createFile(atPath: capture + ".err", contents: nil)
-    defer {
-        try? FileManager.default.removeItem(atPath: capture + ".out")
-        try? FileManager.default.removeItem(atPath: capture + ".err")
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: FilePath.join(folder, "bertinspect"))
-    process.arguments = arguments
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: capture + ".out"))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: capture + ".err"))
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    // Output that is not UTF-8 is a defect in itself: it is kept visible (with replacement characters), never emptied.
-    let stdout = String(decoding: try Data(contentsOf: URL(fileURLWithPath: capture + ".out")), as: UTF8.self)
-    let stderr = String(decoding: try Data(contentsOf: URL(fileURLWithPath: capture + ".err")), as: UTF8.self)
-    return (process.terminationStatus, stdout, stderr)
+    try bertinspect(arguments: arguments, timeout: 600)
 }
 
 @Suite("bertinspect summary")
