@@ -24,10 +24,10 @@ let benchCommand = Command(
 
 func runBench(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
-    let batch = try parsed.integer("--batch", default: 8)
-    let requestedLength = try parsed.value("--seq-len").map { _ in try parsed.integer("--seq-len", default: 128) }
-    let runs = try parsed.integer("--runs", default: 10)
-    let threads = try parsed.integer("--threads", default: threadCount())
+    let batch = parsed.integer("--batch", default: 8)
+    let requestedLength = parsed.value("--seq-len").map { _ in parsed.integer("--seq-len", default: 128) }
+    let runs = parsed.integer("--runs", default: 10)
+    let threads = parsed.integer("--threads", default: threadCount())
     let device = deviceChoice(parsed)
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
     let length = requestedLength ?? min(128, session.maximumLength ?? 128)

@@ -32,13 +32,13 @@ func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
     guard let path = parsed.positionals.first else { throw UsageError("missing PATH") }
     var texts = try TextSource(parsed)
     guard !texts.isEmpty else { throw UsageError("give at least one --text or --texts-file") }
-    let requestedLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128) }
-    let batchSize = try parsed.integer("--batch-size", default: 32)
+    let requestedLength = parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) }
+    let batchSize = parsed.integer("--batch-size", default: 32)
     let output = parsed.value("--output")
     if let output, !["last_hidden_state", "pooler_output", "mean_pooled"].contains(output) {
         throw UsageError("--output must be last_hidden_state, pooler_output or mean_pooled")
     }
-    let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1) }
+    let threads = parsed.value("--threads").map { _ in parsed.integer("--threads", default: 1) }
     let device = deviceChoice(parsed)
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
     let maxLength = try session.maxLength(requestedLength)

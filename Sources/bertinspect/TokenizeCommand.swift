@@ -27,7 +27,7 @@ let tokenizeCommand = Command(
 func runTokenize(_ parsed: ParsedArguments) throws -> ExitCode {
     guard let vocab = parsed.value("--vocab") else { throw UsageError("--vocab FILE is required") }
     guard !parsed.positionals.isEmpty else { throw UsageError("give at least one TEXT") }
-    let maxLength = try parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 512) }
+    let maxLength = parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 512) }
     var vocabPath = vocab
     var recorded: Bool?
     if FilePath.isDirectory(vocab) == true {

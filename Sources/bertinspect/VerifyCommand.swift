@@ -37,7 +37,7 @@ let verifyCommand = Command(
 func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
     let device = deviceChoice(parsed)
-    let threads = try parsed.value("--threads").map { _ in try parsed.integer("--threads", default: 1) }
+    let threads = parsed.value("--threads").map { _ in parsed.integer("--threads", default: 1) }
     let tf32 = try tf32Option(parsed, device: device)
     func number(_ option: String) throws -> Double? {
         guard let text = parsed.value(option) else { return nil }
@@ -49,7 +49,7 @@ func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
     guard modes.filter({ $0 }).count == 1 else { throw UsageError("give one of --golden FILE, --against OTHER or --record FILE") }
 
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: tf32)
-    let batchSize = try parsed.integer("--batch-size", default: 32)
+    let batchSize = parsed.integer("--batch-size", default: 32)
     if let record = parsed.value("--record") {
         let file = try openOutput(record, overwrite: parsed.has("--force"))
         let recorder = GoldenFileWriter(destination: file, tolerance: Tolerance(absolute: atol ?? 1e-4, relative: rtol ?? 1e-4),
@@ -79,7 +79,7 @@ func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
             let texts = try source.batch(Int.max)
             guard !texts.isEmpty else { throw UsageError("--against needs --golden FILE or --text TEXT") }
             let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
-            let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128) })
+            let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
             input = encodeBatch(texts, pair: nil, tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly).input
         }
         let reference = try ModelSession(path: other, device: device, threads: threads, tf32: tf32)
@@ -110,7 +110,7 @@ func forEachRecordBatch(_ parsed: ParsedArguments, session: ModelSession, batchS
     var source = try TextSource(parsed)
     guard !source.isEmpty else { throw UsageError("--record needs --text TEXT or --ids-file F") }
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
-    let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in try parsed.integer("--max-length", default: 128) })
+    let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
     // A golden file holds sequences of one length: the longest text's, found in a first pass (or --max-length when
     // the texts come from standard input, which cannot be read twice).
     var length = maxLength
