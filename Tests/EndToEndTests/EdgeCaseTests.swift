@@ -10,8 +10,9 @@ func bertinspect(arguments: [String], timeout: TimeInterval, environment: [Strin
 {
     let folder = FilePath.directory(of: FilePath.realPath("/proc/self/exe") ?? CommandLine.arguments[0])
     let capture = FilePath.join(NSTemporaryDirectory(), "bertinspect-capture-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: capture + ".out", contents: nil)
-    FileManager.default.createFile(atPath: capture + ".err", contents: nil)
+    guard FileManager.default.createFile(atPath: capture + ".out", contents: nil),
+          FileManager.default.createFile(atPath: capture + ".err", contents: nil)
+    else { throw CocoaError(.fileWriteUnknown) }
     defer {
         try? FileManager.default.removeItem(atPath: capture + ".out")
         try? FileManager.default.removeItem(atPath: capture + ".err")

@@ -45,7 +45,7 @@ enum ReferenceCases {
         try #require(document()["cases"]?.arrayValue).map { value in
             TokenizeCase(
                 text: try #require(value["text"]?.stringValue),
-                lowerCase: try #require(value["lower_case"]?.boolValue),
+                lowerCase: try #require(value["lower_case"]?.boolValue as Bool?),
                 tokens: try #require(value["tokens"]?.arrayValue).map { try #require($0.stringValue) },
                 inputIDs: try int32s(value["input_ids"]))
         }
@@ -56,7 +56,7 @@ enum ReferenceCases {
             PairCase(
                 text: try #require(value["text"]?.stringValue),
                 pair: try #require(value["pair"]?.stringValue),
-                lowerCase: try #require(value["lower_case"]?.boolValue),
+                lowerCase: try #require(value["lower_case"]?.boolValue as Bool?),
                 maxLength: try #require(value["max_length"]?.intValue),
                 inputIDs: try int32s(value["input_ids"]),
                 tokenTypeIDs: try int32s(value["token_type_ids"]),
