@@ -74,7 +74,8 @@ final class HDF5Reader {
             var visited = Set<haddr_t>()
             var count = 0
             var stored = 0
-            try walkGroup("", depth: 0, datasets: &datasets, groups: &groups, visited: &visited, count: &count)
+            let root = HDF5Handle(try HDF5Library.check(id: H5Gopen2(file.id, "/", chdf5_default()), path: path), .group)
+            try walkGroup(root, "", depth: 0, datasets: &datasets, groups: &groups, visited: &visited, count: &count)
             for dataset in datasets {
                 stored += dataset.storedBytes
                 guard stored <= fileSize else {
@@ -110,12 +111,13 @@ final class HDF5Reader {
         return collected.items
     }
 
+    /// Walks the open `group` (whose path is `groupPath`); children are opened relative to it, not by their full
+    /// path from the root, so each lookup is one step.
     private func walkGroup(
-        _ groupPath: String, depth: Int, datasets: inout [HDF5Dataset], groups: inout Set<String>,
+        _ group: HDF5Handle, _ groupPath: String, depth: Int, datasets: inout [HDF5Dataset], groups: inout Set<String>,
         visited: inout Set<haddr_t>, count: inout Int
     ) throws(HDF5Error) {
         guard depth < Self.maximumDepth else { throw .malformed(path: path, reason: "groups nest deeper than \(Self.maximumDepth) levels") }
-        let group = HDF5Handle(try HDF5Library.check(id: H5Gopen2(file.id, groupPath.isEmpty ? "/" : "/" + groupPath, chdf5_default()), path: path), .group)
         for (name, type) in try links(of: group.id, groupPath: groupPath) {
             count += 1
             guard count <= Self.maximumObjects else { throw .malformed(path: path, reason: "more than \(Self.maximumObjects) objects") }
@@ -132,9 +134,10 @@ final class HDF5Reader {
             switch object.type {
             case H5O_TYPE_GROUP:
                 groups.insert(childPath)
-                try walkGroup(childPath, depth: depth + 1, datasets: &datasets, groups: &groups, visited: &visited, count: &count)
+                let child = HDF5Handle(try HDF5Library.check(id: H5Gopen2(group.id, name, chdf5_default()), path: path), .group)
+                try walkGroup(child, childPath, depth: depth + 1, datasets: &datasets, groups: &groups, visited: &visited, count: &count)
             case H5O_TYPE_DATASET:
-                datasets.append(try describeDataset(childPath))
+                datasets.append(try describeDataset(in: group, name: name, path: childPath))
             default:
                 continue
             }
@@ -144,8 +147,8 @@ final class HDF5Reader {
     /// Type, shape and storage of one dataset, refusing what cannot be read safely: external or virtual storage,
     /// filters, and data that is declared but not stored (unallocated or partly allocated chunks, an unwritten
     /// contiguous dataset), which would otherwise make a small file claim gigabytes.
-    private func describeDataset(_ datasetPath: String) throws(HDF5Error) -> HDF5Dataset {
-        let dataset = HDF5Handle(try HDF5Library.check(id: H5Dopen2(file.id, "/" + datasetPath, chdf5_default()), path: path), .dataset)
+    private func describeDataset(in group: HDF5Handle, name: String, path datasetPath: String) throws(HDF5Error) -> HDF5Dataset {
+        let dataset = HDF5Handle(try HDF5Library.check(id: H5Dopen2(group.id, name, chdf5_default()), path: path), .dataset)
         let shape = try dataspaceShape(try HDF5Library.check(id: H5Dget_space(dataset.id), path: path), what: "/" + datasetPath)
         let type = HDF5Handle(try HDF5Library.check(id: H5Dget_type(dataset.id), path: path), .datatype)
         let (dtype, littleEndian) = try elementType(type.id, what: "/" + datasetPath)
