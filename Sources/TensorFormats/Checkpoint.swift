@@ -100,7 +100,7 @@ public struct Checkpoint: Sendable {
             let index = ["model.safetensors.index.json", "tf_model.h5.index.json"].map { FilePath.join(folder, $0) }.first(where: FilePath.isRegularFile)
             throw TensorFormatError.shardGiven(path: path, number: number, total: total, index: index)
         }
-        let (prefix, size) = try MappedFile.withContents(of: path) { (Array($0.prefix(1024)), $0.count) }
+        let (prefix, size) = try InputFile.head(of: path, count: 1024)
         // A shard index is JSON text; a safetensors length prefix holds NUL bytes, so text never looks like one.
         if let first = prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "{"),
            !prefix.prefix(16).contains(0) {
@@ -119,7 +119,7 @@ public struct Checkpoint: Sendable {
 
     private static func detect(_ shardPath: String, index: ShardIndex, formats: [any CheckpointFormat]) throws -> any CheckpointFormat {
         let resolved = try index.resolve(FilePath.fileName(of: shardPath))
-        let (prefix, size) = try MappedFile.withContents(of: resolved) { (Array($0.prefix(1024)), $0.count) }
+        let (prefix, size) = try InputFile.head(of: resolved, count: 1024)
         guard let format = prefix.withUnsafeBytes({ bytes in formats.first { $0.recognizes(prefix: bytes, fileSize: size) } }) else {
             throw TensorFormatError.unrecognizedFormat(path: resolved)
         }
