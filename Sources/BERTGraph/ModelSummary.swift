@@ -149,27 +149,40 @@ public struct ModelSummary: Sendable {
     }
 
     private static func build(name: String, type: String, depth: Int, parameters: [BoundParameter], recorded: Bool) -> SummaryNode {
+        build(name: name, type: type, depth: depth, all: parameters, members: Array(parameters.indices), recorded: recorded)
+    }
+
+    /// The node for `members` (indices into `all`, so that the recursion moves integers, not parameters).
+    private static func build(name: String, type: String, depth: Int, all: [BoundParameter], members: [Int], recorded: Bool) -> SummaryNode {
         var children: [SummaryNode] = []
         var order: [String] = []
-        var groups: [String: [BoundParameter]] = [:]
-        for parameter in parameters where parameter.spec.path.count > depth + 1 {
-            var key = parameter.spec.path[depth]
-            if key == "layer", parameter.spec.path.count > depth + 2, Int(parameter.spec.path[depth + 1]) != nil {
-                key = "layer." + parameter.spec.path[depth + 1]
+        var groups: [String: [Int]] = [:]
+        for i in members where all[i].spec.path.count > depth + 1 {
+            let path = all[i].spec.path
+            var key = path[depth]
+            if key == "layer", path.count > depth + 2, Int(path[depth + 1]) != nil {
+                key = "layer." + path[depth + 1]
             }
             if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(parameter)
+            groups[key, default: []].append(i)
         }
         for key in order {
-            let members = groups[key]!
+            let childMembers = groups[key]!
             let childDepth = depth + (key.hasPrefix("layer.") ? 2 : 1)
             let childType = moduleType(key, parent: name)
-            var child = build(name: key, type: childType, depth: childDepth, parameters: members, recorded: recorded)
-            if child.children.isEmpty { (child.dims, child.shape) = (dims(of: members), shape(of: members)) }
+            var child = build(name: key, type: childType, depth: childDepth, all: all, members: childMembers, recorded: recorded)
+            if child.children.isEmpty {
+                let own = childMembers.map { all[$0] }
+                (child.dims, child.shape) = (dims(of: own), shape(of: own))
+            }
             children.append(child)
         }
-        let count = parameters.reduce(0) { $0 + $1.spec.elementCount }
-        let trainable = parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount }
+        var count = 0
+        var trainable = 0
+        for i in members {
+            count += all[i].spec.elementCount
+            if all[i].trainable { trainable += all[i].spec.elementCount }
+        }
         return SummaryNode(name: name, type: type, parameters: count, trainableParameters: recorded ? trainable : nil, dims: nil, shape: nil,
                            children: children)
     }

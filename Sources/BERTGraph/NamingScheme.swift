@@ -57,14 +57,19 @@ public struct NamingScheme: Sendable, Hashable {
         }
         switch family {
         case .pytorch:
-            var components = spec.path
-            if components.first == "bert" {
-                components.removeFirst()
-                if gammaBeta, spec.kind == .normWeight { components[components.count - 1] = "gamma" }
-                if gammaBeta, spec.kind == .normBias { components[components.count - 1] = "beta" }
-                return mainPrefix + components.joined(separator: ".")
+            let path = spec.path
+            let inMain = path.first == "bert"
+            var name = inMain ? mainPrefix : ""
+            name.reserveCapacity(name.utf8.count + path.reduce(path.count) { $0 + $1.utf8.count })
+            for (i, component) in path.enumerated() where !(inMain && i == 0) {
+                if i > (inMain ? 1 : 0) { name += "." }
+                if inMain, gammaBeta, i == path.count - 1, spec.kind == .normWeight || spec.kind == .normBias {
+                    name += spec.kind == .normWeight ? "gamma" : "beta"
+                } else {
+                    name += component
+                }
             }
-            return components.joined(separator: ".")
+            return name
         case .tensorflow, .keras3:
             let (group, relative) = Self.tensorflowRelativeName(spec)
             let prefix = group.map { headPrefixes[$0] ?? "\($0)/" } ?? mainPrefix

@@ -263,6 +263,8 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         index += 1
         var members: [(String, JSONValue)] = []
+        // Small objects (most of them: a safetensors entry has three members) are checked for duplicate keys by a
+        // linear scan; a set is built only once an object grows past a handful of members.
         var seen = Set<String>()
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") { index += 1; return .object(members) }
@@ -271,7 +273,14 @@ public struct JSONParser {
             let keyStart = index
             guard try peek() == UInt8(ascii: "\"") else { throw fail(.unexpectedCharacter(bytes[index])) }
             let key = try parseString()
-            guard seen.insert(key).inserted else { throw JSONParseError(reason: .duplicateKey(key), offset: keyStart) }
+            let duplicate: Bool
+            if members.count < 8 {
+                duplicate = members.contains { $0.0 == key }
+            } else {
+                if seen.isEmpty { seen = Set(members.map(\.0)) }
+                duplicate = !seen.insert(key).inserted
+            }
+            guard !duplicate else { throw JSONParseError(reason: .duplicateKey(key), offset: keyStart) }
             skipWhitespace()
             guard try peek() == UInt8(ascii: ":") else { throw fail(.unexpectedCharacter(bytes[index])) }
             index += 1

@@ -13,6 +13,10 @@ struct JSONParserTests {
 
     @Test("rejects what RFC 8259 and the safetensors rules reject", arguments: [
         (#"{"a": 1, "a": 2}"#, JSONParseError.Reason.duplicateKey("a")),
+        // Past the linear-scan size: the repeated key is the first, the eighth and the tenth member.
+        (#"{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k0":9}"#, .duplicateKey("k0")),
+        (#"{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k7":8}"#, .duplicateKey("k7")),
+        (#"{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k9":10}"#, .duplicateKey("k9")),
         (#"{"a": 1,}"#, .unexpectedCharacter(UInt8(ascii: "}"))),
         (#"[1, 2"#, .unexpectedEnd),
         (#"{"a": 01}"#, .invalidNumber),
