@@ -55,6 +55,18 @@ class CustomIMDBModel(keras.Model):
         return self.last_dense(x)
 
 
+def read_fixture(fixture_dir):
+    """The keras3/ fixture's reference.json and the build() arguments that give its model back."""
+    with open(os.path.join(fixture_dir, "reference.json")) as f:
+        ref = json.load(f)
+    cfg = ref["config"]
+    args = {"vocab_size": cfg["vocab_size"],
+            "cnn": {k: cfg[k] for k in ("embedding_dim", "cnn_filters", "dnn_units", "dropout_rate")},
+            # builds the weights; their shapes do not depend on the batch
+            "build_ids": ref["logits"]["input_ids"]}
+    return ref, args
+
+
 def build(args, seed, perturb):
     keras.utils.clear_session()
     keras.utils.set_random_seed(seed)

@@ -40,13 +40,7 @@ def main():
         import numpy as np
         import fixture_keras3  # the Keras 3 model definition and builder of the keras3/ fixture
 
-        with open(os.path.join(FIXTURE, "reference.json")) as f:
-            ref = json.load(f)
-        cfg = ref["config"]
-        args = {"vocab_size": cfg["vocab_size"],
-                "cnn": {k: cfg[k] for k in ("embedding_dim", "cnn_filters", "dnn_units", "dropout_rate")},
-                # builds the weights; their shapes do not depend on the batch
-                "build_ids": ref["logits"]["input_ids"]}
+        _, args = fixture_keras3.read_fixture(FIXTURE)
 
         def loaded(p, seed):
             if not os.path.isfile(p):

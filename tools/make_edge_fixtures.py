@@ -28,12 +28,6 @@ import re
 import shutil
 import sys
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"  # transformers' TF models must run on tf-keras (Keras 2)
-os.environ["CUDA_VISIBLE_DEVICES"] = ""
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("PYTHONHASHSEED", "0")
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
@@ -41,7 +35,8 @@ import json  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-# the helpers and settings (threads, determinism, versions) of the main fixture script
+# the helpers and settings (environment for tf-keras, threads, determinism, versions) of the main fixture
+# script; imported before TensorFlow, whose environment it sets
 import make_fixtures as mf  # noqa: E402
 from fixture_common import folder_size, h5_count_datasets, write_json  # noqa: E402
 

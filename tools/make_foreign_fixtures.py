@@ -92,12 +92,7 @@ def keras3_child(out):
     import tensorflow as tf
 
     fixture_dir = os.path.join(os.path.dirname(out), "keras3")
-    with open(os.path.join(fixture_dir, "reference.json")) as f:
-        ref = json.load(f)
-    cfg = ref["config"]
-    args = {"vocab_size": cfg["vocab_size"],
-            "cnn": {k: cfg[k] for k in ("embedding_dim", "cnn_filters", "dnn_units", "dropout_rate")},
-            "build_ids": ref["logits"]["input_ids"]}
+    ref, args = fixture_keras3.read_fixture(fixture_dir)
     cnn = args["cnn"]
     init = {"vocabulary_size": args["vocab_size"], "embedding_dimensions": cnn["embedding_dim"],
             "cnn_filters": cnn["cnn_filters"], "dnn_units": cnn["dnn_units"], "model_output_classes": 2,
@@ -615,12 +610,8 @@ def main():
         if not os.path.isdir(os.path.join(OUT, need)):
             sys.exit(f"{os.path.join(OUT, need)} missing: run tools/make_fixtures.py first")
 
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"  # transformers' TF models must run on tf-keras (Keras 2)
-    os.environ["CUDA_VISIBLE_DEVICES"] = ""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    # the helpers and settings (threads, determinism, versions) of the main fixture script
+    # the helpers and settings (environment for tf-keras, threads, determinism, versions) of the main fixture
+    # script; imported before TensorFlow, whose environment it sets
     import make_fixtures as mf
     import transformers
     from fixture_common import folder_size

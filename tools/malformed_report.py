@@ -198,6 +198,15 @@ def skip(name, why):
     records.append(dict(name=name, status="SKIP", problems=[why]))
 
 
+def full_only(case, *skipped):
+    """Runs `case` unless --quick; with --quick records each (name, why) of `skipped` as skipped."""
+    if not args.quick:
+        case()
+        return
+    for name, why in skipped:
+        skip(name, why)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # safetensors helpers
 
@@ -572,32 +581,16 @@ try:
     fifo_inputs()
     full_disk()
     racing_writers(5 if args.quick else 20)
-    if args.quick:
-        skip("truncate-diff/convert", "--quick (1.5 GB sparse file)")
-    else:
-        truncation_under_reader()
+    full_only(truncation_under_reader, ("truncate-diff/convert", "--quick (1.5 GB sparse file)"))
     many_layer_tensors()
-    if args.quick:
-        skip("1M-tensors", "--quick (70 MB header)")
-        skip("1M-index-entries", "--quick (45 MB index)")
-    else:
-        million_tensors()
-        million_index_entries()
+    full_only(million_tensors, ("1M-tensors", "--quick (70 MB header)"))
+    full_only(million_index_entries, ("1M-index-entries", "--quick (45 MB index)"))
     many_keras_records()
-    if args.quick:
-        skip("64MiB-vocab-run/tokenize", "--quick (64 MiB vocabulary)")
-    else:
-        huge_vocabulary()
+    full_only(huge_vocabulary, ("64MiB-vocab-run/tokenize", "--quick (64 MiB vocabulary)"))
     huge_text()
-    if args.quick:
-        skip("100k-texts", "--quick (up to 60 s)")
-    else:
-        many_texts()
+    full_only(many_texts, ("100k-texts", "--quick (up to 60 s)"))
     overflowing_golden()
-    if args.quick:
-        skip("golden-510MiB", "--quick (510 MiB golden file)")
-    else:
-        huge_golden()
+    full_only(huge_golden, ("golden-510MiB", "--quick (510 MiB golden file)"))
     many_ids()
     control_characters()
     absurd_shard_size()

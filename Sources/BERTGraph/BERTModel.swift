@@ -57,6 +57,11 @@ public struct BERTModel: Sendable {
         return (total, trainable, total - trainable)
     }
 
+    /// The bound parameters of each top-level layer, in binding order.
+    public var parametersByLayer: [String: [BoundParameter]] {
+        Dictionary(grouping: parameters, by: \.layer)
+    }
+
     /// The bound parameter with canonical name `name`.
     public func parameter(named name: String) -> BoundParameter? {
         parameters.first { $0.spec.name == name }

@@ -24,10 +24,8 @@ public struct Freezing: Sendable {
         self.frozen = frozen
         record = FreezeState.encode(FreezeState.compress(frozen, model: model)) ?? "[]"
         if let config = metadata["model_config"] {
-            var owned: [String: [BoundParameter]] = [:]
-            for parameter in model.parameters { owned[parameter.layer, default: []].append(parameter) }
             var flags: [String: Bool] = [:]
-            for (layer, parameters) in owned { flags[layer] = !parameters.allSatisfy { frozen.contains($0.spec.name) } }
+            for (layer, parameters) in model.parametersByLayer { flags[layer] = !parameters.allSatisfy { frozen.contains($0.spec.name) } }
             kerasModelConfig = KerasModelConfig.settingTrainable(config, flags) ?? config
         }
         trainableBefore = model.trainableRecorded ? model.parameterCounts.trainable : nil

@@ -100,8 +100,7 @@ public struct ModelSummary: Sendable {
         tiedValues = store.tensors.filter { tied.contains($0.name) }.reduce(0) { $0 + $1.elementCount }
         fileSize = store.fileSize
         dtypes = model.parameters.reduce(into: [:]) { $0[$1.stored.dtype, default: 0] += $1.spec.elementCount }
-        var owned: [String: [BoundParameter]] = [:]
-        for parameter in model.parameters { owned[parameter.layer, default: []].append(parameter) }
+        let owned = model.parametersByLayer
         layers = model.layers.map { Self.node(for: $0, owned: owned[$0.name] ?? [], recorded: model.trainableRecorded) }
         frozen = model.frozenPrefixes.map { $0.joined(separator: ".") }
 

@@ -88,20 +88,12 @@ final class HDF5Reader {
 
     /// The names and types of the links in a group, in name order, visited once by `H5Literate`.
     private func links(of group: hid_t, groupPath: String) throws(HDF5Error) -> [(name: String, type: H5L_type_t)] {
-        final class Collected {
-            var items: [(String, H5L_type_t)] = []
-            var tooLong = false
-            var tooMany = false
-        }
-        let collected = Collected()
+        typealias Collected = NameCollector<(String, H5L_type_t)>
+        let collected = Collected(limit: Self.maximumObjects)
         let visit: H5L_iterate_t = { _, name, info, context in
             guard let name, let info, let context else { return -1 }
-            let box = Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue()
-            let length = strnlen(name, HDF5Reader.maximumNameLength + 1)
-            guard length <= HDF5Reader.maximumNameLength else { box.tooLong = true; return 1 }
-            guard box.items.count < HDF5Reader.maximumObjects else { box.tooMany = true; return 1 }
-            box.items.append((String(decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self), info.pointee.type))
-            return 0
+            let type = info.pointee.type
+            return Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue().add(name) { ($0, type) }
         }
         var index: hsize_t = 0
         let result = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(collected).toOpaque())
@@ -295,27 +287,18 @@ final class HDF5Reader {
 
     /// The names of an object's attributes, visited once.
     private func attributeNames(_ object: hid_t, location: String) throws(HDF5Error) -> [String] {
-        final class Collected {
-            var names: [String] = []
-            var tooLong = false
-            var tooMany = false
-        }
-        let collected = Collected()
+        typealias Collected = NameCollector<String>
+        let collected = Collected(limit: Self.maximumAttributes)
         let visit: H5A_operator2_t = { _, name, _, context in
             guard let name, let context else { return -1 }
-            let box = Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue()
-            let length = strnlen(name, HDF5Reader.maximumNameLength + 1)
-            guard length <= HDF5Reader.maximumNameLength else { box.tooLong = true; return 1 }
-            guard box.names.count < HDF5Reader.maximumAttributes else { box.tooMany = true; return 1 }
-            box.names.append(String(decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self))
-            return 0
+            return Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue().add(name) { $0 }
         }
         var index: hsize_t = 0
         let result = H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_NATIVE, &index, visit, Unmanaged.passUnretained(collected).toOpaque())
         if collected.tooLong { throw .malformed(path: path, reason: "an attribute name on '\(location)' is longer than \(Self.maximumNameLength) bytes") }
         if collected.tooMany { throw .malformed(path: path, reason: "'\(location)' has more than \(Self.maximumAttributes) attributes") }
         try HDF5Library.check(result, path: path)
-        return collected.names
+        return collected.items
     }
 
     private func readAttribute(_ attribute: hid_t, name: String, on location: String) throws(HDF5Error) -> HDF5AttributeValue {
@@ -384,3 +367,22 @@ final class HDF5Reader {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// What a libhdf5 iteration callback gathers: an item per name, names and items bounded.
+private final class NameCollector<Item> {
+    let limit: Int
+    var items: [Item] = []
+    var tooLong = false
+    var tooMany = false
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Adds the item made from `name`; answers the callback's return value (0 to go on, 1 to stop early).
+    func add(_ name: UnsafePointer<CChar>, _ item: (String) -> Item) -> herr_t {
+        let length = strnlen(name, HDF5Reader.maximumNameLength + 1)
+        guard length <= HDF5Reader.maximumNameLength else { tooLong = true; return 1 }
+        guard items.count < limit else { tooMany = true; return 1 }
+        items.append(item(String(decoding: UnsafeRawBufferPointer(start: name, count: length), as: UTF8.self)))
+        return 0
+    }
+}
