@@ -22,6 +22,7 @@ let package = Package(
         fuzzer("FuzzGolden", ["BERTRuntime", "TensorFormats"]),
         fuzzer("FuzzConfig", ["TensorFormats", "BERTGraph"]),
         fuzzer("FuzzTokenizer", ["WordPiece"]),
+        fuzzer("FuzzPickle", ["TensorFormats"]),
     ],
     swiftLanguageModes: [.v6]
 )

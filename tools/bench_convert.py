@@ -1,4 +1,5 @@
-"""Benchmark: converting a bert-base-sized tf_model.h5 to safetensors and back, against two Python peers.
+"""Benchmark: converting a bert-base-sized tf_model.h5 to safetensors and back, and a pytorch_model.bin to
+safetensors, against Python peers.
 
 Uses the checkpoints tools/bench_summary.py builds (TFBertForSequenceClassification.save_pretrained, bert-base-cased
 sizes, random weights, ~434 MB). Prints, side by side in one run, the median wall time and peak RSS
@@ -6,7 +7,10 @@ sizes, random weights, ~434 MB). Prints, side by side in one run, the median wal
   - bertinspect convert tf_model.h5 → model.safetensors, and back to tf_model.h5;
   - a Python script doing the same job with h5py + numpy + safetensors (names mapped, kernels transposed);
   - transformers' own route: load the TF weights into BertForSequenceClassification
-    (load_tf2_checkpoint_in_pytorch_model) and save_pretrained(safe_serialization=True).
+    (load_tf2_checkpoint_in_pytorch_model) and save_pretrained(safe_serialization=True);
+  - bertinspect convert pytorch_model.bin → model.safetensors against torch.load(weights_only=True, mmap=True) +
+    safetensors.torch.save_file. The .bin (bert-base-bin/, shared with tools/bench_summary.py) is written once from
+    bert-base-pt/model.safetensors with torch.save (zip format, as save_pretrained(safe_serialization=False) writes).
 Run: python tools/bench_convert.py --binary .build/release/bertinspect [--runs 5]
 """
 import argparse
@@ -74,6 +78,17 @@ with h5py.File(sys.argv[2], "w") as f:
     for group, names in groups.items():
         f[group].attrs["weight_names"] = names
 '''
+BIN_TO_ST = r'''
+import sys, torch
+from safetensors.torch import save_file
+state = torch.load(sys.argv[1], map_location="cpu", weights_only=True, mmap=True)
+save_file({k: v.contiguous() for k, v in state.items()}, sys.argv[2], metadata={"format": "pt"})
+'''
+MAKE_BIN = r'''
+import sys, torch
+from safetensors.torch import load_file
+torch.save(load_file(sys.argv[1]), sys.argv[2])
+'''
 TRANSFORMERS_ROUTE = r'''
 import os, sys
 os.environ["TF_USE_LEGACY_KERAS"] = "1"; os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -111,6 +126,11 @@ def remove(*paths):
 st, back = os.path.join(out, "model.safetensors"), os.path.join(out, "back.h5")
 py_st, py_back = os.path.join(out, "py.safetensors"), os.path.join(out, "py.h5")
 hf_dir = os.path.join(out, "hf")
+pt_bin = os.path.join(args.workdir, "bert-base-bin", "pytorch_model.bin")
+if not os.path.exists(pt_bin):
+    os.makedirs(os.path.dirname(pt_bin), exist_ok=True)
+    subprocess.run([sys.executable, "-c", MAKE_BIN, os.path.join(args.workdir, "bert-base-pt", "model.safetensors"), pt_bin], check=True)
+bin_st, py_bin_st = os.path.join(out, "from-bin.safetensors"), os.path.join(out, "py-from-bin.safetensors")
 print(f"machine: {os.cpu_count()} cores; {args.runs} runs each; page cache warm; source {os.path.getsize(source) / 1e6:.0f} MB")
 floor = os.path.join(out, "floor.bin")
 rows = [
@@ -120,6 +140,8 @@ rows = [
     ("python h5py+numpy → safetensors", [sys.executable, "-c", H5PY_TO_ST, source, py_st], remove(py_st)),
     ("python safetensors+numpy → h5py", [sys.executable, "-c", ST_TO_H5PY, st, py_back], remove(py_back)),
     ("transformers TF → PyTorch safetensors", [sys.executable, "-c", TRANSFORMERS_ROUTE, source, hf_dir], remove(hf_dir)),
+    ("bertinspect .bin → safetensors", [args.binary, "convert", pt_bin, "--to", "safetensors", "-o", bin_st], remove(bin_st)),
+    ("torch.load(weights_only) + save_file", [sys.executable, "-c", BIN_TO_ST, pt_bin, py_bin_st], remove(py_bin_st)),
 ]
 results = {}
 for name, command, cleanup in rows:
@@ -133,4 +155,5 @@ ours_h5, ours_st = results[names[1]], results[names[2]]
 print(f"h5 → safetensors: python / bertinspect = {results[names[3]] / ours_h5:.2f}x, transformers / bertinspect = {results[names[5]] / ours_h5:.1f}x, "
       f"bertinspect / durable-copy floor = {ours_h5 / results[names[0]]:.2f}x")
 print(f"safetensors → h5: python / bertinspect = {results[names[4]] / ours_st:.2f}x")
+print(f".bin → safetensors: torch / bertinspect = {results[names[7]] / results[names[6]]:.2f}x")
 print("bertinspect fsyncs its output before renaming it into place; the Python peers do not.")

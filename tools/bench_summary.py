@@ -6,6 +6,8 @@ frameworks: TFBertForSequenceClassification.save_pretrained (tf_model.h5) and Be
 the median wall time of N process runs of:
   - bertinspect summary on each bert-base file and on fixtures/tf-seqcls/tf_model.h5 (tiny);
   - python -c '<h5py listing every dataset with its shape>' and '<safetensors.safe_open listing every tensor>';
+  - bertinspect summary and torch.load(weights_only=True, mmap=True) on a pytorch_model.bin of the same model
+    (save_pretrained(safe_serialization=False));
   - bertinspect --version (process start alone) and h5ls -r (HDF5's own lister, Debian's hdf5-tools) on tf_model.h5;
 and prints ratios. Times come from hyperfine (-N, no shell) when it is installed, else from Python's clock around
 each run (which adds about a millisecond of its own). Run: make bench-summary
@@ -28,6 +30,7 @@ args = parser.parse_args()
 
 tf_dir = os.path.join(args.workdir, "bert-base-tf")
 pt_dir = os.path.join(args.workdir, "bert-base-pt")
+bin_dir = os.path.join(args.workdir, "bert-base-bin")
 
 
 def build():
@@ -45,6 +48,9 @@ if not os.path.exists({pt_dir!r} + "/model.safetensors"):
     from transformers import BertForSequenceClassification
     torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained({pt_dir!r})
+if not os.path.exists({bin_dir!r} + "/pytorch_model.bin"):
+    from transformers import BertForSequenceClassification
+    BertForSequenceClassification.from_pretrained({pt_dir!r}).save_pretrained({bin_dir!r}, safe_serialization=False)
 """
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
 
@@ -68,6 +74,7 @@ def median_ms(command):
 build()
 tiny = "fixtures/tf-seqcls/tf_model.h5"
 h5_listing = "import h5py,sys\nf=h5py.File(sys.argv[1],'r')\nf.visititems(lambda n,o: print(n,o.shape) if isinstance(o,h5py.Dataset) else None)"
+bin_listing = "import sys, torch\nfor k, v in torch.load(sys.argv[1], map_location='cpu', weights_only=True, mmap=True).items(): print(k, tuple(v.shape))"
 st_listing = "import sys\nfrom safetensors import safe_open\nwith safe_open(sys.argv[1],'np') as f:\n    [print(k, f.get_slice(k).get_shape()) for k in f.keys()]"
 h5ls = shutil.which("h5ls")
 rows = [
@@ -77,6 +84,8 @@ rows = [
     ("bertinspect summary bert-base model.safetensors", [args.binary, "summary", pt_dir + "/model.safetensors"]),
     ("python h5py listing bert-base tf_model.h5", [sys.executable, "-c", h5_listing, tf_dir + "/tf_model.h5"]),
     ("python safe_open listing bert-base model.safetensors", [sys.executable, "-c", st_listing, pt_dir + "/model.safetensors"]),
+    ("bertinspect summary bert-base pytorch_model.bin", [args.binary, "summary", bin_dir + "/pytorch_model.bin"]),
+    ("python torch.load(weights_only) listing pytorch_model.bin", [sys.executable, "-c", bin_listing, bin_dir + "/pytorch_model.bin"]),
 ] + ([("h5ls -r bert-base tf_model.h5", [h5ls, "-r", tf_dir + "/tf_model.h5"])] if h5ls else [])
 results = {}
 print(f"machine: {os.cpu_count()} cores; {args.runs} runs each, process start included, page cache warm")
@@ -92,6 +101,9 @@ st = results["bertinspect summary bert-base model.safetensors"]
 print(f"summary safetensors / --version: {st / version:.2f}x (goal 1.2x);  bert-base h5 / tiny: {h5 / tiny_ms:.2f}x")
 print(f"python h5py / bertinspect (h5): {results['python h5py listing bert-base tf_model.h5'] / h5:.1f}x;  "
       f"python safe_open / bertinspect (safetensors): {results['python safe_open listing bert-base model.safetensors'] / st:.1f}x")
+binary = results["bertinspect summary bert-base pytorch_model.bin"]
+print(f"summary .bin / summary safetensors: {binary / st:.2f}x (goal at most 2x);  "
+      f"python torch.load / bertinspect (.bin): {results['python torch.load(weights_only) listing pytorch_model.bin'] / binary:.1f}x")
 if h5ls:
     print(f"bertinspect summary tf_model.h5 / h5ls -r: {h5 / results['h5ls -r bert-base tf_model.h5']:.2f}x (goal at most 1x)")
 else:

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer"}
+targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer FuzzPickle"}
 (cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 | tail -n 3)
 bin=Fuzz/.build/debug
 seed() {  # target, files…
@@ -16,6 +16,8 @@ seed() {  # target, files…
 seed FuzzSafetensors fixtures/pt-seqcls/model.safetensors fixtures/pt-base/model-legacy.safetensors fixtures/tf-safetensors/model.safetensors fixtures/malformed/st-*.safetensors
 seed FuzzHDF5 fixtures/keras-cnn-functional/weights.h5 fixtures/keras3/model.weights.h5 fixtures/malformed/h5-*.h5
 seed FuzzKerasConfig
+# FuzzPickle: torch-written checkpoints (zip and legacy) and the hostile corpus; -max_len covers the small ones.
+seed FuzzPickle fixtures/pt-bin/*.bin fixtures/pt-bin/*.pt fixtures/pt-bin-hostile/*
 # FuzzHDF5Types: byte 0 picks the template (even: float types, odd: string types), then the datatype message,
 # then a mask of which messages get it; seeds are the templates' own valid messages.
 mkdir -p Fuzz/corpus/FuzzHDF5Types

@@ -10,11 +10,18 @@ unexpected weights and give the original logits within 1e-5, tf.keras loads froz
 Keras 3 loads keras3/model.weights.h5 converted to safetensors and back to h5 (tools/keras3_load.py, run without
 TF_USE_LEGACY_KERAS) with the fixture's exact weights.
 
+PyTorch pickle checkpoints (fixtures/pt-bin, written by tools/make_pickle_fixtures.py): --light checks that each
+folder converted to safetensors holds, tensor for tensor (SHA-256 of the bytes), what transformers'
+save_pretrained(safe_serialization=True) wrote from it; the full mode loads each conversion in transformers (no
+missing or unexpected keys, the reference logits within 1e-5) and compares every tensor bertinspect converts from
+each .bin/.pt file with what torch.load(weights_only=True) returns.
+
   python tools/interop.py --binary .build/debug/bertinspect --only keras3-roundtrip
 
 runs just that Keras 3 round trip (reference environment; no other check).
 """
 import argparse
+import hashlib
 import io
 import json
 import logging
@@ -122,6 +129,19 @@ for name in list(HF) + KERAS + ["pt-f16", "pt-bf16"]:
     check(len(out) > 0, f"{name}: h5 output is empty")
     print(f"ok   {name}: {len(tensors)} safetensors tensors, {len(out)} h5 datasets")
 
+# 2. PyTorch pickle checkpoints (light): the conversion equals transformers' own safetensors, byte for byte.
+pt_bin = json.load(open(os.path.join(root, "pt-bin", "reference.json")))
+for folder, entry in pt_bin["folders"].items():
+    out_dir = os.path.join(work, "pt-bin-" + folder)
+    run("convert", os.path.join(root, "pt-bin", folder), "--to", "safetensors", "-o", out_dir + "/")
+    want = {t["name"]: t for t in entry["transformers_safetensors"]["tensors"]}
+    with safe_open(os.path.join(out_dir, "model.safetensors"), "np") as f:
+        got = {key: f.get_tensor(key) for key in f.keys()}
+    check(sorted(got) == sorted(want), f"pt-bin/{folder}: tensor names differ from transformers': {sorted(set(got) ^ set(want))}")
+    same = [k for k in want if k in got and hashlib.sha256(np.ascontiguousarray(got[k]).tobytes()).hexdigest() == want[k]["sha256"]]
+    check(len(same) == len(want), f"pt-bin/{folder}: {len(want) - len(same)} tensors differ from transformers' safetensors")
+    print(f"ok   pt-bin/{folder}: {len(same)} tensors equal to transformers' save_pretrained(safe_serialization=True)")
+
 if not args.light:
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -165,6 +185,28 @@ if not args.light:
         for key in ("logits", "pooler_output", "seq_relationship_logits"):
             if key in want and key in out:
                 compare(name, f"TensorFlow {key}", out[key].numpy(), want[key])
+
+    # PyTorch pickle checkpoints: transformers loads each conversion; torch.load(weights_only=True) agrees with us.
+    for folder, entry in pt_bin["folders"].items():
+        cls = transformers.BertForPreTraining if folder == "pretraining" else transformers.BertForSequenceClassification
+        model, info = cls.from_pretrained(os.path.join(work, "pt-bin-" + folder), output_loading_info=True)
+        check(not info["missing_keys"] and not info["unexpected_keys"], f"pt-bin/{folder} load: {info}")
+        reference = entry["logits"]
+        with torch.no_grad():
+            out = model.eval()(**{k: torch.tensor(reference[k]) for k in ("input_ids", "attention_mask", "token_type_ids")})
+        key = "seq_relationship_logits" if folder == "pretraining" else "logits"
+        compare(f"pt-bin/{folder}", f"PyTorch {key} of the converted folder", out[key].numpy(), reference[key])
+    for file in pt_bin["files"]:
+        if "/" in file:
+            continue  # the folders' files, checked above
+        state = torch.load(os.path.join(root, "pt-bin", file), map_location="cpu", weights_only=True)
+        state = state.get("state_dict", state)
+        target = os.path.join(work, "pt-bin-file-" + file + ".safetensors")
+        run("convert", os.path.join(root, "pt-bin", file), "--to", "safetensors", "-o", target)
+        with safe_open(target, "pt") as f:
+            equal = [k for k in f.keys() if k in state and torch.equal(f.get_tensor(k), state[k].contiguous())]
+            check(len(equal) == len(list(f.keys())), f"pt-bin/{file}: {len(list(f.keys())) - len(equal)} tensors differ from torch.load")
+        print(f"ok   pt-bin/{file}: {len(equal)} converted tensors equal to torch.load(weights_only=True)")
 
     # Frozen Keras full model: tf.keras itself loads it frozen.
     frozen = os.path.join(work, "frozen-full.h5")

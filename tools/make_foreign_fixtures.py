@@ -42,16 +42,20 @@ TF_SRC = "tf-seqcls"
 
 # entry in foreign/ -> the phrase naming its format (written to foreign/expected.json)
 EXPECTED = {
-    "pytorch_model.bin": "PyTorch pickle checkpoint (torch.save zip)",
-    "state_dict.pt": "PyTorch pickle checkpoint (legacy torch.save)",
     "model.keras": "Keras 3 .keras archive",
-    "tf-checkpoint": "TensorFlow checkpoint",
     "saved_model": "TensorFlow SavedModel",
     "model.onnx": "ONNX model",
     "model.gguf": "GGUF",
     "torchscript.pt": "TorchScript archive",
-    "bin-folder": "pytorch_model.bin",
+    "lfs-pointer.safetensors": "Git LFS pointer",
 }
+# PyTorch pickle checkpoints (pytorch_model.bin, legacy torch.save) and TensorFlow checkpoints are read since 0.2.0:
+# tools/make_pickle_fixtures.py and tools/make_tf_checkpoint_fixtures.py write them (fixtures/pt-bin/, fixtures/tf-ckpt/).
+
+# What `git clone` leaves in place of a weights file when git-lfs is not installed (the spec's three lines).
+LFS_POINTER = ("version https://git-lfs.github.com/spec/v1\n"
+               "oid sha256:6ad2ec2b4d8cbbb0b4a5b2a21a7bc6e6b9d8e1d9b0a5b0c8c2b7e1f3a4d5c6b7\n"
+               "size 433263448\n")
 
 OUT = None
 
@@ -156,57 +160,6 @@ def make_pytorch_files(foreign, mf, report):
     src = os.path.join(OUT, PT_SRC)
     feed, want = ref_batch(torch)
     model = BertForSequenceClassification.from_pretrained(src).eval()
-
-    # pytorch_model.bin: save_pretrained without safetensors (torch.save, zip container)
-    with tempfile.TemporaryDirectory() as tmp:
-        model.save_pretrained(tmp, safe_serialization=False)
-        written = sorted(os.listdir(tmp))
-        assert written == ["config.json", "generation_config.json", "pytorch_model.bin"] or \
-            written == ["config.json", "pytorch_model.bin"], written
-        shutil.move(os.path.join(tmp, "pytorch_model.bin"), os.path.join(foreign, "pytorch_model.bin"))
-        # bin-folder/: what an older transformers save_pretrained left (weights + config) plus vocab.txt
-        folder = fresh_dir(os.path.join(foreign, "bin-folder"))
-        shutil.copyfile(os.path.join(foreign, "pytorch_model.bin"), os.path.join(folder, "pytorch_model.bin"))
-        shutil.copyfile(os.path.join(tmp, "config.json"), os.path.join(folder, "config.json"))
-        shutil.copyfile(os.path.join(src, "vocab.txt"), os.path.join(folder, "vocab.txt"))
-    path = os.path.join(foreign, "pytorch_model.bin")
-    assert zipfile.is_zipfile(path)
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    back = BertForSequenceClassification.from_pretrained(os.path.join(foreign, "bin-folder")).eval()
-    with torch.no_grad():
-        d = logits_diff(back(**feed).logits.numpy(), want)
-    report["pytorch_model.bin"] = {
-        "call": f'BertForSequenceClassification.from_pretrained("{PT_SRC}").save_pretrained(dir, '
-                'safe_serialization=False); dir/pytorch_model.bin moved here',
-        "framework": mf.FW_PT, "container": "zip (torch.save default)", "stored_tensors": len(sd),
-        "save_pretrained_wrote": written,
-        "load_back": "torch.load(weights_only=True); "
-                     "BertForSequenceClassification.from_pretrained(bin-folder)",
-        "load_back_logits_vs_pt_seqcls_max_abs_diff": d}
-    report["bin-folder"] = {
-        "call": "pytorch_model.bin above + the config.json that save_pretrained wrote + pt-seqcls's vocab.txt "
-                "(no safetensors, no tokenizer_config.json / special_tokens_map.json)",
-        "framework": mf.FW_PT,
-        "load_back": "BertForSequenceClassification.from_pretrained(dir)",
-        "load_back_logits_vs_pt_seqcls_max_abs_diff": d}
-
-    # state_dict.pt: the legacy (pre-1.6) non-zip pickle stream
-    path = os.path.join(foreign, "state_dict.pt")
-    torch.save(model.state_dict(), path, _use_new_zipfile_serialization=False)
-    assert not zipfile.is_zipfile(path)
-    sd2 = torch.load(path, map_location="cpu", weights_only=True)
-    fresh = BertForSequenceClassification(model.config).eval()
-    fresh.load_state_dict(sd2)
-    with torch.no_grad():
-        d = logits_diff(fresh(**feed).logits.numpy(), want)
-    with open(path, "rb") as f:
-        head = f.read(2)
-    report["state_dict.pt"] = {
-        "call": "torch.save(model.state_dict(), path, _use_new_zipfile_serialization=False)",
-        "framework": mf.FW_PT, "container": "legacy pickle stream (not a zip)",
-        "first_bytes_hex": head.hex(), "stored_tensors": len(sd2),
-        "load_back": "torch.load(weights_only=True) -> BertForSequenceClassification(config).load_state_dict",
-        "load_back_logits_vs_pt_seqcls_max_abs_diff": d}
 
     # torchscript.pt: torch.jit.trace of the model loaded with torchscript=True (transformers' recipe)
     ts_model = BertForSequenceClassification.from_pretrained(src, torchscript=True).eval()
@@ -370,29 +323,10 @@ def make_tf_files(foreign, mf, report):
         tf_ref = json.load(f)["logits"]
     feed = {k: tf.constant(tf_ref[k]) for k in ("input_ids", "attention_mask", "token_type_ids")}
 
-    # tf-checkpoint/: save_weights without .h5 suffix -> TF checkpoint format
+    # TF checkpoints (save_weights without .h5 suffix) are read since 0.2.0: tools/make_tf_checkpoint_fixtures.py
+    # writes them to fixtures/tf-ckpt/.
     mf.keras_session(701)
     model = TFBertForSequenceClassification.from_pretrained(src)
-    folder = fresh_dir(os.path.join(foreign, "tf-checkpoint"))
-    model.save_weights(os.path.join(folder, "weights"))
-    names = sorted(os.listdir(folder))
-    assert names == ["checkpoint", "weights.data-00000-of-00001", "weights.index"], names
-    with open(os.path.join(folder, "checkpoint")) as f:
-        ckpt_text = f.read()
-    assert os.path.abspath(OUT) not in ckpt_text, ckpt_text   # relative paths only
-    variables = tf.train.list_variables(os.path.join(folder, "weights"))
-    mf.keras_session(702)
-    back = TFBertForSequenceClassification.from_pretrained(src)
-    for v in back.weights:
-        v.assign(tf.zeros_like(v))
-    back.load_weights(os.path.join(folder, "weights"))
-    d = logits_diff(back(feed, training=False).logits.numpy(), tf_ref["logits"])
-    report["tf-checkpoint"] = {
-        "call": f'TFBertForSequenceClassification.from_pretrained("{TF_SRC}").save_weights(dir + "/weights")',
-        "framework": mf.FW_TF, "files": names, "checkpoint_file": ckpt_text.strip().splitlines(),
-        "checkpoint_entries": len(variables),
-        "load_back": "zeroed TFBertForSequenceClassification.load_weights(dir + '/weights')",
-        "load_back_logits_vs_tf_seqcls_max_abs_diff": d}
 
     # saved_model/: the TF BERT SavedModel's saved_model.pb alone is 1.2 MB, so a tiny tf.Module holding
     # tf-seqcls's classifier head (kernel [32, 2], bias [2]) with one serving signature
@@ -451,6 +385,11 @@ def make_foreign(mf):
     foreign = fresh_dir(os.path.join(OUT, "foreign"))
     report = {}
     make_pytorch_files(foreign, mf, report)
+    with open(os.path.join(foreign, "lfs-pointer.safetensors"), "w") as f:
+        f.write(LFS_POINTER)
+    report["lfs-pointer.safetensors"] = {
+        "call": "written by hand: the Git LFS pointer text (https://git-lfs.github.com/spec/v1) a clone without "
+                "git-lfs leaves in place of model.safetensors"}
     make_gguf(foreign, report)
     make_tf_files(foreign, mf, report)
     make_keras3(foreign, report)

@@ -78,7 +78,7 @@ public struct ModelSummary: Sendable {
         path = checkpoint.path
         weightsFile = checkpoint.weightsPath
         otherWeights = checkpoint.otherWeights
-        format = store.layout == .safetensors ? "safetensors" : "HDF5"
+        format = store.layout.container
         var layout = store.layout == .safetensors ? "metadata format '\(store.metadata["format"] ?? "none")'" : store.layout.rawValue
         if let sharded = store as? ShardedStore { layout += ", sharded in \(sharded.shards.count) files" }
         self.layout = layout

@@ -22,26 +22,30 @@ public struct Checkpoint: Sendable {
     /// Weight file names looked for in a model folder, in order of preference (HF conventions first).
     public static let weightFileNames = [
         "model.safetensors.index.json", "model.safetensors", "tf_model.h5.index.json", "tf_model.h5",
-        "model.weights.h5", "weights.h5", "model.h5",
+        "pytorch_model.bin.index.json", "pytorch_model.bin", "model.weights.h5", "weights.h5", "model.h5",
     ]
+
+    /// Shard index names, for the hint when one shard is given alone.
+    static let indexFileNames = ["model.safetensors.index.json", "tf_model.h5.index.json", "pytorch_model.bin.index.json"]
+
+    /// Pickle files a training run writes beside the model that hold no weights (transformers' Trainer).
+    static let nonWeightPickles: Set<String> = ["training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "scaler.pt"]
 
     /// Opens `path` with the given formats, detecting the format from the file's content, never its name.
     public static func open(_ path: String, formats: [any CheckpointFormat]) throws -> Checkpoint {
-        guard let isDirectory = FilePath.isDirectory(path) else {
-            // A TensorFlow checkpoint is named by its prefix (`…/weights`), which is no file itself.
-            if FilePath.isRegularFile(path + ".index") {
-                let format = ForeignFormat.tensorflowCheckpoint
-                throw TensorFormatError.foreignFormat(path: path, name: format.name, advice: format.advice)
-            }
+        // A TensorFlow checkpoint is named by its prefix (`…/weights`), which is no file itself, or its .index file.
+        let tensorflowPrefix = TensorFlowCheckpoint.prefix(for: path)
+        guard let isDirectory = tensorflowPrefix != nil ? false : FilePath.isDirectory(path) else {
             throw TensorFormatError.cannotOpen(path: path, reason: "no such file or directory")
         }
-        let (weightsPath, others) = isDirectory ? try findWeights(in: path) : (path, [])
+        let (weightsPath, others) = isDirectory ? try findWeights(in: path) : (tensorflowPrefix.map { $0 + ".index" } ?? path, [])
         let store = try openStore(weightsPath, formats: formats)
         let folder = FilePath.directory(of: weightsPath)
         var checkpoint = Checkpoint(path: path, weightsPath: weightsPath, store: store)
         checkpoint.otherWeights = others
-        let configPath = FilePath.join(folder, "config.json")
-        if FilePath.isRegularFile(configPath) {
+        // Google's BERT releases name it bert_config.json (same fields, no model_type).
+        let configPath = ["config.json", "bert_config.json"].map { FilePath.join(folder, $0) }.first(where: FilePath.isRegularFile) ?? ""
+        if !configPath.isEmpty {
             checkpoint.config = try readJSON(configPath)
             checkpoint.configPath = configPath
         }
@@ -66,24 +70,54 @@ public struct Checkpoint: Sendable {
             return (FilePath.join(directory, first), Array(present.dropFirst()))
         }
         let others = FilePath.contents(of: directory).filter {
-            ($0.hasSuffix(".safetensors") || $0.hasSuffix(".h5")) && FilePath.isRegularFile(FilePath.join(directory, $0))
+            ($0.hasSuffix(".safetensors") || $0.hasSuffix(".h5") || ($0.hasSuffix(".bin") && !nonWeightPickles.contains($0)))
+                && FilePath.isRegularFile(FilePath.join(directory, $0))
         }
+        if others.isEmpty, let index = tensorflowIndex(in: directory) { return (index, []) }
         if others.isEmpty, let (name, format) = ForeignFormat.find(in: directory) {
             throw TensorFormatError.foreignFormat(path: FilePath.join(directory, name), name: format.name, advice: format.advice)
         }
         guard others.count == 1 else {
             let reason = others.isEmpty
-                ? "the folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")), *.safetensors, *.h5)"
+                ? "the folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")), *.safetensors, *.h5, *.bin)"
                 : "the folder holds several weights files (\(others.joined(separator: ", "))); name one"
             throw TensorFormatError.emptyDirectory(path: directory, reason: reason)
         }
         return (FilePath.join(directory, others[0]), [])
     }
 
+    /// The `.index` file of the TensorFlow checkpoint a folder holds: the one its `checkpoint` file names
+    /// (`model_checkpoint_path: "…"`), else the only `*.index` file; nil when there is none (or several and no
+    /// `checkpoint` file), or when the folder is a SavedModel.
+    static func tensorflowIndex(in directory: String) -> String? {
+        let names = FilePath.contents(of: directory)
+        guard !names.contains("saved_model.pb") else { return nil }
+        let state = FilePath.join(directory, "checkpoint")
+        if FilePath.isRegularFile(state), let text = try? MappedFile(path: state), text.count < 1 << 20 {
+            let lines = String(decoding: text.bytes, as: UTF8.self).split(separator: "\n")
+            if let line = lines.first(where: { $0.hasPrefix("model_checkpoint_path:") }),
+               let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close {
+                let name = String(line[line.index(after: open)..<close])
+                let candidate = FilePath.join(directory, name + ".index")
+                if !name.contains("/"), FilePath.isRegularFile(candidate) { return candidate }
+            }
+        }
+        let indexes = names.filter { $0.hasSuffix(".index") && !$0.hasSuffix(".json") && FilePath.isRegularFile(FilePath.join(directory, $0)) }
+        return indexes.count == 1 ? FilePath.join(directory, indexes[0]) : nil
+    }
+
+    /// `…/model.ckpt.data-00000-of-00001` → `…/model.ckpt`: the prefix of a TensorFlow checkpoint data file.
+    static func dataFilePrefix(_ path: String) -> String? {
+        let name = FilePath.fileName(of: path)
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let last = parts.last, last.hasPrefix("data-"), last.contains("-of-") else { return nil }
+        return String(path.dropLast(last.count + 1))
+    }
+
     /// `model-00002-of-00003.safetensors` → (2, 3): the name transformers gives each shard of a sharded checkpoint.
     static func shardNumber(of path: String) -> (Int, Int)? {
         let name = FilePath.fileName(of: path)
-        guard let dot = name.lastIndex(of: "."), ["safetensors", "h5"].contains(name[name.index(after: dot)...]) else { return nil }
+        guard let dot = name.lastIndex(of: "."), ["safetensors", "h5", "bin"].contains(name[name.index(after: dot)...]) else { return nil }
         let stem = name[..<dot]
         let parts = stem.split(separator: "-")
         guard parts.count >= 4, parts[parts.count - 2] == "of", parts[parts.count - 1].count == 5, parts[parts.count - 3].count == 5,
@@ -97,8 +131,12 @@ public struct Checkpoint: Sendable {
         // One shard alone is not a model: summarising it would report a broken BERT with missing parameters.
         if let (number, total) = shardNumber(of: path) {
             let folder = FilePath.directory(of: path)
-            let index = ["model.safetensors.index.json", "tf_model.h5.index.json"].map { FilePath.join(folder, $0) }.first(where: FilePath.isRegularFile)
+            let index = indexFileNames.map { FilePath.join(folder, $0) }.first(where: FilePath.isRegularFile)
             throw TensorFormatError.shardGiven(path: path, number: number, total: total, index: index)
+        }
+        if path.hasSuffix(".index"), FilePath.isRegularFile(path) { return try TensorFlowCheckpoint(prefix: String(path.dropLast(6))) }
+        if let prefix = dataFilePrefix(path), FilePath.isRegularFile(prefix + ".index") {
+            throw TensorFormatError.unsupported(path: path, reason: "this is a data file of the TensorFlow checkpoint \(prefix); pass its prefix \(prefix) or \(prefix).index")
         }
         let (prefix, size) = try InputFile.head(of: path, count: 1024)
         // A shard index is JSON text; a safetensors length prefix holds NUL bytes, so text never looks like one.

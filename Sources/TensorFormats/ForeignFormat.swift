@@ -2,32 +2,30 @@
 /// what to do instead of "not a checkpoint". Recognised by content (magic numbers, archive member names), the
 /// name only where the content has no signature of its own (TensorFlow checkpoints, SavedModel).
 public enum ForeignFormat: Sendable, Equatable {
-    case pytorchZip, pytorchLegacy, torchScript, keras3Archive, tensorflowCheckpoint, savedModel, onnx, gguf
+    case torchScript, keras3Archive, tensorflowCheckpoint, savedModel, onnx, gguf, gitLFSPointer
 
     /// What the file is, as the error names it.
     public var name: String {
         switch self {
-        case .pytorchZip: return "a PyTorch pickle checkpoint (torch.save zip)"
-        case .pytorchLegacy: return "a PyTorch pickle checkpoint (legacy torch.save)"
         case .torchScript: return "a TorchScript archive"
         case .keras3Archive: return "a Keras 3 .keras archive"
         case .tensorflowCheckpoint: return "a TensorFlow checkpoint"
         case .savedModel: return "a TensorFlow SavedModel"
         case .onnx: return "an ONNX model"
         case .gguf: return "a GGUF file"
+        case .gitLFSPointer: return "a Git LFS pointer (the weights themselves were never downloaded)"
         }
     }
 
     /// What to do instead.
     public var advice: String {
         switch self {
-        case .pytorchZip, .pytorchLegacy:
-            return "bertinspect never unpickles (loading a pickle runs code); re-save it with save_pretrained(dir, safe_serialization=True) to get model.safetensors"
         case .torchScript: return "export the weights with save_pretrained(dir, safe_serialization=True) instead"
         case .keras3Archive: return "it is a zip: unzip it and pass its model.weights.h5"
         case .tensorflowCheckpoint: return "save the weights with a .h5 name (model.save_weights(\"weights.h5\")) or save_pretrained"
         case .savedModel: return "pass the tf_model.h5 (save_pretrained) or a .h5 save_weights file instead"
-        case .onnx, .gguf: return "bertinspect reads safetensors and HDF5 checkpoints; pass the checkpoint it was exported from"
+        case .onnx, .gguf: return "bertinspect reads safetensors, HDF5 and PyTorch checkpoints; pass the checkpoint it was exported from"
+        case .gitLFSPointer: return "fetch the file with 'git lfs pull' (the repository was cloned without git-lfs)"
         }
     }
 
@@ -48,10 +46,9 @@ public enum ForeignFormat: Sendable, Equatable {
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
             if contains("model.weights.h5", in: suffix) || contains("metadata.json", in: suffix) { return .keras3Archive }
             if contains("/code/", in: suffix) || contains("constants.pkl", in: suffix) { return .torchScript }
-            if contains("data.pkl", in: suffix) { return .pytorchZip }
             return nil
         }
-        if head.starts(with: [0x80]), head.count > 2, head[2] == 0x8A || contains("torch", in: prefix) { return .pytorchLegacy }
+        if prefix.starts(with: Array("version https://git-lfs.github.com/spec/".utf8)) { return .gitLFSPointer }
         if head.starts(with: Array("GGUF".utf8)) { return .gguf }
         if name.hasSuffix(".onnx") || (head.first == 0x08 && contains("onnx", in: prefix)) { return .onnx }
         if name == "saved_model.pb" || name == "saved_model.pbtxt" { return .savedModel }

@@ -32,12 +32,21 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
     /// One shard of a sharded checkpoint was given instead of its index.
     case shardGiven(path: String, number: Int, total: Int, index: String?)
     case unsupported(path: String, reason: String)
+    // PyTorch pickle checkpoints
+    case invalidArchive(path: String, reason: String)
+    /// The pickle asks for something outside the allow-list (a global, an opcode); nothing was executed.
+    case refusedPickle(path: String, member: String, offset: Int, reason: String)
+    case invalidPickle(path: String, member: String, offset: Int, reason: String)
+    case invalidTensorData(path: String, tensor: String, reason: String)
+    case invalidLegacyStream(path: String, reason: String)
+    // TensorFlow checkpoints
+    case invalidCheckpointIndex(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open the file: \(reason)."
         case let .unrecognizedFormat(path):
-            return "\(path): not a checkpoint bertinspect reads (neither HDF5, safetensors, nor a shard index)."
+            return "\(path): not a checkpoint bertinspect reads (neither HDF5, safetensors, a PyTorch pickle, a TensorFlow checkpoint, nor a shard index)."
         case let .emptyDirectory(path, reason): return "\(path): \(reason)."
         case let .fileTooShort(path, size):
             return "\(path): the file is \(size) bytes, too short for a safetensors header (8-byte length first)."
@@ -74,8 +83,15 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
         case let .foreignFormat(path, name, advice): return "\(path): \(name), which bertinspect does not read; \(advice)."
         case let .shardGiven(path, number, total, index):
             return "\(path): shard \(number) of \(total) of a sharded checkpoint, not a model on its own; pass "
-                + (index.map { "the index file \($0)" } ?? "the index file (model.safetensors.index.json or tf_model.h5.index.json)") + " or its folder."
+                + (index.map { "the index file \($0)" } ?? "the index file (model.safetensors.index.json, tf_model.h5.index.json or pytorch_model.bin.index.json)") + " or its folder."
         case let .unsupported(path, reason): return "\(path): unsupported: \(reason)."
+        case let .invalidArchive(path, reason): return "\(path): invalid zip archive: \(reason)."
+        case let .refusedPickle(path, member, offset, reason):
+            return "\(path): \(member), byte \(offset): \(reason); refused, nothing was executed."
+        case let .invalidPickle(path, member, offset, reason): return "\(path): \(member), byte \(offset): malformed pickle: \(reason)."
+        case let .invalidTensorData(path, tensor, reason): return "\(path): tensor '\(tensor)': \(reason)."
+        case let .invalidLegacyStream(path, reason): return "\(path): invalid legacy torch.save stream: \(reason)."
+        case let .invalidCheckpointIndex(path, reason): return "\(path): invalid TensorFlow checkpoint index: \(reason)."
         }
     }
 }

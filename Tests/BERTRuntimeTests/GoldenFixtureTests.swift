@@ -100,6 +100,26 @@ struct GoldenFixtureTests {
     }
 }
 
+@Suite("PyTorch pickle checkpoints")
+struct PyTorchLogitsTests {
+    @Test("a pytorch_model.bin folder gives the logits transformers computed from it",
+          arguments: ["seqcls", "pretraining", "sharded", "legacy-folder"])
+    func logits(folder: String) throws {
+        let (model, pass) = try cpuPass("pt-bin/" + folder)
+        let reference = try #require(try Fixtures.reference("pt-bin")["folders"]?[folder]?["logits"])
+        let ids = try #require(integerRows(reference["input_ids"]))
+        let key = model.architecture == .preTraining ? "seq_relationship_logits" : "logits"
+        let expected = flatten(try #require(reference["logits"] ?? reference[key]))
+        let outputs = try pass.run(EncoderInput(inputIDs: ids, attentionMask: integerRows(reference["attention_mask"]),
+                                                tokenTypeIDs: integerRows(reference["token_type_ids"])))
+        let actual = try #require(outputs.output(named: key))
+        #expect(actual.values.count == expected.count)
+        for (a, b) in zip(actual.values, expected) {
+            #expect(abs(Double(a) - b) <= 1e-4 + 1e-4 * abs(b), "\(folder): \(a) vs \(b)")
+        }
+    }
+}
+
 /// All numbers of a nested JSON array, in order.
 func flatten(_ value: JSONValue) -> [Double] {
     if let elements = value.arrayValue { return elements.flatMap(flatten) }
