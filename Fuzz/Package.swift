@@ -23,6 +23,7 @@ let package = Package(
         fuzzer("FuzzConfig", ["TensorFormats", "BERTGraph"]),
         fuzzer("FuzzTokenizer", ["WordPiece"]),
         fuzzer("FuzzPickle", ["TensorFormats"]),
+        fuzzer("FuzzTFCheckpoint", ["TensorFormats"]),
     ],
     swiftLanguageModes: [.v6]
 )

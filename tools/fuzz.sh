@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer FuzzPickle"}
+targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer FuzzPickle FuzzTFCheckpoint"}
 (cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 | tail -n 3)
 bin=Fuzz/.build/debug
 seed() {  # target, files…
@@ -18,6 +18,8 @@ seed FuzzHDF5 fixtures/keras-cnn-functional/weights.h5 fixtures/keras3/model.wei
 seed FuzzKerasConfig
 # FuzzPickle: torch-written checkpoints (zip and legacy) and the hostile corpus; -max_len covers the small ones.
 seed FuzzPickle fixtures/pt-bin/*.bin fixtures/pt-bin/*.pt fixtures/pt-bin-hostile/*
+# FuzzTFCheckpoint: index files TensorFlow wrote (TF1 Saver, TF2 object graph) and the damaged copies.
+seed FuzzTFCheckpoint fixtures/tf-ckpt/*/*.index fixtures/tf-ckpt-hostile/*.index
 # FuzzHDF5Types: byte 0 picks the template (even: float types, odd: string types), then the datatype message,
 # then a mask of which messages get it; seeds are the templates' own valid messages.
 mkdir -p Fuzz/corpus/FuzzHDF5Types

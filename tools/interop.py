@@ -14,7 +14,10 @@ PyTorch pickle checkpoints (fixtures/pt-bin, written by tools/make_pickle_fixtur
 folder converted to safetensors holds, tensor for tensor (SHA-256 of the bytes), what transformers'
 save_pretrained(safe_serialization=True) wrote from it; the full mode loads each conversion in transformers (no
 missing or unexpected keys, the reference logits within 1e-5) and compares every tensor bertinspect converts from
-each .bin/.pt file with what torch.load(weights_only=True) returns.
+each .bin/.pt file with what torch.load(weights_only=True) returns. TensorFlow checkpoints (fixtures/tf-ckpt, written
+by tools/make_tf_checkpoint_fixtures.py): --light compares each Google BERT checkpoint's conversion with the state dict
+transformers' load_tf_weights_in_bert made of it; the full mode loads each conversion in transformers and compares
+its outputs.
 
   python tools/interop.py --binary .build/debug/bertinspect --only keras3-roundtrip
 
@@ -142,6 +145,22 @@ for folder, entry in pt_bin["folders"].items():
     check(len(same) == len(want), f"pt-bin/{folder}: {len(want) - len(same)} tensors differ from transformers' safetensors")
     print(f"ok   pt-bin/{folder}: {len(same)} tensors equal to transformers' save_pretrained(safe_serialization=True)")
 
+# 3. TensorFlow checkpoints (light): Google BERT checkpoints converted as transformers' load_tf_weights_in_bert maps
+# them (run_classifier's root output_weights/output_bias by the intended mapping), byte for byte.
+tf_ckpt = json.load(open(os.path.join(root, "tf-ckpt", "reference.json")))["entries"]
+for entry, key in (("google-pretraining", "transformers_pytorch"), ("google-bare", "transformers_pytorch"), ("google-classifier", "intended_pytorch")):
+    out_dir = os.path.join(work, "tf-ckpt-" + entry)
+    run("convert", os.path.join(root, "tf-ckpt", entry), "--to", "safetensors", "-o", out_dir + "/")
+    want = {t["name"]: t for t in tf_ckpt[entry][key]["state_dict"]}
+    with safe_open(os.path.join(out_dir, "model.safetensors"), "np") as f:
+        got = {name: f.get_tensor(name) for name in f.keys()}
+    extra = sorted(set(got) - set(want))
+    missing = sorted(n for n in set(want) - set(got) if not n.startswith("cls.predictions.decoder.") and not n.endswith("position_ids"))
+    check(not extra and not missing, f"tf-ckpt/{entry}: names differ from transformers': extra {extra}, missing {missing}")
+    same = [n for n in got if n in want and hashlib.sha256(np.ascontiguousarray(got[n]).tobytes()).hexdigest() == want[n]["sha256"]]
+    check(len(same) == len(got), f"tf-ckpt/{entry}: {len(got) - len(same)} tensors differ from transformers' state dict")
+    print(f"ok   tf-ckpt/{entry}: {len(same)} tensors equal to transformers' state dict ({key})")
+
 if not args.light:
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
@@ -207,6 +226,16 @@ if not args.light:
             equal = [k for k in f.keys() if k in state and torch.equal(f.get_tensor(k), state[k].contiguous())]
             check(len(equal) == len(list(f.keys())), f"pt-bin/{file}: {len(list(f.keys())) - len(equal)} tensors differ from torch.load")
         print(f"ok   pt-bin/{file}: {len(equal)} converted tensors equal to torch.load(weights_only=True)")
+
+    # TensorFlow checkpoints: transformers loads each Google conversion with no missing or unexpected keys.
+    for entry, cls_name in (("google-pretraining", "BertForPreTraining"), ("google-bare", "BertModel"), ("google-classifier", "BertForSequenceClassification")):
+        model, info = getattr(transformers, cls_name).from_pretrained(os.path.join(work, "tf-ckpt-" + entry), output_loading_info=True)
+        check(not info["missing_keys"] and not info["unexpected_keys"], f"tf-ckpt/{entry} load: {info}")
+        ref = tf_ckpt[entry]["intended_pytorch" if entry == "google-classifier" else "transformers_pytorch"]["logits"]
+        inputs = json.load(open(os.path.join(root, "pt-seqcls", "reference.json")))["logits"]
+        with torch.no_grad():
+            out = model.eval()(**{k: torch.tensor(inputs[k]) for k in ("input_ids", "attention_mask", "token_type_ids")})
+        compare(f"tf-ckpt/{entry}", f"PyTorch {ref['key']} of the converted folder", out[ref["key"]].numpy(), ref["values"])
 
     # Frozen Keras full model: tf.keras itself loads it frozen.
     frozen = os.path.join(work, "frozen-full.h5")

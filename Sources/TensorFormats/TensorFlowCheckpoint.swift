@@ -56,17 +56,7 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
         let indexPath = prefix + ".index"
         index = try MappedFile(path: indexPath)
         func fail(_ reason: String) -> TensorFormatError { .invalidCheckpointIndex(path: indexPath, reason: reason) }
-        let table: SSTable
-        do { table = try SSTable(index.bytes) } catch { throw fail(error.reason) }
-        guard let header = table.entries.first, header.key.isEmpty else { throw fail("the first entry is not the bundle header") }
-        var shardCount = 1
-        var reader = ProtobufReader(header.value)
-        while !reader.atEnd {
-            guard let field = reader.field() else { throw fail("the bundle header is malformed") }
-            if field.number == 1 { shardCount = Int(clamping: field.value) }
-            if field.number == 2, field.value != 0 { throw TensorFormatError.unsupported(path: indexPath, reason: "a big-endian checkpoint bundle") }
-        }
-        guard shardCount >= 1, shardCount <= 10_000 else { throw fail("the header claims \(shardCount) data shards") }
+        let (shardCount, indexEntries) = try index.withBytes { bytes throws(TensorFormatError) in try Self.readIndex(bytes, path: indexPath) }
         var shards: [MappedFile] = []
         for shard in 0..<shardCount {
             let name = prefix + ".data-" + Self.fiveDigits(shard) + "-of-" + Self.fiveDigits(shardCount)
@@ -77,9 +67,7 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
         var raw: [(name: String, entry: Entry)] = []
         var strings: [String: UnsafeRawBufferPointer] = [:]
         var unlisted: [String] = []
-        for (key, value) in table.entries.dropFirst() {
-            guard let name = String(validating: key, as: UTF8.self) else { throw fail("a key is not UTF-8") }
-            let parsed = try Self.entry(value, name: name, indexPath: indexPath)
+        for (name, parsed) in indexEntries {
             guard parsed.shard < shards.count, parsed.offset <= shards[parsed.shard].count,
                   parsed.size <= shards[parsed.shard].count - parsed.offset
             else { throw fail("tensor '\(name)' (\(parsed.size) bytes at offset \(parsed.offset) of shard \(parsed.shard)) lies outside its data file") }
@@ -160,10 +148,33 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
 
     // MARK: - Entries
 
+    /// One index entry as its `BundleEntryProto` describes it.
+    public typealias IndexEntry = (type: UInt64, dtype: DType?, shape: [Int], shard: Int, offset: Int, size: Int, crc: UInt32)
+
+    /// Reads and checks an `.index` file's bytes: the table, the bundle header (its shard count) and every entry.
+    public static func readIndex(_ bytes: UnsafeRawBufferPointer, path indexPath: String) throws(TensorFormatError) -> (shards: Int, entries: [(String, IndexEntry)]) {
+        func fail(_ reason: String) -> TensorFormatError { .invalidCheckpointIndex(path: indexPath, reason: reason) }
+        let table: SSTable
+        do { table = try SSTable(bytes) } catch { throw fail(error.reason) }
+        guard let header = table.entries.first, header.key.isEmpty else { throw fail("the first entry is not the bundle header") }
+        var shardCount = 1
+        var reader = ProtobufReader(header.value)
+        while !reader.atEnd {
+            guard let field = reader.field() else { throw fail("the bundle header is malformed") }
+            if field.number == 1 { shardCount = Int(clamping: field.value) }
+            if field.number == 2, field.value != 0 { throw TensorFormatError.unsupported(path: indexPath, reason: "a big-endian checkpoint bundle") }
+        }
+        guard shardCount >= 1, shardCount <= 10_000 else { throw fail("the header claims \(shardCount) data shards") }
+        var entries: [(String, IndexEntry)] = []
+        for (key, value) in table.entries.dropFirst() {
+            guard let name = String(validating: key, as: UTF8.self) else { throw fail("a key is not UTF-8") }
+            entries.append((name, try entry(value, name: name, indexPath: indexPath)))
+        }
+        return (shardCount, entries)
+    }
+
     /// A `BundleEntryProto`.
-    static func entry(
-        _ value: UnsafeRawBufferPointer, name: String, indexPath: String
-    ) throws(TensorFormatError) -> (type: UInt64, dtype: DType?, shape: [Int], shard: Int, offset: Int, size: Int, crc: UInt32) {
+    static func entry(_ value: UnsafeRawBufferPointer, name: String, indexPath: String) throws(TensorFormatError) -> IndexEntry {
         func fail(_ reason: String) -> TensorFormatError { .invalidCheckpointIndex(path: indexPath, reason: "entry '\(name)': \(reason)") }
         var type: UInt64 = 0, shape: [Int] = [], shard = 0, offset = 0, size = 0, crc: UInt32 = 0
         var reader = ProtobufReader(value)
@@ -235,7 +246,7 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
 
     /// Checkpoint key → variable full name, from a serialized `TrackableObjectGraph` stored as a DT_STRING scalar
     /// (`varint64 length`, a masked CRC of the lengths, then the bytes).
-    static func objectGraphNames(_ tensor: UnsafeRawBufferPointer) -> [String: String]? {
+    public static func objectGraphNames(_ tensor: UnsafeRawBufferPointer) -> [String: String]? {
         var reader = ProtobufReader(tensor)
         guard let length = reader.varint(), reader.position + 4 <= tensor.count, length <= UInt64(tensor.count - reader.position - 4) else { return nil }
         let start = reader.position + 4

@@ -120,6 +120,29 @@ struct PyTorchLogitsTests {
     }
 }
 
+@Suite("TensorFlow checkpoints")
+struct TensorFlowCheckpointLogitsTests {
+    @Test("a TensorFlow checkpoint gives the outputs the framework computed from it",
+          arguments: [("google-pretraining", ["transformers_pytorch", "logits"]), ("google-classifier", ["intended_pytorch", "logits"]),
+                      ("google-bare", ["transformers_pytorch", "logits"]), ("keras-tf-format", ["logits"]), ("tf2-checkpoint", ["logits"])])
+    func outputs(entry: String, path: [String]) throws {
+        let (_, pass) = try cpuPass("tf-ckpt/" + entry)
+        var reference = try #require(try Fixtures.reference("tf-ckpt")["entries"]?[entry])
+        for component in path { reference = try #require(reference[component]) }
+        let inputs = try #require(try Fixtures.reference("pt-seqcls")["logits"])
+        let key = reference["key"]?.stringValue ?? "logits"
+        let expected = flatten(try #require(reference["values"]))
+        let outputs = try pass.run(EncoderInput(inputIDs: try #require(integerRows(inputs["input_ids"])),
+                                                attentionMask: integerRows(inputs["attention_mask"]),
+                                                tokenTypeIDs: integerRows(inputs["token_type_ids"])))
+        let actual = try #require(outputs.output(named: key))
+        #expect(actual.values.count == expected.count)
+        for (a, b) in zip(actual.values, expected) {
+            #expect(abs(Double(a) - b) <= 1e-4 + 1e-4 * abs(b), "\(entry) \(key): \(a) vs \(b)")
+        }
+    }
+}
+
 /// All numbers of a nested JSON array, in order.
 func flatten(_ value: JSONValue) -> [Double] {
     if let elements = value.arrayValue { return elements.flatMap(flatten) }

@@ -3,6 +3,15 @@ import Testing
 import FixtureSupport
 import TensorFormats
 
+/// SHA-256 of a tensor's bytes as the store hands them out.
+func digest(_ store: any TensorStore, _ tensor: StoredTensor) throws -> String {
+    try store.withBytes(of: tensor) { bytes in
+        var hash = SHA256()
+        hash.update(bytes)
+        return hash.finalize()
+    }
+}
+
 @Suite("PyTorch pickle checkpoints through the commands")
 struct PyTorchCommandTests {
     static let reference: JSONValue? = try? Fixtures.reference("pt-bin")
@@ -35,12 +44,7 @@ struct PyTorchCommandTests {
             let tensor = try #require(written.tensor(named: want["name"]?.stringValue ?? ""))
             #expect(tensor.dtype.rawValue == want["dtype"]?.stringValue)
             #expect(tensor.shape == want["shape"]?.arrayValue?.compactMap(\.intValue))
-            let sha = try written.withBytes(of: tensor) { bytes in
-                var hash = SHA256()
-                hash.update(bytes)
-                return hash.finalize()
-            }
-            #expect(sha == want["sha256"]?.stringValue, "\(folder): \(tensor.name)")
+            #expect(try digest(written, tensor) == want["sha256"]?.stringValue, "\(folder): \(tensor.name)")
         }
         #expect(FileManager.default.fileExists(atPath: out + "/config.json"))
     }
@@ -75,5 +79,46 @@ struct PyTorchCommandTests {
         let result = try bertinspect("summary", Fixtures.path("foreign/lfs-pointer.safetensors"))
         #expect(result.code == 3)
         #expect(result.stderr.contains("a Git LFS pointer") && result.stderr.contains("git lfs pull"), "\(result.stderr)")
+    }
+}
+
+@Suite("TensorFlow checkpoints through the commands")
+struct TensorFlowCheckpointCommandTests {
+    static let entries: JSONValue? = (try? Fixtures.reference("tf-ckpt"))?["entries"]
+
+    @Test("convert of a Google BERT checkpoint writes what transformers' load_tf_weights_in_bert makes of it (classifier: the intended mapping)",
+          arguments: [("google-pretraining", "transformers_pytorch"), ("google-bare", "transformers_pytorch"), ("google-classifier", "intended_pytorch")])
+    func convertGoogle(entry: String, key: String) throws {
+        let expected = try #require(Self.entries?[entry]?[key]?["state_dict"]?.arrayValue)
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try bertinspect("convert", Fixtures.path("tf-ckpt/" + entry), "--to", "safetensors", "-o", out + "/")
+        #expect(result.code == 0, "\(result.stderr)")
+        let written = try SafetensorsFile(path: out + "/model.safetensors")
+        var wanted: [String: JSONValue] = [:]
+        for item in expected { wanted[item["name"]?.stringValue ?? ""] = item }
+        for tensor in written.tensors {
+            let want = try #require(wanted[tensor.name], "\(entry): \(tensor.name) is not in transformers' state dict")
+            #expect(tensor.shape == want["shape"]?.arrayValue?.compactMap(\.intValue))
+            #expect(try digest(written, tensor) == want["sha256"]?.stringValue, "\(entry): \(tensor.name)")
+        }
+        // Only the tied decoder copies (dropped by save_pretrained as well) and the position_ids buffer may be missing.
+        let missing = Set(wanted.keys).subtracting(written.tensors.map(\.name))
+        #expect(missing.allSatisfy { $0.hasPrefix("cls.predictions.decoder.") || $0.hasSuffix("position_ids") }, "\(entry): \(missing.sorted())")
+        #expect(FileManager.default.fileExists(atPath: out + "/config.json"))
+    }
+
+    @Test("summary names the TF checkpoint kind and lists the Adam slots as not read")
+    func summary() throws {
+        let result = try bertinspect("summary", "--json", Fixtures.path("tf-ckpt/google-pretraining"))
+        #expect(result.code == 0, "\(result.stderr)")
+        let json = try JSONParser.parse(Array(result.stdout.utf8))
+        #expect(json["format"]?.stringValue == "TensorFlow checkpoint")
+        #expect(json["layout"]?.stringValue?.contains("Google BERT names") == true)
+        let slots = try #require(Self.entries?["google-pretraining"]?["counts"]?["adam_slots"]?.intValue)
+        let warnings = json["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(warnings.contains { $0.hasPrefix("\(slots + 1) ") }, "\(warnings)")
+        let total = try #require(try Fixtures.reference("pt-pretraining")["parameters"]?["total"]?.intValue)
+        #expect(json["parameters"]?["total"]?.intValue == total)
     }
 }
