@@ -13,12 +13,61 @@ public struct CheckpointDiff: Sendable {
         public var dtypeB: DType
         /// Largest |a − b|; nil when the shapes differ.
         public var maxAbsDiff: Double?
-        /// ‖a − b‖ / ‖b‖ (0 when both are zero).
+        /// ‖a − b‖ / ‖b‖ (0 when both are zero): the size of the difference relative to B.
         public var relativeL2: Double?
         /// a·b / (‖a‖‖b‖).
         public var cosine: Double?
         /// Whether it differs beyond the tolerance (or in shape).
         public var differs: Bool
+        /// Σ (a − b)², Σ a² over the finite pairs (0 when the shapes differ): the roll-ups' relative change.
+        public var squaredDifference = 0.0
+        public var squaredNormA = 0.0
+        /// Elements (of A).
+        public var parameters = 0
+        /// Whether A's recorded (or given) frozen state covers it; nil when A records none.
+        public var frozenInA: Bool?
+
+        /// ‖B − A‖ / ‖A‖: how far B moved from A (what the roll-ups sum); nil when the shapes differ.
+        public var relativeChange: Double? {
+            guard shapeA == shapeB else { return nil }
+            return squaredNormA > 0 ? (squaredDifference / squaredNormA).squareRoot() : (squaredDifference > 0 ? .infinity : 0)
+        }
+    }
+
+    /// How rows are grouped in a roll-up.
+    public enum Grouping: String, Sendable, CaseIterable {
+        /// One row per tensor.
+        case tensor
+        /// `bert.embeddings`, `bert.encoder.layer.N`, `bert.pooler`, each head.
+        case layer
+        /// `bert.embeddings`, `bert.encoder`, `bert.pooler`, each head.
+        case module
+    }
+
+    /// One row of a roll-up: the tensors of one group and how far they moved from A.
+    public struct Row: Sendable {
+        public var name: String
+        public var tensors: Int
+        public var changed: Int
+        public var parameters: Int
+        public var maxAbsDiff: Double
+        /// ‖B − A‖ / ‖A‖ over the group (infinite when A is all zeros and B is not; nil when a shape differs).
+        public var relativeChange: Double?
+        /// Whether A's frozen state covers all (true), none (false) or part (nil, see `partlyFrozen`) of the group.
+        public var frozenInA: Bool?
+        public var partlyFrozen: Bool
+    }
+
+    /// What `--check-frozen` found: every tensor frozen in A must be bit-identical in B.
+    public struct FrozenCheck: Sendable {
+        /// The frozen module prefixes of A (`bert`, `bert.encoder.layer.0`).
+        public var prefixes: [String]
+        public var parameters: Int
+        /// Frozen tensors that changed, are missing from B or changed shape.
+        public var violations: [String]
+        /// The layer rows (`--by layer` names) holding a violation.
+        public var changedLayers: [String]
+        public var holds: Bool { violations.isEmpty }
     }
 
     /// A roll-up of the tensors under one module (`bert.embeddings`, `bert.encoder`, `classifier`).
@@ -39,8 +88,19 @@ public struct CheckpointDiff: Sendable {
     /// Whether anything differs beyond `atol`, or exists on one side only.
     public var differs: Bool { !onlyInA.isEmpty || !onlyInB.isEmpty || tensors.contains(where: \.differs) }
 
+    /// The frozen module prefixes the comparison used for A (recorded in A, or given), nil when A records none.
+    public var frozenPrefixes: [String]?
+
     /// Compares every parameter of `a` with the parameter of the same canonical name in `b`, in PyTorch layout.
-    public init(a: BERTModel, storeA: any TensorStore, b: BERTModel, storeB: any TensorStore, atol: Double) throws {
+    /// `frozen` overrides what A records (module prefixes as `LayerSpec.resolve` returns them).
+    public init(a: BERTModel, storeA: any TensorStore, b: BERTModel, storeB: any TensorStore, atol: Double, frozen: [[String]]? = nil) throws {
+        let frozenPaths: [[String]]? = frozen ?? (a.trainableRecorded ? a.frozenPrefixes : nil)
+        let trainableInA = Dictionary(a.parameters.map { ($0.spec.name, $0.trainable) }, uniquingKeysWith: { x, _ in x })
+        func isFrozen(_ parameter: BoundParameter) -> Bool? {
+            if let frozen { return frozen.contains { parameter.spec.path.starts(with: $0) } }
+            return a.trainableRecorded ? !(trainableInA[parameter.spec.name] ?? true) : nil
+        }
+        frozenPrefixes = frozenPaths.map { $0.map { $0.joined(separator: ".") } }
         self.atol = atol
         let namesB = Dictionary(b.parameters.map { ($0.spec.name, $0) }, uniquingKeysWith: { x, _ in x })
         let namesA = Set(a.parameters.map(\.spec.name))
@@ -54,6 +114,8 @@ public struct CheckpointDiff: Sendable {
             var difference = TensorDifference(
                 name: parameter.spec.name, shapeA: parameter.spec.shape, shapeB: other.spec.shape,
                 dtypeA: parameter.stored.dtype, dtypeB: other.stored.dtype, differs: true)
+            difference.parameters = parameter.spec.elementCount
+            difference.frozenInA = isFrozen(parameter)
             if parameter.spec.shape == other.spec.shape {
                 let x = try Self.canonicalValues(parameter, naming: a.naming, store: storeA)
                 let y = try Self.canonicalValues(other, naming: b.naming, store: storeB)
@@ -76,6 +138,8 @@ public struct CheckpointDiff: Sendable {
                 difference.relativeL2 = normY > 0 ? (squared / normY).squareRoot() : (squared > 0 ? .infinity : 0)
                 difference.cosine = normX > 0 && normY > 0 ? dot / (normX.squareRoot() * normY.squareRoot()) : (normX == normY ? 1 : 0)
                 difference.differs = nanMismatch || maximum > atol
+                difference.squaredDifference = nanMismatch ? .infinity : squared
+                difference.squaredNormA = normX
             }
             results.append(difference)
         }
@@ -93,6 +157,65 @@ public struct CheckpointDiff: Sendable {
             grouped[key]!.maxAbsDiff = max(grouped[key]!.maxAbsDiff, difference.maxAbsDiff ?? .infinity)
         }
         groups = order.map { grouped[$0]! }
+        frozenInAOnly = a.parameters.filter { namesB[$0.spec.name] == nil && isFrozen($0) == true }.map(\.spec.name)
+    }
+
+    /// Frozen tensors of A that B does not hold.
+    public var frozenInAOnly: [String] = []
+
+    /// The roll-up of the compared tensors by `grouping`, in first-appearance order.
+    public func rows(by grouping: Grouping) -> [Row] {
+        var order: [String] = []
+        var rows: [String: Row] = [:]
+        var sums: [String: (difference: Double, norm: Double, shapeChanged: Bool, frozen: Int, unknown: Bool)] = [:]
+        for t in tensors {
+            let key = grouping == .tensor ? t.name : grouping == .module ? Self.groupName(t.name) : Self.layerName(t.name)
+            if rows[key] == nil {
+                order.append(key)
+                rows[key] = Row(name: key, tensors: 0, changed: 0, parameters: 0, maxAbsDiff: 0, relativeChange: 0, frozenInA: nil, partlyFrozen: false)
+                sums[key] = (0, 0, false, 0, false)
+            }
+            rows[key]!.tensors += 1
+            rows[key]!.parameters += t.parameters
+            if t.differs { rows[key]!.changed += 1 }
+            rows[key]!.maxAbsDiff = max(rows[key]!.maxAbsDiff, t.maxAbsDiff ?? .infinity)
+            sums[key]!.difference += t.squaredDifference
+            sums[key]!.norm += t.squaredNormA
+            if t.shapeA != t.shapeB { sums[key]!.shapeChanged = true }
+            if t.frozenInA == true { sums[key]!.frozen += 1 }
+            if t.frozenInA == nil { sums[key]!.unknown = true }
+        }
+        return order.map { key in
+            var row = rows[key]!
+            let sum = sums[key]!
+            row.relativeChange = sum.shapeChanged ? nil
+                : sum.norm > 0 ? (sum.difference / sum.norm).squareRoot() : (sum.difference > 0 ? .infinity : 0)
+            if !sum.unknown {
+                row.frozenInA = sum.frozen == row.tensors ? true : sum.frozen == 0 ? false : nil
+                row.partlyFrozen = sum.frozen > 0 && sum.frozen < row.tensors
+            }
+            return row
+        }
+    }
+
+    /// Whether everything A's frozen state covers is bit-identical in B; nil when A records no frozen state.
+    public var frozenCheck: FrozenCheck? {
+        guard let prefixes = frozenPrefixes else { return nil }
+        let frozen = tensors.filter { $0.frozenInA == true }
+        let broken = frozen.filter { $0.shapeA != $0.shapeB || $0.maxAbsDiff != 0 }
+        var layers: [String] = []
+        for name in broken.map(\.name) + frozenInAOnly where !layers.contains(Self.layerName(name)) { layers.append(Self.layerName(name)) }
+        return FrozenCheck(
+            prefixes: prefixes, parameters: frozen.reduce(0) { $0 + $1.parameters },
+            violations: broken.map(\.name) + frozenInAOnly.map { $0 + " (missing in B)" }, changedLayers: layers)
+    }
+
+    /// `bert.encoder.layer.3.…` → `bert.encoder.layer.3`; `bert.embeddings.…` → `bert.embeddings`; a head's tensors
+    /// → the head (`classifier`, `cls.predictions`).
+    static func layerName(_ name: String) -> String {
+        let parts = name.split(separator: ".").map(String.init)
+        if parts.count > 4, parts[0] == "bert", parts[1] == "encoder", parts[2] == "layer" { return parts[0...3].joined(separator: ".") }
+        return groupName(name)
     }
 
     /// `bert.encoder.layer.3.…` → `bert.encoder`; `classifier.weight` → `classifier`; `cls.predictions.…` → `cls.predictions`.
@@ -111,6 +234,19 @@ public struct CheckpointDiff: Sendable {
             values.withUnsafeMutableBytes { _ = transformTensor(bytes, from: stored.dtype, shape: stored.shape, layout: layout, to: .f32, into: $0) }
         }
         return values
+    }
+
+    /// One roll-up row as JSON; `relative_change` is null (with `note`) when not finite.
+    func rowJSON(_ row: Row) -> JSONValue {
+        let change: JSONValue = row.relativeChange.map { $0.isFinite ? .number($0) : .null } ?? .null
+        let frozen: JSONValue = row.partlyFrozen ? .string("partly") : row.frozenInA.map { .bool($0) } ?? .null
+        let note: JSONValue = row.relativeChange == nil ? .string("a shape differs")
+            : row.relativeChange!.isFinite ? .null : .string("A is all zeros, so the relative change is unbounded")
+        return .object([
+            ("name", .string(row.name)), ("tensors", .integer(Int64(row.tensors))), ("changed", .integer(Int64(row.changed))),
+            ("parameters", .integer(Int64(row.parameters))), ("max_abs_diff", row.maxAbsDiff.isFinite ? .number(row.maxAbsDiff) : .null),
+            ("relative_change", change), ("frozen_in_a", frozen), ("note", note),
+        ])
     }
 
     /// The versioned JSON form.
@@ -132,12 +268,22 @@ public struct CheckpointDiff: Sendable {
                 .object([("name", .string($0.name)), ("tensors", .integer(Int64($0.tensors))), ("changed", .integer(Int64($0.changed))),
                          ("max_abs_diff", number($0.maxAbsDiff)), ("status", .string($0.status))])
             })),
+            ("layers", .array(rows(by: .layer).map(rowJSON))),
+            ("frozen_check", frozenCheck.map { check in
+                .object([
+                    ("frozen", .array(check.prefixes.map { .string($0) })), ("parameters", .integer(Int64(check.parameters))),
+                    ("holds", .bool(check.holds)), ("violations", .array(check.violations.map { .string($0) })),
+                    ("changed_layers", .array(check.changedLayers.map { .string($0) })),
+                ])
+            } ?? .null),
             ("tensors", .array(tensors.map { t in
                 .object([
                     ("name", .string(t.name)), ("shape_a", .array(t.shapeA.map { .integer(Int64($0)) })),
                     ("shape_b", .array(t.shapeB.map { .integer(Int64($0)) })), ("dtype_a", .string(t.dtypeA.rawValue)),
                     ("dtype_b", .string(t.dtypeB.rawValue)), ("max_abs_diff", number(t.maxAbsDiff)),
-                    ("relative_l2", number(t.relativeL2)), ("cosine", number(t.cosine)), ("differs", .bool(t.differs)),
+                    ("relative_l2", number(t.relativeL2)), ("relative_change", number(t.relativeChange)),
+                    ("cosine", number(t.cosine)), ("differs", .bool(t.differs)),
+                    ("frozen_in_a", t.frozenInA.map { .bool($0) } ?? .null),
                     ("note", note(t)),
                 ])
             })),

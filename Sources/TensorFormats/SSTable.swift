@@ -52,7 +52,10 @@ struct SSTable {
         _ bytes: UnsafeRawBufferPointer, _ handle: (offset: Int, size: Int), name: String
     ) throws(Failure) -> [(key: [UInt8], value: UnsafeRawBufferPointer)] {
         let (offset, size) = handle
-        guard offset >= 0, size >= 0, offset <= bytes.count - footerSize, size + 5 <= bytes.count - footerSize - offset else {
+        // Handles are varints clamped to Int.max: compare against the room left, never add to them.
+        guard offset >= 0, size >= 0, offset <= bytes.count - footerSize, bytes.count - footerSize - offset >= 5,
+              size <= bytes.count - footerSize - offset - 5
+        else {
             throw Failure(reason: "the \(name) (\(size) bytes at offset \(offset)) lies outside the file")
         }
         let type = bytes[offset + size]

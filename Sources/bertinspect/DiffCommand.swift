@@ -1,5 +1,8 @@
 import BERTGraph
 import TensorFormats
+#if canImport(Glibc)
+import Glibc
+#endif
 
 let diffCommand = Command(
     name: "diff",
@@ -7,15 +10,26 @@ let diffCommand = Command(
     discussion: """
     Compares every parameter by canonical name (TF kernels are compared in PyTorch layout): tensors only in A
     or only in B (stored tensors that map to no parameter count), shape and dtype changes, and per tensor the max
-    abs diff, relative L2 and cosine; then a roll-up per module, which answers "did freezing BERT really keep it
-    fixed during fine-tuning?".
+    abs diff, relative L2 and cosine; then a roll-up per layer (bert.embeddings, bert.encoder.layer.N, bert.pooler,
+    each head), per module or per tensor, with the relative change ‖B − A‖ / ‖A‖ drawn as a bar on a log axis, and
+    whether A has the rows frozen. --check-frozen answers "did freezing BERT really keep it fixed during
+    fine-tuning?": every tensor A's frozen state covers (bertinspect's record, a Keras full model's flags, or
+    --frozen SPEC, since PyTorch's save_pretrained records none) must be bit-identical in B; it exits 1 naming the
+    frozen layers that changed, and 0 when they all held, whatever else training moved.
     """,
     arguments: [ArgumentSpec(name: "A", help: "The first checkpoint.", count: 1...1), ArgumentSpec(name: "B", help: "The second checkpoint.", count: 1...1)],
     options: [
         .value("--atol", placeholder: "X", help: "Largest |a − b| still counted as equal (0: bit-for-bit values).", default: "0"),
+        .value("--by", placeholder: "GROUP", help: "Roll-up rows: one per tensor, per layer or per module.", default: "layer",
+               choices: CheckpointDiff.Grouping.allCases.map(\.rawValue)),
+        .value("--top", placeholder: "N", help: "Show only the N rows that moved most (by relative change).", range: 1...1_000_000),
+        .flag("--ascii", help: "Draw the bars with '#' instead of Unicode blocks."),
+        .flag("--check-frozen", help: "Check that everything frozen in A is bit-identical in B (exit 1 naming what moved)."),
+        .value("--frozen", placeholder: "SPEC", help: "The layers frozen in A (as freeze --layers takes them), when A records none."),
         .flag("--json", help: "Print one JSON object (schema bertinspect.diff/1)."),
     ],
-    examples: ["bertinspect diff fixtures/tf-seqcls fixtures/pt-seqcls"],
+    examples: ["bertinspect diff fixtures/tf-seqcls fixtures/pt-seqcls",
+               "bertinspect diff before/ after/ --check-frozen --frozen bert"],
     run: runDiff
 )
 
@@ -26,32 +40,60 @@ func runDiff(_ parsed: ParsedArguments) throws -> ExitCode {
         guard let value = Double(text), value >= 0 else { throw UsageError("--atol must be a non-negative number, got '\(text)'") }
         atol = value
     }
+    let grouping = CheckpointDiff.Grouping(rawValue: parsed.value("--by") ?? "layer") ?? .layer
+    let top = parsed.value("--top").map { _ in parsed.integer("--top", default: 1) }
     let a = try Checkpoint.open(parsed.positionals[0], formats: checkpointFormats)
     let b = try Checkpoint.open(parsed.positionals[1], formats: checkpointFormats)
-    let diff = try CheckpointDiff(a: ModelLoader.load(a), storeA: a.store, b: ModelLoader.load(b), storeB: b.store, atol: atol)
+    let modelA = try ModelLoader.load(a)
+    let frozen = try parsed.value("--frozen").map { try LayerSpec.resolve($0, model: modelA) }
+    let diff = try CheckpointDiff(a: modelA, storeA: a.store, b: ModelLoader.load(b), storeB: b.store, atol: atol, frozen: frozen)
+    let checking = parsed.has("--check-frozen")
+    if checking, diff.frozenCheck == nil {
+        throw UsageError("\(a.path) records no frozen layers (this format stores none); say which were frozen with --frozen SPEC, e.g. --frozen bert")
+    }
     if parsed.has("--json") {
         print(diff.json(pathA: a.path, pathB: b.path).serialized())
     } else {
-        emit(renderDiff(diff, a: a.path, b: b.path), terminator: "")
+        emit(renderDiff(diff, a: a.path, b: b.path, grouping: grouping, top: top, ascii: parsed.has("--ascii"), checking: checking), terminator: "")
     }
+    if checking { return diff.frozenCheck!.holds ? .success : .checkFailed }
     return diff.differs ? .checkFailed : .success
 }
 
-func renderDiff(_ diff: CheckpointDiff, a: String, b: String) -> String {
+/// A bar for a relative change on a log axis from 1e-8 (empty) to 10 (full), in eighths of a cell.
+func changeBar(_ change: Double?, width: Int, ascii: Bool) -> String {
+    guard let change, change > 0 else { return "·" }
+    let position = change.isFinite ? min(max((log10(change) + 8) / 9, 0), 1) : 1
+    let eighths = max(1, Int((position * Double(width * 8)).rounded()))
+    if ascii { return String(repeating: "#", count: max(1, eighths / 8)) }
+    let blocks = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
+    return String(repeating: "█", count: eighths / 8) + blocks[eighths % 8]
+}
+
+func renderDiff(_ diff: CheckpointDiff, a: String, b: String, grouping: CheckpointDiff.Grouping = .layer, top: Int? = nil,
+                ascii: Bool = false, checking: Bool = false) -> String {
     func scientific(_ value: Double?) -> String { value.map(significant) ?? "-" }
     var out = "A: \(shown(a))\nB: \(shown(b))\n\n"
-    let width = max(12, diff.groups.map(\.name.count).max() ?? 0) + 2
-    out += pad("Module", width) + pad("Tensors", 9, right: true) + pad("Changed", 9, right: true) + pad("Max abs diff", 15, right: true) + "   Status\n"
-    for group in diff.groups {
-        out += pad(shown(group.name), width) + pad(String(group.tensors), 9, right: true) + pad(String(group.changed), 9, right: true)
-            + pad(scientific(group.maxAbsDiff), 15, right: true) + "   " + group.status + "\n"
+    var rows = diff.rows(by: grouping)
+    if let top { rows = Array(rows.sorted { ($0.relativeChange ?? .infinity) > ($1.relativeChange ?? .infinity) }.prefix(top)) }
+    let width = max(16, rows.map(\.name.count).max() ?? 0) + 2
+    let barWidth = 30
+    out += pad(grouping == .tensor ? "Tensor" : grouping == .layer ? "Layer" : "Module", width) + pad("Changed", 9, right: true)
+        + "   " + pad("rel change (log)", barWidth + 2) + pad("rel change", 11, right: true) + pad("max |Δ|", 11, right: true) + "   frozen in A\n"
+    for row in rows {
+        let frozen = row.partlyFrozen ? "partly" : row.frozenInA.map { $0 ? "yes" : "no" } ?? "?"
+        let verdict = row.frozenInA == true ? (row.changed == 0 ? (ascii ? " ok" : " ✓") : (ascii ? " MOVED" : " ✗ moved")) : ""
+        out += pad(shown(row.name), width) + pad("\(row.changed)/\(row.tensors)", 9, right: true) + "   "
+            + pad(changeBar(row.relativeChange, width: barWidth, ascii: ascii), barWidth + 2)
+            + pad(scientific(row.relativeChange), 11, right: true) + pad(scientific(row.maxAbsDiff), 11, right: true)
+            + "   " + frozen + verdict + "\n"
     }
     let changed = diff.tensors.filter(\.differs)
     if !changed.isEmpty {
         out += "\nChanged tensors:\n"
         for t in changed {
             let shape = t.shapeA == t.shapeB ? shapeText(t.shapeA) : "\(shapeText(t.shapeA)) → \(shapeText(t.shapeB))"
-            out += "  \(shown(t.name)) \(shape) max abs \(scientific(t.maxAbsDiff)), rel L2 \(scientific(t.relativeL2)), cosine \(t.cosine.map { decimal($0, decimals: 6) } ?? "-")\n"
+            out += "  \(shown(t.name)) \(shape) max abs \(scientific(t.maxAbsDiff)), rel change \(scientific(t.relativeChange)), cosine \(t.cosine.map { decimal($0, decimals: 6) } ?? "-")\n"
         }
     }
     let dtypeChanges = diff.tensors.filter { $0.dtypeA != $0.dtypeB }
@@ -61,5 +103,14 @@ func renderDiff(_ diff: CheckpointDiff, a: String, b: String) -> String {
     let total = diff.tensors.count + diff.onlyInA.count + diff.onlyInB.count
     let differing = changed.count + diff.onlyInA.count + diff.onlyInB.count
     out += "\n" + (diff.differs ? "\(differing) of \(total) tensors differ beyond atol \(diff.atol)." : "All \(total) tensors equal within atol \(diff.atol).") + "\n"
+    if checking, let check = diff.frozenCheck {
+        let what = check.prefixes.isEmpty ? "nothing" : "\(check.prefixes.joined(separator: ", ")) (\(grouped(check.parameters)) parameters)"
+        if check.holds {
+            out += check.prefixes.isEmpty ? "Frozen check: A has nothing frozen.\n" : "Frozen check: \(what) unchanged, as frozen.\n"
+        } else {
+            out += "Frozen check FAILED: \(what) frozen in A, but \(check.changedLayers.map(shown).joined(separator: ", ")) moved in B ("
+                + "\(check.violations.count) tensor(s), e.g. \(shown(check.violations[0])))\n"
+        }
+    }
     return out
 }

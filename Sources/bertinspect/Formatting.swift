@@ -70,6 +70,8 @@ func significant(_ value: Double) -> String {
 func decimal(_ value: Double, decimals: Int) -> String {
     let scale = pow(10, Double(decimals))
     let rounded = (value * scale).rounded()
+    // The sign goes before the padded digits: -0.19299 is "-0.192990", not "0.-19299".
+    guard rounded >= 0 else { return "-" + decimal(-value, decimals: decimals) }
     var digits = String(Int64(rounded))
     guard decimals > 0 else { return digits }
     while digits.count <= decimals { digits = "0" + digits }
