@@ -5,7 +5,7 @@ BIN := .build/debug/bertinspect
 EXAMPLE := fixtures/tf-seqcls
 PYTHON ?= /root/refenv/bin/python
 
-.PHONY: all setup build release test demo man fixtures malformed interop interop-light fuzz bench-summary bench-convert clean
+.PHONY: all setup build release test demo man fixtures malformed interop interop-light report-check fuzz bench-summary bench-convert clean
 
 all: build
 
@@ -56,8 +56,19 @@ malformed:
 	$(PYTHON) tools/make_malformed.py fixtures/malformed
 
 # Loads every converted fixture in transformers (PyTorch and TensorFlow) and in tf.keras; needs tools/requirements.txt.
-interop: build
+# Also runs report-check (the HTML reports in a real browser).
+interop: build report-check
 	TF_USE_LEGACY_KERAS=1 CUDA_VISIBLE_DEVICES= $(PYTHON) tools/interop.py --binary $(BIN)
+
+# Opens each HTML report in headless Chromium (installed with apt when missing): no console message, no request,
+# the SVG parts in the DOM, a screenshot that is not blank, a self-contained file under 1 MB; see tools/report_check.py.
+report-check: build
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "Installing chromium with apt-get"; \
+		SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; \
+	fi
+	python3 tools/report_check.py --binary $(BIN) --require
 
 # The part of interop that needs only numpy, h5py and safetensors (run by CI).
 interop-light: build

@@ -253,7 +253,7 @@ struct CommandLineDescriptionTests {
     func completions() throws {
         let bash = try bertinspect(arguments: ["completions", "bash"], timeout: 30)
         #expect(bash.code == 0)
-        for command in ["summary", "convert", "freeze", "unfreeze", "diff", "run", "verify", "bench", "tokenize", "completions"] {
+        for command in commandNames {
             #expect(bash.stdout.contains(" \(command) ") || bash.stdout.contains("\"\(command) ") || bash.stdout.contains(" \(command)\""), "\(command)")
             let help = try bertinspect(arguments: [command, "--help"], timeout: 30).stdout
             // Every option --help lists is offered by the completion.
@@ -297,10 +297,15 @@ struct CommandLineDescriptionTests {
         man.waitUntilExit()
         #expect(man.terminationStatus == 0)
         #expect(text.contains("EXIT STATUS"))
-        #expect(text.contains("an output cannot be written"))
-        for command in ["summary", "convert", "freeze", "verify", "tokenize"] { #expect(text.contains("bertinspect \(command)"), "\(command)") }
+        // man justifies lines, so words may be separated by several spaces.
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        #expect(words.contains("an output cannot be written"))
+        for command in commandNames { #expect(words.contains("bertinspect \(command)"), "\(command)") }
     }
 }
+
+/// Every subcommand, as a user finds them in `bertinspect --help`.
+let commandNames = ["summary", "convert", "freeze", "unfreeze", "diff", "stats", "report", "run", "verify", "bench", "tokenize", "completions"]
 
 @Suite("Several PATHs and colour")
 struct SeveralPathsTests {
