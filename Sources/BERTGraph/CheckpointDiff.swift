@@ -47,7 +47,11 @@ public struct CheckpointDiff: Sendable {
     /// One row of a roll-up: the tensors of one group and how far they moved from A.
     public struct Row: Sendable {
         public var name: String
+        /// Tensors compared (present in both).
         public var tensors: Int
+        /// Parameters of the group present on one side only.
+        public var onlyInA = 0
+        public var onlyInB = 0
         public var changed: Int
         public var parameters: Int
         public var maxAbsDiff: Double
@@ -101,6 +105,12 @@ public struct CheckpointDiff: Sendable {
             return a.trainableRecorded ? !(trainableInA[parameter.spec.name] ?? true) : nil
         }
         frozenPrefixes = frozenPaths.map { $0.map { $0.joined(separator: ".") } }
+        if frozen == nil, a.trainableRecorded, a.frozenPrefixes.isEmpty {
+            // A Keras full model records `trainable` per layer, not as prefixes: name the layers it froze.
+            var layers: [String] = []
+            for parameter in a.parameters where !parameter.trainable && !layers.contains(parameter.layer) { layers.append(parameter.layer) }
+            frozenPrefixes = layers
+        }
         self.atol = atol
         let namesB = Dictionary(b.parameters.map { ($0.spec.name, $0) }, uniquingKeysWith: { x, _ in x })
         let namesA = Set(a.parameters.map(\.spec.name))
@@ -158,10 +168,15 @@ public struct CheckpointDiff: Sendable {
         }
         groups = order.map { grouped[$0]! }
         frozenInAOnly = a.parameters.filter { namesB[$0.spec.name] == nil && isFrozen($0) == true }.map(\.spec.name)
+        onlyInAParameters = a.parameters.map(\.spec.name).filter { namesB[$0] == nil }
+        onlyInBParameters = b.parameters.map(\.spec.name).filter { !namesA.contains($0) }
     }
 
     /// Frozen tensors of A that B does not hold.
     public var frozenInAOnly: [String] = []
+    /// Parameters (canonical names) only one side holds.
+    var onlyInAParameters: [String] = []
+    var onlyInBParameters: [String] = []
 
     /// The roll-up of the compared tensors by `grouping`, in first-appearance order.
     public func rows(by grouping: Grouping) -> [Row] {
@@ -184,6 +199,19 @@ public struct CheckpointDiff: Sendable {
             if t.shapeA != t.shapeB { sums[key]!.shapeChanged = true }
             if t.frozenInA == true { sums[key]!.frozen += 1 }
             if t.frozenInA == nil { sums[key]!.unknown = true }
+        }
+        // Parameters on one side only join their group's row (stored tensors that map to no parameter stay listed
+        // in only_in_a / only_in_b).
+        for (names, isA) in [(onlyInAParameters, true), (onlyInBParameters, false)] {
+            for name in names {
+                let key = grouping == .tensor ? name : grouping == .module ? Self.groupName(name) : Self.layerName(name)
+                if rows[key] == nil {
+                    order.append(key)
+                    rows[key] = Row(name: key, tensors: 0, changed: 0, parameters: 0, maxAbsDiff: 0, relativeChange: nil, frozenInA: nil, partlyFrozen: false)
+                    sums[key] = (0, 0, true, 0, true)
+                }
+                if isA { rows[key]!.onlyInA += 1 } else { rows[key]!.onlyInB += 1 }
+            }
         }
         return order.map { key in
             var row = rows[key]!
@@ -240,10 +268,11 @@ public struct CheckpointDiff: Sendable {
     func rowJSON(_ row: Row) -> JSONValue {
         let change: JSONValue = row.relativeChange.map { $0.isFinite ? .number($0) : .null } ?? .null
         let frozen: JSONValue = row.partlyFrozen ? .string("partly") : row.frozenInA.map { .bool($0) } ?? .null
-        let note: JSONValue = row.relativeChange == nil ? .string("a shape differs")
+        let note: JSONValue = row.relativeChange == nil ? .string(row.onlyInA + row.onlyInB > 0 ? "tensors on one side only" : "a shape differs")
             : row.relativeChange!.isFinite ? .null : .string("A is all zeros, so the relative change is unbounded")
         return .object([
             ("name", .string(row.name)), ("tensors", .integer(Int64(row.tensors))), ("changed", .integer(Int64(row.changed))),
+            ("only_in_a", .integer(Int64(row.onlyInA))), ("only_in_b", .integer(Int64(row.onlyInB))),
             ("parameters", .integer(Int64(row.parameters))), ("max_abs_diff", row.maxAbsDiff.isFinite ? .number(row.maxAbsDiff) : .null),
             ("relative_change", change), ("frozen_in_a", frozen), ("note", note),
         ])

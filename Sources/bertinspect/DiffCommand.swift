@@ -83,7 +83,8 @@ func renderDiff(_ diff: CheckpointDiff, a: String, b: String, grouping: Checkpoi
     for row in rows {
         let frozen = row.partlyFrozen ? "partly" : row.frozenInA.map { $0 ? "yes" : "no" } ?? "?"
         let verdict = row.frozenInA == true ? (row.changed == 0 ? (ascii ? " ok" : " ✓") : (ascii ? " MOVED" : " ✗ moved")) : ""
-        out += pad(shown(row.name), width) + pad("\(row.changed)/\(row.tensors)", 9, right: true) + "   "
+        let changed = row.tensors > 0 ? "\(row.changed)/\(row.tensors)" : row.onlyInA > 0 ? "only A" : "only B"
+        out += pad(shown(row.name), width) + pad(changed, 9, right: true) + "   "
             + pad(changeBar(row.relativeChange, width: barWidth, ascii: ascii), barWidth + 2)
             + pad(scientific(row.relativeChange), 11, right: true) + pad(scientific(row.maxAbsDiff), 11, right: true)
             + "   " + frozen + verdict + "\n"

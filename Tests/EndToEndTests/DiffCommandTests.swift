@@ -160,3 +160,25 @@ struct FrozenDiffTests {
         #expect(result.stdout.contains("cosine -0."))
     }
 }
+
+@Suite("diff --check-frozen on a Keras full model's own trainable flags")
+struct KerasFlagsFrozenTests {
+    @Test("a Keras model.save with bert.trainable = False: the flags are A's frozen state, named by layer")
+    func kerasFlags() throws {
+        let reference = try Fixtures.reference("keras-full")
+        let frozen = try #require(reference["parameters"]?["non_trainable"]?.intValue)
+        let result = try bertinspect("diff", Fixtures.path("keras-full"), Fixtures.path("keras-full"), "--check-frozen")
+        #expect(result.code == 0)
+        #expect(result.stdout.contains("Frozen check: bert (\(thousands(frozen)) parameters) unchanged, as frozen."), "\(result.stdout)")
+    }
+
+    @Test("a head on one side only appears in the roll-up, counted in only_in_a")
+    func oneSideOnly() throws {
+        let result = try bertinspect("diff", Fixtures.path("tf-seqcls"), Fixtures.path("tf-base"), "--json")
+        #expect(result.code == 1)
+        let layers = try #require(try JSONParser.parse(result.stdout)["layers"]?.arrayValue)
+        let classifier = try #require(layers.first { $0["name"] == .string("classifier") })
+        #expect(classifier["only_in_a"]?.intValue == 2 && classifier["tensors"]?.intValue == 0)
+        #expect(classifier["relative_change"] == .null && classifier["note"] == .string("tensors on one side only"))
+    }
+}
