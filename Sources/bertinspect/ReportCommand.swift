@@ -143,10 +143,20 @@ struct ReportPage {
         return out + "</section>\n"
     }
 
-    /// The blocks top to bottom, each a box with a bar for its share of the largest block's parameters.
+    /// The blocks top to bottom, each a box with a bar for its share of the largest block's parameters. Consecutive
+    /// Conv1D layers (the notebook's CNN head: parallel convolutions of widths 2, 3, 4 over BERT's output, pooled and
+    /// concatenated) share one row, side by side, as the branches they are.
     func diagram() -> String {
-        let width = 760, rowHeight = 40, gap = 14, barLeft = 300, barWidth = 380
-        let height = blocks.count * (rowHeight + gap) + 10
+        let width = 760, rowHeight = 40, gap = 14
+        var rows: [[ModelBlock]] = []
+        for block in blocks {
+            if block.className == "Conv1D", let last = rows.last, last.allSatisfy({ $0.className == "Conv1D" }) {
+                rows[rows.count - 1].append(block)
+            } else {
+                rows.append([block])
+            }
+        }
+        let height = rows.count * (rowHeight + gap) + 10
         let largest = max(1, blocks.map(\.parameters).max() ?? 1)
         var out = "<div class=\"legend muted\"><span><i class=\"swatch\" style=\"background:var(--trainable)\"></i>trainable</span>"
             + "<span><i class=\"swatch\" style=\"background:var(--frozen)\"></i>frozen</span>"
@@ -154,22 +164,33 @@ struct ReportPage {
             + "<span><i class=\"swatch\" style=\"background:var(--unknown)\"></i>not recorded</span></div>\n"
         out += "<svg class=\"model-diagram\" role=\"img\" aria-labelledby=\"model-title model-desc\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" style=\"max-width:\(width)px\">\n"
         out += "<title id=\"model-title\">Model diagram of \(escapedHTML(summary.architectureName))</title>\n"
-        out += "<desc id=\"model-desc\">\(escapedHTML(blocks.map { "\($0.name) (\($0.className)): \($0.parameters) parameters" }.joined(separator: "; ")))</desc>\n"
-        for (i, block) in blocks.enumerated() {
-            let y = 5 + i * (rowHeight + gap)
-            let state = block.parameters == 0 ? "none" : block.trainableParameters.map { $0 == block.parameters ? "trainable" : $0 == 0 ? "frozen" : "partial" } ?? "unknown"
-            let fill = ["trainable": "var(--trainable)", "frozen": "var(--frozen)", "partial": "var(--partial)", "unknown": "var(--unknown)", "none": "var(--line)"][state]!
-            let bar = block.parameters == 0 ? 0 : max(2, Int(Double(barWidth) * Double(block.parameters) / Double(largest)))
-            let shape = block.shapes.first.map(shapeText) ?? ""
-            out += "<g class=\"block\" data-kind=\"\(block.kind.rawValue)\" data-name=\"\(escapedHTML(block.name))\" data-state=\"\(state)\">"
-            out += "<title>\(escapedHTML("\(block.name) (\(block.className)): \(grouped(block.parameters)) parameters, \(state)"))</title>"
-            out += "<rect x=\"0.5\" y=\"\(y)\" width=\"\(width - 1)\" height=\"\(rowHeight)\" rx=\"6\" fill=\"var(--panel)\" stroke=\"var(--line)\"/>"
-            out += "<text x=\"12\" y=\"\(y + 17)\">\(escapedHTML(block.name))</text>"
-            out += "<text class=\"sub\" x=\"12\" y=\"\(y + 32)\">\(escapedHTML(block.className))\(block.dtype.map { " · " + $0 } ?? "")\(shape.isEmpty ? "" : " · " + escapedHTML(shape))</text>"
-            out += "<rect x=\"\(barLeft)\" y=\"\(y + 10)\" width=\"\(bar)\" height=\"\(rowHeight - 20)\" rx=\"3\" fill=\"\(fill)\"/>"
-            out += "<text class=\"sub\" x=\"\(barLeft + bar + 6)\" y=\"\(y + 25)\">\(grouped(block.parameters))</text></g>\n"
-            if i + 1 < blocks.count {
-                out += "<line x1=\"150\" y1=\"\(y + rowHeight)\" x2=\"150\" y2=\"\(y + rowHeight + gap)\" stroke=\"var(--muted)\" stroke-width=\"1.5\"/>\n"
+        out += "<desc id=\"model-desc\">\(escapedHTML(rows.map { row in row.map { "\($0.name) (\($0.className)): \($0.parameters) parameters" }.joined(separator: " | ") }.joined(separator: "; then ")))</desc>\n"
+        for (r, row) in rows.enumerated() {
+            let y = 5 + r * (rowHeight + gap)
+            let boxWidth = (width - 1 - 8 * (row.count - 1)) / row.count
+            for (c, block) in row.enumerated() {
+                let x = c * (boxWidth + 8)
+                let barLeft = row.count == 1 ? 300 : x + boxWidth / 2
+                let barWidth = row.count == 1 ? 380 : boxWidth / 2 - 50
+                let state = block.parameters == 0 ? "none" : block.trainableParameters.map { $0 == block.parameters ? "trainable" : $0 == 0 ? "frozen" : "partial" } ?? "unknown"
+                let fill = ["trainable": "var(--trainable)", "frozen": "var(--frozen)", "partial": "var(--partial)", "unknown": "var(--unknown)", "none": "var(--line)"][state]!
+                let bar = block.parameters == 0 ? 0 : max(2, Int(Double(barWidth) * Double(block.parameters) / Double(largest)))
+                let shape = block.shapes.first.map(shapeText) ?? ""
+                out += "<g class=\"block\" data-kind=\"\(block.kind.rawValue)\" data-name=\"\(escapedHTML(block.name))\" data-state=\"\(state)\">"
+                out += "<title>\(escapedHTML("\(block.name) (\(block.className)): \(grouped(block.parameters)) parameters, \(state)"))</title>"
+                out += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(boxWidth)\" height=\"\(rowHeight)\" rx=\"6\" fill=\"var(--panel)\" stroke=\"var(--line)\"/>"
+                out += "<text x=\"\(x + 12)\" y=\"\(y + 17)\">\(escapedHTML(block.name))</text>"
+                out += "<text class=\"sub\" x=\"\(x + 12)\" y=\"\(y + 32)\">\(escapedHTML(block.className))\(block.dtype.map { " · " + $0 } ?? "")\(shape.isEmpty || row.count > 1 ? "" : " · " + escapedHTML(shape))</text>"
+                out += "<rect x=\"\(barLeft)\" y=\"\(y + 10)\" width=\"\(bar)\" height=\"\(rowHeight - 20)\" rx=\"3\" fill=\"\(fill)\"/>"
+                out += "<text class=\"sub\" x=\"\(barLeft + bar + 6)\" y=\"\(y + 25)\">\(grouped(block.parameters))</text></g>\n"
+            }
+            if r + 1 < rows.count {
+                // One arrow into or out of each branch.
+                let count = max(row.count, rows[r + 1].count)
+                for c in 0..<count {
+                    let x = rows[r + 1].count > 1 || row.count > 1 ? (width / count) * c + 60 : 150
+                    out += "<line x1=\"\(x)\" y1=\"\(y + rowHeight)\" x2=\"\(x)\" y2=\"\(y + rowHeight + gap)\" stroke=\"var(--muted)\" stroke-width=\"1.5\"/>\n"
+                }
             }
         }
         return out + "</svg>\n"
