@@ -26,6 +26,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--binary", default=".build/release/bertinspect")
 parser.add_argument("--workdir", default="/tmp/bertinspect-bench")
 parser.add_argument("--runs", type=int, default=5)
+parser.add_argument("--only", help="run only the rows whose name contains this text ('pickle': the .bin pair; 'checkpoint': the TF pair)")
 args = parser.parse_args()
 source = os.path.join(args.workdir, "bert-base-tf", "tf_model.h5")
 out = os.path.join(args.workdir, "convert-out")
@@ -84,6 +85,20 @@ from safetensors.torch import save_file
 state = torch.load(sys.argv[1], map_location="cpu", weights_only=True, mmap=True)
 save_file({k: v.contiguous() for k, v in state.items()}, sys.argv[2], metadata={"format": "pt"})
 '''
+CKPT_TO_ST = r'''
+import sys, numpy as np, tensorflow as tf
+from safetensors.numpy import save_file
+reader = tf.train.load_checkpoint(sys.argv[1])
+tensors = {name: np.ascontiguousarray(reader.get_tensor(name)) for name, dtype in reader.get_variable_to_dtype_map().items()
+           if dtype != tf.string and "/.OPTIMIZER_SLOT/" not in name and not name.startswith(("save_counter", "optimizer"))}
+save_file(tensors, sys.argv[2], metadata={"format": "tf"})
+'''
+MAKE_CKPT = r'''
+import os, sys
+os.environ["TF_USE_LEGACY_KERAS"] = "1"; os.environ["CUDA_VISIBLE_DEVICES"] = ""
+from transformers import TFBertForSequenceClassification
+TFBertForSequenceClassification.from_pretrained(sys.argv[1]).save_weights(sys.argv[2])
+'''
 MAKE_BIN = r'''
 import sys, torch
 from safetensors.torch import load_file
@@ -131,6 +146,11 @@ if not os.path.exists(pt_bin):
     os.makedirs(os.path.dirname(pt_bin), exist_ok=True)
     subprocess.run([sys.executable, "-c", MAKE_BIN, os.path.join(args.workdir, "bert-base-pt", "model.safetensors"), pt_bin], check=True)
 bin_st, py_bin_st = os.path.join(out, "from-bin.safetensors"), os.path.join(out, "py-from-bin.safetensors")
+ckpt = os.path.join(args.workdir, "bert-base-ckpt", "weights")
+if not os.path.exists(ckpt + ".index"):
+    os.makedirs(os.path.dirname(ckpt), exist_ok=True)
+    subprocess.run([sys.executable, "-c", MAKE_CKPT, os.path.dirname(source), ckpt], check=True, capture_output=True)
+ckpt_st, py_ckpt_st = os.path.join(out, "from-ckpt.safetensors"), os.path.join(out, "py-from-ckpt.safetensors")
 print(f"machine: {os.cpu_count()} cores; {args.runs} runs each; page cache warm; source {os.path.getsize(source) / 1e6:.0f} MB")
 floor = os.path.join(out, "floor.bin")
 rows = [
@@ -140,20 +160,30 @@ rows = [
     ("python h5py+numpy → safetensors", [sys.executable, "-c", H5PY_TO_ST, source, py_st], remove(py_st)),
     ("python safetensors+numpy → h5py", [sys.executable, "-c", ST_TO_H5PY, st, py_back], remove(py_back)),
     ("transformers TF → PyTorch safetensors", [sys.executable, "-c", TRANSFORMERS_ROUTE, source, hf_dir], remove(hf_dir)),
-    ("bertinspect .bin → safetensors", [args.binary, "convert", pt_bin, "--to", "safetensors", "-o", bin_st], remove(bin_st)),
-    ("torch.load(weights_only) + save_file", [sys.executable, "-c", BIN_TO_ST, pt_bin, py_bin_st], remove(py_bin_st)),
+    ("bertinspect .bin → safetensors (pickle)", [args.binary, "convert", pt_bin, "--to", "safetensors", "-o", bin_st], remove(bin_st)),
+    ("torch.load(weights_only) + save_file (pickle)", [sys.executable, "-c", BIN_TO_ST, pt_bin, py_bin_st], remove(py_bin_st)),
+    ("bertinspect TF checkpoint → safetensors (checkpoint)", [args.binary, "convert", ckpt, "--to", "safetensors", "-o", ckpt_st], remove(ckpt_st)),
+    ("tf.train.load_checkpoint + numpy + save_file (checkpoint)", [sys.executable, "-c", CKPT_TO_ST, ckpt, py_ckpt_st], remove(py_ckpt_st)),
 ]
+if args.only:
+    rows = [row for row in rows if args.only in row[0]]
 results = {}
 for name, command, cleanup in rows:
     if (name.startswith("bertinspect safetensors") or name.startswith("python safetensors")) and not os.path.exists(st):
         subprocess.run([args.binary, "convert", source, "--to", "safetensors", "-o", st], check=True, capture_output=True)
     seconds, peak = measure(command, cleanup)
     results[name] = seconds
-    print(f"{name:42s} median {seconds * 1000:8.0f} ms   peak RSS {peak:6.0f} MB")
+    print(f"{name:58s} median {seconds * 1000:8.0f} ms   peak RSS {peak:6.0f} MB")
 names = [row[0] for row in rows]
+pairs = [(".bin → safetensors", "bertinspect .bin → safetensors (pickle)", "torch.load(weights_only) + save_file (pickle)"),
+         ("TF checkpoint → safetensors", "bertinspect TF checkpoint → safetensors (checkpoint)", "tf.train.load_checkpoint + numpy + save_file (checkpoint)")]
+for label, ours, theirs in pairs:
+    if ours in results and theirs in results:
+        print(f"{label}: python / bertinspect = {results[theirs] / results[ours]:.2f}x")
+if args.only:
+    sys.exit(0)
 ours_h5, ours_st = results[names[1]], results[names[2]]
 print(f"h5 → safetensors: python / bertinspect = {results[names[3]] / ours_h5:.2f}x, transformers / bertinspect = {results[names[5]] / ours_h5:.1f}x, "
       f"bertinspect / durable-copy floor = {ours_h5 / results[names[0]]:.2f}x")
 print(f"safetensors → h5: python / bertinspect = {results[names[4]] / ours_st:.2f}x")
-print(f".bin → safetensors: torch / bertinspect = {results[names[7]] / results[names[6]]:.2f}x")
 print("bertinspect fsyncs its output before renaming it into place; the Python peers do not.")

@@ -7,7 +7,8 @@ the median wall time of N process runs of:
   - bertinspect summary on each bert-base file and on fixtures/tf-seqcls/tf_model.h5 (tiny);
   - python -c '<h5py listing every dataset with its shape>' and '<safetensors.safe_open listing every tensor>';
   - bertinspect summary and torch.load(weights_only=True, mmap=True) on a pytorch_model.bin of the same model
-    (save_pretrained(safe_serialization=False));
+    (save_pretrained(safe_serialization=False)), and bertinspect summary on the TF model's save_weights("weights")
+    TF checkpoint;
   - bertinspect --version (process start alone) and h5ls -r (HDF5's own lister, Debian's hdf5-tools) on tf_model.h5;
 and prints ratios. Times come from hyperfine (-N, no shell) when it is installed, else from Python's clock around
 each run (which adds about a millisecond of its own). Run: make bench-summary
@@ -31,6 +32,7 @@ args = parser.parse_args()
 tf_dir = os.path.join(args.workdir, "bert-base-tf")
 pt_dir = os.path.join(args.workdir, "bert-base-pt")
 bin_dir = os.path.join(args.workdir, "bert-base-bin")
+ckpt_prefix = os.path.join(args.workdir, "bert-base-ckpt", "weights")
 
 
 def build():
@@ -48,6 +50,9 @@ if not os.path.exists({pt_dir!r} + "/model.safetensors"):
     from transformers import BertForSequenceClassification
     torch.manual_seed(0)
     BertForSequenceClassification(config).save_pretrained({pt_dir!r})
+if not os.path.exists({ckpt_prefix!r} + ".index"):
+    from transformers import TFBertForSequenceClassification
+    TFBertForSequenceClassification.from_pretrained({tf_dir!r}).save_weights({ckpt_prefix!r})
 if not os.path.exists({bin_dir!r} + "/pytorch_model.bin"):
     from transformers import BertForSequenceClassification
     BertForSequenceClassification.from_pretrained({pt_dir!r}).save_pretrained({bin_dir!r}, safe_serialization=False)
@@ -86,6 +91,7 @@ rows = [
     ("python safe_open listing bert-base model.safetensors", [sys.executable, "-c", st_listing, pt_dir + "/model.safetensors"]),
     ("bertinspect summary bert-base pytorch_model.bin", [args.binary, "summary", bin_dir + "/pytorch_model.bin"]),
     ("python torch.load(weights_only) listing pytorch_model.bin", [sys.executable, "-c", bin_listing, bin_dir + "/pytorch_model.bin"]),
+    ("bertinspect summary bert-base TF checkpoint", [args.binary, "summary", ckpt_prefix]),
 ] + ([("h5ls -r bert-base tf_model.h5", [h5ls, "-r", tf_dir + "/tf_model.h5"])] if h5ls else [])
 results = {}
 print(f"machine: {os.cpu_count()} cores; {args.runs} runs each, process start included, page cache warm")
@@ -104,6 +110,7 @@ print(f"python h5py / bertinspect (h5): {results['python h5py listing bert-base 
 binary = results["bertinspect summary bert-base pytorch_model.bin"]
 print(f"summary .bin / summary safetensors: {binary / st:.2f}x (goal at most 2x);  "
       f"python torch.load / bertinspect (.bin): {results['python torch.load(weights_only) listing pytorch_model.bin'] / binary:.1f}x")
+print(f"summary TF checkpoint / summary safetensors: {results['bertinspect summary bert-base TF checkpoint'] / st:.2f}x (goal at most 2x)")
 if h5ls:
     print(f"bertinspect summary tf_model.h5 / h5ls -r: {h5 / results['h5ls -r bert-base tf_model.h5']:.2f}x (goal at most 1x)")
 else:

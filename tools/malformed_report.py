@@ -571,6 +571,31 @@ for item in bad:
     print("  BAD", item)
 print(f"worst wall time {worst_time[0]:.2f} s ({worst_time[1]}), worst peak RSS {worst_rss[0]:.1f} MB ({worst_rss[1]})")
 
+# Hostile PyTorch pickles and zips (fixtures/pt-bin-hostile) and damaged TensorFlow checkpoints
+# (fixtures/tf-ckpt-hostile): none is a BERT model, so each must exit 3 with one line, write nothing, stay within time
+# and memory, and never create the marker file its payload would create if a loader executed it.
+hostile_inputs = [os.path.join(fixtures, "pt-bin-hostile", n) for n in sorted(os.listdir(os.path.join(fixtures, "pt-bin-hostile"))) if n.endswith(".bin")]
+hostile_inputs += [os.path.join(fixtures, "tf-ckpt-hostile", n[:-6]) for n in sorted(os.listdir(os.path.join(fixtures, "tf-ckpt-hostile"))) if n.endswith(".index")]
+markers = [c.get("marker") for c in json.load(open(os.path.join(fixtures, "pt-bin-hostile", "cases.json"))).values() if isinstance(c, dict) and c.get("marker")]
+worst_time, worst_rss, bad = (0.0, ""), (0.0, ""), []
+with tempfile.TemporaryDirectory() as out:
+    for path in hostile_inputs:
+        for command in (["summary"], ["convert", "--to", "safetensors", "-o", out + "/"]):
+            r = run([binary, command[0], path] + command[1:])
+            message = [line.decode("utf-8", "replace") for line in r.lines if line.startswith(b"bertinspect")]
+            ok = r.exit == 3 and not r.signal and not r.hang and len(message) == 1 and not os.listdir(out)
+            name = os.path.relpath(path, fixtures)
+            worst_time = max(worst_time, (r.wall, f"{command[0]} {name}"))
+            worst_rss = max(worst_rss, (r.rss_mb, f"{command[0]} {name}"))
+            if not ok:
+                bad.append((name, command[0], "hang" if r.hang else r.exit, message))
+executed = [m for m in markers if os.path.exists(m)]
+print(f"{len(hostile_inputs)} hostile pickles, zips and TF checkpoints × 2 commands: {len(hostile_inputs) * 2 - len(bad)} exited 3 "
+      f"with one line and wrote nothing, {len(bad)} did not; {len(markers)} code-execution payloads, {len(executed)} ran")
+for item in bad + [("marker created", m) for m in executed]:
+    print("  BAD", item)
+print(f"worst wall time {worst_time[0]:.2f} s ({worst_time[1]}), worst peak RSS {worst_rss[0]:.1f} MB ({worst_rss[1]})")
+
 # ---------------------------------------------------------------------------------------------------------------
 # Part 2: hostile inputs generated at run time
 
