@@ -98,7 +98,13 @@ struct PickleMachine {
     init(_ bytes: UnsafeRawBufferPointer, legacy: Bool = false) {
         self.bytes = bytes
         self.legacy = legacy
+        // A container takes at least one opcode byte (a state dict spends about 100 bytes per tensor on 6 of them), so
+        // a pickle may build at most one container per 8 of its bytes: memory stays proportional to the file.
+        containerLimit = min(Self.maximumContainers, bytes.count / 8 + 1_000)
     }
+
+    /// The most containers this pickle may build.
+    private let containerLimit: Int
 
     /// Byte offset just after STOP: where the next pickle of a legacy stream begins.
     var end: Int { position }
@@ -300,7 +306,9 @@ struct PickleMachine {
     }
 
     private mutating func make(_ container: Container, at: Int) throws(Failure) -> Value {
-        guard containers.count < Self.maximumContainers else { throw malformed(at, "more than \(Self.maximumContainers) containers") }
+        guard containers.count < containerLimit else {
+            throw malformed(at, "more than \(containerLimit) containers (one per 8 bytes of pickle at most)")
+        }
         containers.append(container)
         return .object(containers.count - 1)
     }
