@@ -28,13 +28,14 @@ the bytes of every file are the same on every run.
 """
 
 import os
+import sys
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"  # from_tf=True builds transformers' TF model: tf-keras (Keras 2)
-os.environ["CUDA_VISIBLE_DEVICES"] = ""
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("PYTHONHASHSEED", "0")
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
+# make_fixtures sets the reference environment on import (TF_USE_LEGACY_KERAS: from_tf=True builds transformers' TF
+# model on tf-keras; no GPU; deterministic ops), before TensorFlow loads.
+import make_fixtures  # noqa: E402,F401
 import argparse  # noqa: E402
 import copy  # noqa: E402
 import hashlib  # noqa: E402
@@ -43,11 +44,7 @@ import json  # noqa: E402
 import math  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
-import sys  # noqa: E402
 import warnings  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 
 import h5py  # noqa: E402
 import numpy as np  # noqa: E402

@@ -44,14 +44,12 @@ import struct
 import sys
 import tempfile
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"  # transformers' TF models must run on tf-keras (Keras 2)
-os.environ["CUDA_VISIBLE_DEVICES"] = ""
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
-os.environ.setdefault("PYTHONHASHSEED", "0")
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+# make_fixtures sets the reference environment on import (tf-keras for transformers' TF models, no GPU,
+# deterministic ops), before TensorFlow loads.
+import make_fixtures  # noqa: E402,F401
 
 import numpy as np  # noqa: E402
 

@@ -160,6 +160,14 @@ def write(path, rows, versions, command, out):
         w("")
         w(DETAILS[folder])
         w("")
+    # The sections the other tools' authors wrote under "Folders written by other tools" are kept as they are.
+    kept = ""
+    if os.path.exists(path):
+        previous = open(path, encoding="utf-8").read()
+        heading = previous.find("## Folders written by other tools")
+        first = previous.find("\n### ", heading) if heading >= 0 else -1
+        if first >= 0:
+            kept = previous[first + 1:].rstrip("\n")
     mine = {r[0] for r in rows}
     others = sorted(n for n in os.listdir(out) if os.path.isdir(os.path.join(out, n)) and n not in mine)
     if others:
@@ -169,5 +177,8 @@ def write(path, rows, versions, command, out):
           + ", ".join(f"`{n}/`" for n in others) + " (see the tool that writes each, e.g. "
           "tools/make_malformed.py for `malformed/`).")
         w("")
+        if kept:
+            w(kept)
+            w("")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines))

@@ -87,16 +87,8 @@ struct GoldenFixtureTests {
     func referenceLogits(folder: String) throws {
         let (model, pass) = try cpuPass(folder)
         let reference = try #require(try Fixtures.reference(folder)["logits"])
-        let ids = try #require(integerRows(reference["input_ids"]))
         let key = model.architecture == .preTraining ? "seq_relationship_logits" : "logits"
-        let expected = flatten(try #require(reference[key]))
-        let outputs = try pass.run(EncoderInput(inputIDs: ids, attentionMask: integerRows(reference["attention_mask"]),
-                                                tokenTypeIDs: integerRows(reference["token_type_ids"])))
-        let actual = try #require(outputs.output(named: key))
-        #expect(actual.values.count == expected.count)
-        for (a, b) in zip(actual.values, expected) {
-            #expect(abs(Double(a) - b) <= 1e-4 + 1e-4 * abs(b), "\(folder): \(a) vs \(b)")
-        }
+        try expectOutput(pass, inputs: reference, key: key, expected: flatten(try #require(reference[key])), label: folder)
     }
 }
 
@@ -107,16 +99,8 @@ struct PyTorchLogitsTests {
     func logits(folder: String) throws {
         let (model, pass) = try cpuPass("pt-bin/" + folder)
         let reference = try #require(try Fixtures.reference("pt-bin")["folders"]?[folder]?["logits"])
-        let ids = try #require(integerRows(reference["input_ids"]))
         let key = model.architecture == .preTraining ? "seq_relationship_logits" : "logits"
-        let expected = flatten(try #require(reference["logits"] ?? reference[key]))
-        let outputs = try pass.run(EncoderInput(inputIDs: ids, attentionMask: integerRows(reference["attention_mask"]),
-                                                tokenTypeIDs: integerRows(reference["token_type_ids"])))
-        let actual = try #require(outputs.output(named: key))
-        #expect(actual.values.count == expected.count)
-        for (a, b) in zip(actual.values, expected) {
-            #expect(abs(Double(a) - b) <= 1e-4 + 1e-4 * abs(b), "\(folder): \(a) vs \(b)")
-        }
+        try expectOutput(pass, inputs: reference, key: key, expected: flatten(try #require(reference["logits"] ?? reference[key])), label: folder)
     }
 }
 
@@ -131,15 +115,20 @@ struct TensorFlowCheckpointLogitsTests {
         for component in path { reference = try #require(reference[component]) }
         let inputs = try #require(try Fixtures.reference("pt-seqcls")["logits"])
         let key = reference["key"]?.stringValue ?? "logits"
-        let expected = flatten(try #require(reference["values"]))
-        let outputs = try pass.run(EncoderInput(inputIDs: try #require(integerRows(inputs["input_ids"])),
-                                                attentionMask: integerRows(inputs["attention_mask"]),
-                                                tokenTypeIDs: integerRows(inputs["token_type_ids"])))
-        let actual = try #require(outputs.output(named: key))
-        #expect(actual.values.count == expected.count)
-        for (a, b) in zip(actual.values, expected) {
-            #expect(abs(Double(a) - b) <= 1e-4 + 1e-4 * abs(b), "\(entry) \(key): \(a) vs \(b)")
-        }
+        try expectOutput(pass, inputs: inputs, key: key, expected: flatten(try #require(reference["values"])), label: "\(entry) \(key)")
+    }
+}
+
+/// Runs `pass` on the ids, attention mask and token types recorded in `inputs` and expects output `key` to equal the
+/// framework's `expected` values within 1e-4 (absolute plus relative).
+func expectOutput(_ pass: ForwardPass<CPUBackend>, inputs: JSONValue, key: String, expected: [Double], label: String) throws {
+    let ids = try #require(integerRows(inputs["input_ids"]))
+    let outputs = try pass.run(EncoderInput(inputIDs: ids, attentionMask: integerRows(inputs["attention_mask"]),
+                                            tokenTypeIDs: integerRows(inputs["token_type_ids"])))
+    let actual = try #require(outputs.output(named: key))
+    #expect(actual.values.count == expected.count)
+    for (a, b) in zip(actual.values, expected) {
+        #expect(abs(Double(a) - b) <= 1e-4 + 1e-4 * abs(b), "\(label): \(a) vs \(b)")
     }
 }
 
