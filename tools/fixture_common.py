@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 
@@ -88,3 +89,17 @@ def folder_size(path):
         for name in files:
             total += os.path.getsize(os.path.join(root, name))
     return total
+
+
+def fresh_folder(path):
+    """Deletes `path` if it exists and creates it empty (a fixture script rewrites only the folders it owns)."""
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.makedirs(path)
+    return path
+
+
+def first_line(error):
+    """The first line of an exception's message, or its class name when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

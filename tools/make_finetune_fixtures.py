@@ -57,6 +57,7 @@ import transformers  # noqa: E402
 from transformers import BertConfig, BertForSequenceClassification  # noqa: E402
 from transformers.modeling_tf_pytorch_utils import load_tf2_checkpoint_in_pytorch_model  # noqa: E402
 
+import fixture_common  # noqa: E402
 from fixture_common import folder_size, to_py, write_json  # noqa: E402
 
 FOLDER = "finetune-frozen"
@@ -95,11 +96,7 @@ VERSIONS = {
 }
 
 
-def fresh_dir(path):
-    if os.path.exists(path):
-        shutil.rmtree(path)
-    os.makedirs(path)
-    return path
+fresh_dir = fixture_common.fresh_folder
 
 
 def files_of(folder):

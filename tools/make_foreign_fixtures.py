@@ -34,6 +34,8 @@ import zipfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import fixture_common  # noqa: E402
+
 OWNED = ["foreign", "tokenizer-cased"]
 COMMAND = "TF_USE_LEGACY_KERAS=1 CUDA_VISIBLE_DEVICES= /root/refenv/bin/python tools/make_foreign_fixtures.py fixtures"
 MAX_FILE_BYTES = 1000 * 1000   # every file under ~1 MB
@@ -60,16 +62,10 @@ LFS_POINTER = ("version https://git-lfs.github.com/spec/v1\n"
 OUT = None
 
 
-def fresh_dir(path):
-    if os.path.exists(path):
-        shutil.rmtree(path)
-    os.makedirs(path)
-    return path
+fresh_dir = fixture_common.fresh_folder
 
 
-def first_line(e):
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
+first_line = fixture_common.first_line
 
 
 def entry_files(path):

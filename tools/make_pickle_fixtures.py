@@ -64,6 +64,7 @@ sys.path.insert(0, HERE)
 
 import torch  # noqa: E402
 
+import fixture_common  # noqa: E402
 from fixture_common import folder_size, to_py, write_json  # noqa: E402
 
 OWNED = ["pt-bin", "pt-bin-hostile"]
@@ -125,11 +126,7 @@ def tiny_module_class(module_name):
     return scratch["TinyModule"]
 
 
-def fresh_dir(path):
-    if os.path.exists(path):
-        shutil.rmtree(path)
-    os.makedirs(path)
-    return path
+fresh_dir = fixture_common.fresh_folder
 
 
 def clean(text):

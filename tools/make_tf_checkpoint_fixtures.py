@@ -53,6 +53,7 @@ import make_fixtures  # noqa: E402,F401
 
 import numpy as np  # noqa: E402
 
+import fixture_common  # noqa: E402
 from fixture_common import folder_size, to_py, write_json  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
@@ -89,17 +90,11 @@ OUT = None
 # ----------------------------------------------------------------------------------------------
 # generic helpers
 
-def fresh_dir(path):
-    if os.path.exists(path):
-        shutil.rmtree(path)
-    os.makedirs(path)
-    return path
+fresh_dir = fixture_common.fresh_folder
 
 
 def first_line(e):
-    text = str(e).strip()
-    line = text.splitlines()[0] if text else type(e).__name__
-    return line.replace(OUT + os.sep, "<fixtures>/").replace(OUT, "<fixtures>")
+    return fixture_common.first_line(e).replace(OUT + os.sep, "<fixtures>/").replace(OUT, "<fixtures>")
 
 
 def sha256(b):
