@@ -198,14 +198,7 @@ def make_pytorch_files(foreign, mf, report):
             "check": check_minimal_onnx(path)}
 
 
-def _varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+_varint = fixture_common.varint
 
 
 def _field(number, wire, payload):

@@ -184,14 +184,7 @@ def read_varint(buf, pos):
         shift += 7
 
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+varint = fixture_common.varint
 
 
 def read_handle(buf, pos):
