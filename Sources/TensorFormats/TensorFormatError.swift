@@ -41,6 +41,8 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
     case invalidLegacyStream(path: String, reason: String)
     // TensorFlow checkpoints
     case invalidCheckpointIndex(path: String, reason: String)
+    /// A record of a file of texts (CSV, TSV, JSON Lines) is malformed.
+    case invalidRecord(path: String, line: Int, reason: String)
 
     public var description: String {
         switch self {
@@ -92,6 +94,7 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
         case let .invalidTensorData(path, tensor, reason): return "\(path): tensor '\(tensor)': \(reason)."
         case let .invalidLegacyStream(path, reason): return "\(path): invalid legacy torch.save stream: \(reason)."
         case let .invalidCheckpointIndex(path, reason): return "\(path): invalid TensorFlow checkpoint index: \(reason)."
+        case let .invalidRecord(path, line, reason): return "\(path): line \(line): \(reason)."
         }
     }
 }

@@ -8,7 +8,7 @@ import TensorFormats
 
 /// Every subcommand, in the order `--help` lists them.
 let commands: [Command] = [
-    summaryCommand, convertCommand, freezeCommand, unfreezeCommand, diffCommand, statsCommand, reportCommand, runCommand, verifyCommand, benchCommand,
+    summaryCommand, convertCommand, freezeCommand, unfreezeCommand, diffCommand, statsCommand, reportCommand, runCommand, evalCommand, verifyCommand, benchCommand,
     tokenizeCommand, completionsCommand,
 ]
 

@@ -157,8 +157,10 @@ func manPage() -> String {
     [\\fIoptions\\fR]
     .SH DESCRIPTION
     bertinspect reads the checkpoints TensorFlow/Keras and PyTorch write (HF tf_model.h5, Keras save_weights and
-    model.save HDF5 files, Keras 3 .weights.h5, safetensors, shard indexes, model folders), tells what is in them,
-    converts them losslessly, records which layers are frozen, and runs and verifies the encoder on the CPU or a GPU.
+    model.save HDF5 files, Keras 3 .weights.h5, safetensors, PyTorch pytorch_model.bin state dicts read without
+    executing their pickle, TensorFlow checkpoints, shard indexes, model folders), tells what is in them, converts
+    them losslessly, records which layers are frozen, compares and draws them, and runs and verifies the encoder on
+    the CPU or a GPU.
 
     """
     page += ".SH COMMANDS\n"

@@ -4,7 +4,7 @@ import TensorFormats
 
 let convertCommand = Command(
     name: "convert",
-    abstract: "Convert between HF tf_model.h5 / Keras HDF5 and safetensors, losslessly.",
+    abstract: "Convert any checkpoint bertinspect reads to safetensors or HF tf_model.h5 / Keras HDF5, losslessly.",
     discussion: """
     safetensors output uses HF PyTorch names and layouts ({"format": "pt"}); h5 output is an HF tf_model.h5
     (the notebook's Keras models keep their Keras layers; Keras 3 files their Keras 3 layout). OUT defaults to

@@ -6,8 +6,9 @@ let summaryCommand = Command(
     abstract: "Show what a checkpoint holds: layout, config, layers, parameter counts, problems.",
     discussion: """
     PATH is an HDF5 file (HF tf_model.h5, Keras save_weights or model.save, Keras 3 .weights.h5), a safetensors
-    file, a shard index (*.index.json) or a model folder; several PATHs give one summary each (JSON Lines with
-    --json). Only metadata is read. Trainable counts are shown only where the file records them (a Keras full-model
+    file, a PyTorch pytorch_model.bin / .pt state dict (read without executing its pickle), a TensorFlow checkpoint
+    (its prefix or .index file), a shard index (*.index.json) or a model folder; several PATHs give one summary each
+    (JSON Lines with --json). Only metadata is read. Trainable counts are shown only where the file records them (a Keras full-model
     save, or bertinspect freeze): other formats show '?'.
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...Int.max)],
