@@ -89,6 +89,8 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
     let predictions = try parsed.value("--predictions").map { try openOutput($0, overwrite: parsed.has("--force")) }
     if !parsed.has("--json") { status("device: \(session.deviceName) (\(session.runner.backendName))") }
 
+    let progress = Progress(label: "eval", total: nil, unit: "examples")
+    defer { progress.finish() }
     var metrics = ClassificationMetrics(classes: classes)
     var truncated = 0, tokens = 0, index = 0
     let started = monotonicSeconds()
@@ -135,7 +137,9 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
             }
             index += 1
         }
+        progress.advance(batch.count)
     }
+    progress.finish()
     try predictions?.commit()
     let seconds = max(monotonicSeconds() - started, 1e-9)
     guard metrics.examples > 0 else { throw TensorFormatError.invalidRecord(path: input, line: 1, reason: "no examples") }

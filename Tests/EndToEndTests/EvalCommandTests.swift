@@ -98,6 +98,17 @@ struct EvalCommandTests {
         }
         let small = try peak(300), large = try peak(3_000)
         #expect(small > 0 && Double(large) <= 1.2 * Double(small) + 2_048, "peak RSS \(small) KB for 300 texts, \(large) KB for 3,000")
+
+        // A run over a second shows progress on a terminal (a pseudo-terminal from script(1)), and none when stderr is
+        // a file or with --quiet.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { print("skipped: no script(1) for a terminal"); return }
+        let command = "'\(bertinspectPath())' eval '\(Fixtures.path("eval-sentiment/model"))' --input '\(out)/3000.jsonl'"
+        let terminal = try runProgram("/usr/bin/script", ["-q", "-c", command + " > /dev/null", "/dev/null"], folder: out)
+        #expect(terminal.stdout.contains("\reval: ") && terminal.stdout.contains("examples, "), "\(terminal.stdout.suffix(300))")
+        let quietTerminal = try runProgram("/usr/bin/script", ["-q", "-c", command + " -q > /dev/null", "/dev/null"], folder: out)
+        #expect(!quietTerminal.stdout.contains("examples, "))
+        let file = try bertinspect(arguments: ["eval", Fixtures.path("eval-sentiment/model"), "--input", out + "/3000.jsonl"])
+        #expect(!file.stderr.contains("examples, ") && file.stderr.hasPrefix("device: "), "\(file.stderr)")
     }
 }
 
