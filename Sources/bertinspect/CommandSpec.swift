@@ -267,6 +267,13 @@ enum SharedOptions {
     static let text = OptionSpec.repeated("--text", placeholder: "TEXT", help: "A text to run (repeatable).")
     static let textsFile = OptionSpec.value("--texts-file", placeholder: "FILE",
                                             help: "Texts, one per line, read as needed ('-' reads standard input).", completes: .file)
+    static let input = OptionSpec.value("--input", placeholder: "FILE",
+                                        help: "Texts from a CSV, TSV, JSON Lines or text file, streamed ('-' reads standard input).", completes: .file)
+    static let inputFormat = OptionSpec.value("--input-format", placeholder: "FORMAT", help: "--input's format when its extension does not say.",
+                                              choices: ["text", "jsonl", "csv", "tsv"])
+    static let textColumn = OptionSpec.value("--text-column", placeholder: "COL", help: "--input's text column (name or 0-based index).",
+                                             default: "text, review or sentence")
+    static let inputs: [OptionSpec] = [input, inputFormat, textColumn]
 
     static let model: [OptionSpec] = [device, tf32, threads]
     static let tokenizer: [OptionSpec] = [vocab, lowerCase, noLowerCase]

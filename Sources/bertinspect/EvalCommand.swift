@@ -21,10 +21,7 @@ let evalCommand = Command(
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "A sequence classifier: checkpoint file, shard index or model folder.", count: 1...1)],
     options: [
-        .value("--input", placeholder: "FILE", help: "The labelled texts ('-': standard input).", completes: .file),
-        .value("--input-format", placeholder: "FORMAT", help: "The file's format when its extension does not say.",
-               choices: ["csv", "tsv", "jsonl"]),
-        .value("--text-column", placeholder: "COL", help: "The text column (name or 0-based index).", default: "text, review or sentence"),
+        SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn,
         .value("--pair-column", placeholder: "COL", help: "A second text per example ([CLS] a [SEP] b [SEP])."),
         .value("--label-column", placeholder: "COL", help: "The label column: ids or id2label names.", default: "label"),
         .value("--positive", placeholder: "LABEL", help: "The positive class for binary F1 (id or id2label name).", default: "1"),

@@ -99,29 +99,46 @@ func tf32Option(_ parsed: ParsedArguments, device: DeviceChoice) throws -> Bool 
 struct TextSource: Sequence, IteratorProtocol {
     private var given: [String]
     private var lines: TextLines?
+    /// `--input`: the text column of a CSV, TSV, JSON Lines or text file.
+    private var records: TextRecords?
+    private var recordError: TensorFormatError?
     private var rest: [String]
 
     init(_ parsed: ParsedArguments) throws {
         given = parsed.all("--text")
         lines = try parsed.value("--texts-file").map { try TextLines(path: $0) }
+        if let input = parsed.value("--input") {
+            let format = parsed.value("--input-format").flatMap(TextRecordFormat.init(rawValue:)) ?? TextRecordFormat.implied(by: input)
+            records = try TextRecords(path: input, format: format, text: parsed.value("--text-column").map(TextColumn.init))
+        }
         rest = Array(parsed.positionals.dropFirst())
     }
 
     /// Whether the command line names any text at all.
-    var isEmpty: Bool { given.isEmpty && lines == nil && rest.isEmpty }
+    var isEmpty: Bool { given.isEmpty && lines == nil && records == nil && rest.isEmpty }
 
     mutating func next() -> String? {
         if !given.isEmpty { return given.removeFirst() }
         if let lines, let line = lines.next() { return line }
+        if let records, recordError == nil {
+            do {
+                if let record = try records.next() { return record.text }
+            } catch {
+                recordError = error
+                return nil
+            }
+        }
         if !rest.isEmpty { return rest.removeFirst() }
         return nil
     }
 
-    /// Up to `count` more texts; throws the texts file's problem (invalid UTF-8, a read error) when one stopped it.
+    /// Up to `count` more texts; throws the texts file's problem (invalid UTF-8, a malformed row, a read error) when
+    /// one stopped it.
     mutating func batch(_ count: Int) throws -> [String] {
         var texts: [String] = []
         while texts.count < count, let text = next() { texts.append(text) }
         if let error = lines?.error { throw error }
+        if let recordError { throw recordError }
         return texts
     }
 }

@@ -6,7 +6,7 @@ import WordPiece
 let runCommand = Command(
     name: "run",
     abstract: "Run the model on text: logits, probabilities and labels (the notebook's predict step).",
-    synopsis: ["PATH (--text TEXT… | --texts-file FILE) [--pair TEXT] [--max-length N] [--batch-size 32] [--output NAME] [--json]"],
+    synopsis: ["PATH (--text TEXT… | --texts-file FILE | --input FILE [--text-column COL]) [--pair TEXT] [--max-length N] [--batch-size 32] [--output NAME] [--json]"],
     discussion: """
     Tokenizes like transformers' BertTokenizer (vocab.txt and do_lower_case from the model folder, or --vocab),
     runs the encoder in batches of --batch-size texts (results are printed as each batch finishes, so memory does
@@ -17,6 +17,7 @@ let runCommand = Command(
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder (then more texts may follow).", count: 1...Int.max)],
     options: [
         SharedOptions.text, SharedOptions.textsFile,
+        SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn,
         .value("--pair", placeholder: "TEXT", help: "A second text for every text ([CLS] a [SEP] b [SEP])."),
         SharedOptions.maxLength, SharedOptions.batchSize,
         .value("--output", placeholder: "NAME", help: "What a bare BertModel prints.", default: "pooler_output",
@@ -31,7 +32,7 @@ let runCommand = Command(
 func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
     guard let path = parsed.positionals.first else { throw UsageError("missing PATH") }
     var texts = try TextSource(parsed)
-    guard !texts.isEmpty else { throw UsageError("give at least one --text or --texts-file") }
+    guard !texts.isEmpty else { throw UsageError("give at least one --text, --texts-file or --input") }
     let requestedLength = parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) }
     let batchSize = parsed.integer("--batch-size", default: 32)
     let output = parsed.value("--output")

@@ -153,3 +153,24 @@ struct EvalAgainstTests {
         #expect(lenient.stdout.contains("Agreement:     \(200 - expected.count) of 200"))
     }
 }
+
+@Suite("run --input")
+struct RunInputTests {
+    @Test("run reads the text column of a CSV with quoted commas and line breaks, and gives PyTorch's probabilities per row")
+    func csvTexts() throws {
+        let perExample = try #require((try Fixtures.reference("eval-sentiment"))["model"]?["per_example"]?.arrayValue)
+        let result = try bertinspect(arguments: ["run", Fixtures.path("eval-sentiment/model"), "--input", Fixtures.path("eval-sentiment/test.csv"),
+                                                 "--text-column", "review", "--json"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let rows = try #require(try JSONParser.parse(result.stdout)["results"]?.arrayValue)
+        #expect(rows.count == perExample.count)
+        for (row, want) in zip(rows, perExample) {
+            let got = row["probabilities"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            let wanted = want["probabilities"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+            #expect(got.count == 2 && zip(got, wanted).allSatisfy { abs($0 - $1) < 1e-4 }, "\(row["text"]?.stringValue ?? "")")
+        }
+        let missing = try bertinspect(arguments: ["run", Fixtures.path("eval-sentiment/model"), "--input", Fixtures.path("eval-sentiment/test.csv"),
+                                                  "--text-column", "body"])
+        #expect(missing.code == 3 && missing.stderr.contains("line 1: no column named 'body' for the text (columns: id, review, label)"), "\(missing.stderr)")
+    }
+}
