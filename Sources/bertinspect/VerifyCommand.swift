@@ -24,7 +24,7 @@ let verifyCommand = Command(
         .value("--golden", placeholder: "FILE", help: "The golden file to check against.", completes: .file),
         .value("--against", placeholder: "OTHER", help: "Another checkpoint to compare with on the same inputs.", completes: .file),
         .value("--record", placeholder: "FILE", help: "Write a golden file of this model's outputs.", completes: .file),
-        SharedOptions.text, SharedOptions.textsFile,
+        SharedOptions.text, SharedOptions.textsFile, SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn,
         .value("--ids-file", placeholder: "FILE", help: "Token ids to record, one sequence per line (or a JSON object).", completes: .file),
         .value("--atol", placeholder: "X", help: "Absolute tolerance.", default: "the file's, else 1e-4"),
         .value("--rtol", placeholder: "X", help: "Relative tolerance.", default: "the file's, else 1e-4"),
@@ -108,13 +108,13 @@ func forEachRecordBatch(_ parsed: ParsedArguments, session: ModelSession, batchS
         return
     }
     var source = try TextSource(parsed)
-    guard !source.isEmpty else { throw UsageError("--record needs --text TEXT or --ids-file F") }
+    guard !source.isEmpty else { throw UsageError("--record needs --text TEXT, --texts-file F, --input F or --ids-file F") }
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
     let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
     // A golden file holds sequences of one length: the longest text's, found in a first pass (or --max-length when
     // the texts come from standard input, which cannot be read twice).
     var length = maxLength
-    if parsed.value("--texts-file") != "-" {
+    if parsed.value("--texts-file") != "-" && parsed.value("--input") != "-" {
         length = 0
         var first = try TextSource(parsed)
         while case let texts = try first.batch(batchSize), !texts.isEmpty {

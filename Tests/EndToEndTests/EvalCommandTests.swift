@@ -174,3 +174,24 @@ struct RunInputTests {
         #expect(missing.code == 3 && missing.stderr.contains("line 1: no column named 'body' for the text (columns: id, review, label)"), "\(missing.stderr)")
     }
 }
+
+@Suite("verify --record --input")
+struct VerifyInputTests {
+    @Test("a golden file recorded from a JSON Lines file holds one sequence per row, as long as transformers' tokenizer makes it")
+    func recordFromFile() throws {
+        let perExample = try #require((try Fixtures.reference("eval-sentiment"))["model"]?["per_example"]?.arrayValue)
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let golden = out + "/golden.json"
+        let result = try bertinspect(arguments: ["verify", Fixtures.path("eval-sentiment/model"), "--record", golden, "--input",
+                                                 Fixtures.path("eval-sentiment/test.jsonl"), "-q"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let masks = try #require(try MappedFile.withContents(of: golden) { try JSONParser.parse($0) }["inputs"]?["attention_mask"]?.arrayValue)
+        #expect(masks.count == perExample.count)
+        for (mask, want) in zip(masks, perExample) {
+            let length = mask.arrayValue?.compactMap(\.intValue).reduce(0, +)
+            #expect(length == min(want["tokens"]?.intValue ?? -1, 64), "row \(want["index"]?.intValue ?? -1)")
+        }
+        #expect(try bertinspect(arguments: ["verify", Fixtures.path("eval-sentiment/model"), "--golden", golden, "-q"]).code == 0)
+    }
+}
