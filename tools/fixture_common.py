@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import struct
 
 import numpy as np
 
@@ -114,3 +115,14 @@ def varint(n):
         out.append(b | (0x80 if n else 0))
         if not n:
             return bytes(out)
+
+
+def read_safetensors(path):
+    """A safetensors file's `__metadata__` (or None) and its tensors in data order: (name, dtype, shape, bytes)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    metadata = header.pop("__metadata__", None)
+    tensors = sorted(header.items(), key=lambda item: item[1]["data_offsets"][0])
+    return metadata, [(k, v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in tensors]

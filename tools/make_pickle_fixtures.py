@@ -365,14 +365,8 @@ def container_of(obj):
 
 
 def safetensors_listing(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        body = f.read()
-    meta = header.pop("__metadata__", None)
-    items = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0])
-    return meta, [{"name": k, "dtype": v["dtype"], "shape": v["shape"],
-                   "sha256": sha256(body[v["data_offsets"][0]:v["data_offsets"][1]])} for k, v in items]
+    meta, tensors = fixture_common.read_safetensors(path)
+    return meta, [{"name": k, "dtype": dtype, "shape": shape, "sha256": sha256(data)} for k, dtype, shape, data in tensors]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -213,14 +214,8 @@ def full_only(case, *skipped):
 DTYPE_SIZE = {"F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1}
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    metadata = header.pop("__metadata__", None)
-    tensors = sorted(header.items(), key=lambda item: item[1]["data_offsets"][0])
-    return metadata, [(k, v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in tensors]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_common import read_safetensors  # noqa: E402
 
 
 def write_safetensors(path, tensors, metadata=None):

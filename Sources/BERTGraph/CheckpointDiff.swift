@@ -87,7 +87,10 @@ public struct CheckpointDiff: Sendable {
     public var tensors: [TensorDifference]
     public var onlyInA: [String]
     public var onlyInB: [String]
-    public var groups: [GroupSummary]
+    /// The per-module roll-up of the compared tensors (`rows(by: .module)` without the rows of one-sided tensors).
+    public var groups: [GroupSummary] {
+        rows(by: .module).filter { $0.tensors > 0 }.map { GroupSummary(name: $0.name, tensors: $0.tensors, changed: $0.changed, maxAbsDiff: $0.maxAbsDiff) }
+    }
 
     /// Whether anything differs beyond `atol`, or exists on one side only.
     public var differs: Bool { !onlyInA.isEmpty || !onlyInB.isEmpty || tensors.contains(where: \.differs) }
@@ -154,19 +157,6 @@ public struct CheckpointDiff: Sendable {
             results.append(difference)
         }
         tensors = results
-        var order: [String] = []
-        var grouped: [String: GroupSummary] = [:]
-        for difference in results {
-            let key = Self.groupName(difference.name)
-            if grouped[key] == nil {
-                order.append(key)
-                grouped[key] = GroupSummary(name: key, tensors: 0, changed: 0, maxAbsDiff: 0)
-            }
-            grouped[key]!.tensors += 1
-            if difference.differs { grouped[key]!.changed += 1 }
-            grouped[key]!.maxAbsDiff = max(grouped[key]!.maxAbsDiff, difference.maxAbsDiff ?? .infinity)
-        }
-        groups = order.map { grouped[$0]! }
         frozenInAOnly = a.parameters.filter { namesB[$0.spec.name] == nil && isFrozen($0) == true }.map(\.spec.name)
         onlyInAParameters = a.parameters.map(\.spec.name).filter { namesB[$0] == nil }
         onlyInBParameters = b.parameters.map(\.spec.name).filter { !namesA.contains($0) }
@@ -183,8 +173,11 @@ public struct CheckpointDiff: Sendable {
         var order: [String] = []
         var rows: [String: Row] = [:]
         var sums: [String: (difference: Double, norm: Double, shapeChanged: Bool, frozen: Int, unknown: Bool)] = [:]
+        func key(_ name: String) -> String {
+            grouping == .tensor ? name : grouping == .module ? Self.groupName(name) : Self.layerName(name)
+        }
         for t in tensors {
-            let key = grouping == .tensor ? t.name : grouping == .module ? Self.groupName(t.name) : Self.layerName(t.name)
+            let key = key(t.name)
             if rows[key] == nil {
                 order.append(key)
                 rows[key] = Row(name: key, tensors: 0, changed: 0, parameters: 0, maxAbsDiff: 0, relativeChange: 0, frozenInA: nil, partlyFrozen: false)
@@ -204,7 +197,7 @@ public struct CheckpointDiff: Sendable {
         // in only_in_a / only_in_b).
         for (names, isA) in [(onlyInAParameters, true), (onlyInBParameters, false)] {
             for name in names {
-                let key = grouping == .tensor ? name : grouping == .module ? Self.groupName(name) : Self.layerName(name)
+                let key = key(name)
                 if rows[key] == nil {
                     order.append(key)
                     rows[key] = Row(name: key, tensors: 0, changed: 0, parameters: 0, maxAbsDiff: 0, relativeChange: nil, frozenInA: nil, partlyFrozen: false)

@@ -194,7 +194,7 @@ public struct WeightStatistics: Sendable {
             else { continue }
             findings.append(Finding(
                 kind: .freshHead, subject: head,
-                message: "\(head) looks freshly initialised (weights std \(short(weights[0].std)), about initializer_range \(short(range)); biases all zero): was it trained?"))
+                message: "\(head) looks freshly initialised (weights std \(significant(weights[0].std)), about initializer_range \(significant(range)); biases all zero): was it trained?"))
         }
         // The scale of each projection against the median of its kind in the encoder.
         let projections = tensors.filter { $0.kind == .linearWeight && $0.name.hasPrefix("bert.encoder.") && $0.std > 0 }
@@ -207,34 +207,15 @@ public struct WeightStatistics: Sendable {
                 findings.append(Finding(kind: .allZero, subject: tensor.name, message: "\(tensor.name) is all zeros"))
             } else if tensor.count > 1, tensor.finite == tensor.count, tensor.min == tensor.max, tensor.zeros != tensor.count {
                 let note = tensor.kind == .normWeight && tensor.min == 1 ? " (a LayerNorm at its initial value: untrained?)" : ""
-                findings.append(Finding(kind: .constant, subject: tensor.name, message: "\(tensor.name) is constant, every value \(short(tensor.min))\(note)"))
+                findings.append(Finding(kind: .constant, subject: tensor.name, message: "\(tensor.name) is constant, every value \(significant(tensor.min))\(note)"))
             }
             if let median, tensor.kind == .linearWeight, tensor.name.hasPrefix("bert.encoder."), tensor.std > 10 * median || tensor.std < median / 10 {
                 findings.append(Finding(
                     kind: .outlierScale, subject: tensor.name,
-                    message: "\(tensor.name) has std \(short(tensor.std)), \(tensor.std > median ? "over 10×" : "under 1/10 of") the median \(short(median)) of the encoder's projections"))
+                    message: "\(tensor.name) has std \(significant(tensor.std)), \(tensor.std > median ? "over 10×" : "under 1/10 of") the median \(significant(median)) of the encoder's projections"))
             }
         }
         return findings
-    }
-
-    /// Three significant digits for messages: `0.0176`, `12.3`, `1.23e-5`.
-    static func short(_ value: Double) -> String {
-        guard value.isFinite, value != 0 else { return value == 0 ? "0" : "\(value)" }
-        var exponent = 0
-        var magnitude = abs(value)
-        while magnitude >= 10 { magnitude /= 10; exponent += 1 }
-        while magnitude < 1 { magnitude *= 10; exponent -= 1 }
-        var digits = Int((magnitude * 100).rounded())
-        if digits >= 1000 { digits /= 10; exponent += 1 }
-        let text = String(digits)
-        let sign = value < 0 ? "-" : ""
-        switch exponent {
-        case 2...3: return sign + text.prefix(exponent + 1) + String(repeating: "0", count: Swift.max(0, exponent - 2))
-        case 0...1: return sign + text.prefix(exponent + 1) + "." + text.dropFirst(exponent + 1)
-        case -3 ... -1: return sign + "0." + String(repeating: "0", count: -exponent - 1) + text
-        default: return sign + text.prefix(1) + "." + text.dropFirst() + "e" + String(exponent)
-        }
     }
 
     /// The versioned JSON form.

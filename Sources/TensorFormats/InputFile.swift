@@ -31,6 +31,25 @@ public enum InputFile {
         return Opened(descriptor: fd, size: Int(info.st_size))
     }
 
+    /// Reads the next chunk (up to 1 MiB) of `descriptor` onto the end of `buffer`, first dropping the `consumed`
+    /// bytes at its front (`consumed` becomes 0): the buffered reading of `TextLines` and `TextRecords`. Returns the
+    /// count read, 0 at the end of the input, or nil on a read error (`errno` says which).
+    static func readChunk(_ descriptor: Int32, into buffer: inout [UInt8], consumed: inout Int) -> Int? {
+        if consumed > 0 {
+            buffer.removeFirst(consumed)
+            consumed = 0
+        }
+        let chunk = 1 << 20
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: chunk))
+        var count = 0
+        repeat {
+            count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + old, chunk) }
+        } while count < 0 && errno == EINTR
+        buffer.removeLast(chunk - max(count, 0))
+        return count < 0 ? nil : count
+    }
+
     /// The first `count` bytes of the regular file at `path` (fewer for a shorter file) and its size, read with
     /// `pread`: recognising a format needs no mapping of a 440 MB file.
     public static func head(of path: String, count: Int) throws(TensorFormatError) -> ([UInt8], Int) {

@@ -64,29 +64,14 @@ public final class TextLines: Sequence, IteratorProtocol {
 
     /// Reads the next chunk, keeping the unfinished line.
     private func fill() {
-        if start > 0 {
-            buffer.removeFirst(start)
-            start = 0
-        }
-        guard buffer.count <= Self.maximumLineLength else {
+        guard buffer.count - start <= Self.maximumLineLength else {
             error = .invalidCompanion(path: path, reason: "line \(lineNumber + 1) is longer than \(Self.maximumLineLength) bytes")
             return
         }
-        let chunk = 1 << 20
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: chunk))
-        var count = 0
-        while true {
-            count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + old, chunk) }
-            if count < 0, errno == EINTR { continue }
-            break
-        }
-        if count < 0 {
+        guard let count = InputFile.readChunk(descriptor, into: &buffer, consumed: &start) else {
             error = .cannotOpen(path: path, reason: systemError())
-            buffer.removeLast(chunk)
             return
         }
-        buffer.removeLast(chunk - count)
         if count == 0 { ended = true }
     }
 }

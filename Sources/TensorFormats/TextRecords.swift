@@ -291,24 +291,9 @@ public final class TextRecords {
 
     /// Reads the next chunk, dropping what was consumed.
     private func fill() throws(TensorFormatError) {
-        if start > 0 {
-            buffer.removeFirst(start)
-            start = 0
-        }
-        let chunk = 1 << 20
-        let old = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: chunk))
-        var count = 0
-        while true {
-            count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress! + old, chunk) }
-            if count < 0, errno == EINTR { continue }
-            break
-        }
-        guard count >= 0 else {
-            buffer.removeLast(chunk)
+        guard let count = InputFile.readChunk(descriptor, into: &buffer, consumed: &start) else {
             throw .cannotOpen(path: path, reason: systemError())
         }
-        buffer.removeLast(chunk - count)
         if count == 0 { ended = true }
     }
 }

@@ -158,7 +158,12 @@ extension BERTTokenizer {
     /// (token type 0, attention mask 0) to `length`, or to the longest sequence of the batch when `length` is nil or
     /// shorter — transformers' `tokenizer(texts, padding="longest" | "max_length")`.
     public func encodeBatch(_ texts: [String], pair: String? = nil, maxLength: Int?, padTo length: Int? = nil) -> [Encoding] {
-        var encodings = texts.map { encode($0, pair: pair, maxLength: maxLength) }
+        encodeBatch(texts, pairs: [String?](repeating: pair, count: texts.count), maxLength: maxLength, padTo: length)
+    }
+
+    /// `encodeBatch` with a pair of its own (or none) for each text.
+    public func encodeBatch(_ texts: [String], pairs: [String?], maxLength: Int?, padTo length: Int? = nil) -> [Encoding] {
+        var encodings = zip(texts, pairs).map { encode($0, pair: $1, maxLength: maxLength) }
         let longest = max(encodings.map(\.inputIDs.count).max() ?? 0, length ?? 0)
         let pad = vocabulary.paddingID
         for i in encodings.indices where encodings[i].inputIDs.count < longest {

@@ -60,10 +60,17 @@ func runDiff(_ parsed: ParsedArguments) throws -> ExitCode {
     return diff.differs ? .checkFailed : .success
 }
 
-/// A bar for a relative change on a log axis from 1e-8 (empty) to 10 (full), in eighths of a cell.
+/// Where a relative change lies on the log axis the bars, charts and heatmaps share: 0 at 1e-8 (and for no change),
+/// 1 at 10 and beyond.
+func logAxisPosition(_ change: Double) -> Double {
+    guard change > 0 else { return 0 }
+    return change.isFinite ? min(max((log10(change) + 8) / 9, 0), 1) : 1
+}
+
+/// A bar for a relative change on the log axis, in eighths of a cell.
 func changeBar(_ change: Double?, width: Int, ascii: Bool) -> String {
     guard let change, change > 0 else { return "·" }
-    let position = change.isFinite ? min(max((log10(change) + 8) / 9, 0), 1) : 1
+    let position = logAxisPosition(change)
     let eighths = max(1, Int((position * Double(width * 8)).rounded()))
     if ascii { return String(repeating: "#", count: max(1, eighths / 8)) }
     let blocks = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]

@@ -103,8 +103,7 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
             }
             labels.append(label)
         }
-        let encodings = batch.map { tokenizer.encode($0.text, pair: $0.pair, maxLength: maxLength) }
-        let input = paddedInput(encodings, length: sigmoid ? maxLength : nil, idsOnly: sigmoid)
+        let (input, encodings) = encodeBatch(batch.map(\.text), pairs: batch.map(\.pair), tokenizer: tokenizer, maxLength: maxLength, idsOnly: sigmoid)
         let outputs = try session.run(input)
         let otherOutputs = try other?.run(input)
         func decide(_ row: [Float]) -> (probabilities: [Float], predicted: Int) {
@@ -215,14 +214,6 @@ struct Agreement {
             })),
         ])
     }
-}
-
-/// Encodings of different lengths as one batch, padded with id 0 and mask 0 to the longest (or to `length`).
-func paddedInput(_ encodings: [Encoding], length: Int?, idsOnly: Bool) -> EncoderInput {
-    let width = length ?? encodings.map(\.inputIDs.count).max() ?? 0
-    func pad(_ values: [Int32]) -> [Int32] { values + [Int32](repeating: 0, count: max(0, width - values.count)) }
-    let mask = encodings.map { encoding in idsOnly ? [Int32](repeating: 1, count: width) : pad(encoding.attentionMask) }
-    return EncoderInput(inputIDs: encodings.map { pad($0.inputIDs) }, attentionMask: mask, tokenTypeIDs: encodings.map { pad($0.tokenTypeIDs) })
 }
 
 /// What `eval` found, rendered as text or JSON (schema `bertinspect.eval/1`).

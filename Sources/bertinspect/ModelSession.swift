@@ -147,7 +147,14 @@ struct TextSource: Sequence, IteratorProtocol {
 func encodeBatch(_ texts: [String], pair: String?, tokenizer: BERTTokenizer, maxLength: Int, idsOnly: Bool)
     -> (input: EncoderInput, encodings: [Encoding])
 {
-    let encodings = tokenizer.encodeBatch(texts, pair: pair, maxLength: maxLength, padTo: idsOnly ? maxLength : nil)
+    encodeBatch(texts, pairs: [String?](repeating: pair, count: texts.count), tokenizer: tokenizer, maxLength: maxLength, idsOnly: idsOnly)
+}
+
+/// `encodeBatch` with a pair of its own (or none) for each text.
+func encodeBatch(_ texts: [String], pairs: [String?], tokenizer: BERTTokenizer, maxLength: Int, idsOnly: Bool)
+    -> (input: EncoderInput, encodings: [Encoding])
+{
+    let encodings = tokenizer.encodeBatch(texts, pairs: pairs, maxLength: maxLength, padTo: idsOnly ? maxLength : nil)
     // The notebook's Keras models are called with ids only, so BERT attends to every position.
     let mask = idsOnly ? encodings.map { $0.attentionMask.map { _ in Int32(1) } } : encodings.map(\.attentionMask)
     return (EncoderInput(inputIDs: encodings.map(\.inputIDs), attentionMask: mask, tokenTypeIDs: encodings.map(\.tokenTypeIDs)), encodings)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TensorFormats
 
 /// Progress on standard error, shown only on a terminal, never with `--quiet`, and only once a job has run for a
 /// second: done / total when the total is known, the rate, and the time left.

@@ -249,8 +249,7 @@ struct ReportPage {
         let width = labelWidth + chartWidth + 170, height = rows.count * rowHeight + 34
         func x(_ change: Double?) -> Int {
             guard let change, change > 0 else { return 0 }
-            let position = change.isFinite ? min(max((log10(change) + 8) / 9, 0), 1) : 1
-            return max(2, Int(position * Double(chartWidth)))
+            return max(2, Int(logAxisPosition(change) * Double(chartWidth)))
         }
         out += "<svg class=\"diff-chart\" role=\"img\" aria-labelledby=\"diff-title\" viewBox=\"0 0 \(width) \(height)\" width=\"100%\" style=\"max-width:\(width)px\">\n"
         out += "<title id=\"diff-title\">\(escapedHTML("Relative change per layer, log axis from 1e-8 to 10: " + rows.map { "\($0.name) \($0.relativeChange.map(significant) ?? "-")" }.joined(separator: "; ")))</title>\n"
@@ -311,7 +310,7 @@ struct ReportPage {
             for (c, column) in Self.heatmapColumns.enumerated() {
                 let sums = cells[layer + "|" + column.label] ?? (0, 0)
                 let change = sums.norm > 0 ? (sums.difference / sums.norm).squareRoot() : (sums.difference > 0 ? Double.infinity : 0)
-                let opacity = change > 0 ? (change.isFinite ? min(max((log10(change) + 8) / 9, 0.08), 1) : 1) : 0
+                let opacity = change > 0 ? max(logAxisPosition(change), 0.08) : 0
                 out += "<rect class=\"cell\" x=\"\(left + c * cell)\" y=\"\(y)\" width=\"\(cell - 4)\" height=\"22\" rx=\"2\" fill=\"var(--bar)\" fill-opacity=\"\(decimal(opacity, decimals: 3))\" stroke=\"var(--line)\">"
                 out += "<title>\(escapedHTML("\(layer) \(column.label): relative change \(significant(change))"))</title></rect>"
             }

@@ -3,15 +3,6 @@ import Testing
 import FixtureSupport
 import TensorFormats
 
-/// SHA-256 of a tensor's bytes as the store hands them out.
-func digest(_ store: any TensorStore, _ tensor: StoredTensor) throws -> String {
-    try store.withBytes(of: tensor) { bytes in
-        var hash = SHA256()
-        hash.update(bytes)
-        return hash.finalize()
-    }
-}
-
 @Suite("PyTorch pickle checkpoints through the commands")
 struct PyTorchCommandTests {
     static let reference: JSONValue? = try? Fixtures.reference("pt-bin")

@@ -14,3 +14,12 @@ public enum Fixtures {
         try MappedFile.withContents(of: path(folder + "/reference.json")) { try JSONParser.parse($0) }
     }
 }
+
+/// SHA-256 (hex) of a tensor's bytes as `store` hands them out: compared with the sha256 the frameworks recorded.
+public func digest(_ store: any TensorStore, _ tensor: StoredTensor) throws -> String {
+    try store.withBytes(of: tensor) { bytes in
+        var hash = SHA256()
+        hash.update(bytes)
+        return hash.finalize()
+    }
+}

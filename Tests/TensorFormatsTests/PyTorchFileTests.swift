@@ -5,15 +5,6 @@ import Glibc
 #endif
 @testable import TensorFormats
 
-/// SHA-256 of a tensor's row-major bytes as the store hands them out.
-func digest(_ store: any TensorStore, _ tensor: StoredTensor) throws -> String {
-    try store.withBytes(of: tensor) { bytes in
-        var hash = SHA256()
-        hash.update(bytes)
-        return hash.finalize()
-    }
-}
-
 @Suite("PyTorch pickle checkpoints (torch.save zip and legacy), read without executing them")
 struct PyTorchFileTests {
     static let reference: JSONValue? = try? Fixtures.reference("pt-bin")
