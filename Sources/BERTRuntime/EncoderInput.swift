@@ -69,3 +69,26 @@ public struct EncoderInput: Sendable, Equatable {
         }
     }
 }
+
+/// How sequences of different lengths are grouped into batches. Every batch is padded to its longest sequence, so
+/// the positions computed are Σ batch rows × batch length; grouping by length keeps that close to the real tokens.
+public enum BatchPlan {
+    /// The indices `0..<count` in batches of at most `batchSize`, in order: what a script feeding its file does.
+    public static func inOrder(count: Int, batchSize: Int) -> [[Int]] {
+        let size = max(1, batchSize)
+        return stride(from: 0, to: count, by: size).map { Array($0..<min($0 + size, count)) }
+    }
+
+    /// The indices of `lengths` in batches of at most `batchSize`, longest first (the largest batch is met first, so
+    /// a memory limit shows at once), sequences of equal length in input order.
+    public static func byLength(_ lengths: [Int], batchSize: Int) -> [[Int]] {
+        let size = max(1, batchSize)
+        let sorted = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
+        return stride(from: 0, to: sorted.count, by: size).map { Array(sorted[$0..<min($0 + size, sorted.count)]) }
+    }
+
+    /// The positions a plan computes when each batch is padded to its longest (`minimum` for fixed-length models).
+    public static func computedPositions(_ plan: [[Int]], lengths: [Int], minimum: Int = 0) -> Int {
+        plan.reduce(0) { total, batch in total + batch.count * max(minimum, batch.map { lengths[$0] }.max() ?? 0) }
+    }
+}

@@ -163,13 +163,19 @@ extension BERTTokenizer {
 
     /// `encodeBatch` with a pair of its own (or none) for each text.
     public func encodeBatch(_ texts: [String], pairs: [String?], maxLength: Int?, padTo length: Int? = nil) -> [Encoding] {
-        var encodings = zip(texts, pairs).map { encode($0, pair: $1, maxLength: maxLength) }
+        pad(zip(texts, pairs).map { encode($0, pair: $1, maxLength: maxLength) }, to: length)
+    }
+
+    /// `encodings` padded with `[PAD]` (token type 0, attention mask 0) to `length`, or to the longest of them when
+    /// `length` is nil or shorter: the padding step of `encodeBatch`, for callers that group sequences first.
+    public func pad(_ encodings: [Encoding], to length: Int? = nil) -> [Encoding] {
+        var encodings = encodings
         let longest = max(encodings.map(\.inputIDs.count).max() ?? 0, length ?? 0)
-        let pad = vocabulary.paddingID
+        let padding = vocabulary.paddingID
         for i in encodings.indices where encodings[i].inputIDs.count < longest {
             let missing = longest - encodings[i].inputIDs.count
-            encodings[i].tokens += repeatElement(vocabulary.text(of: pad), count: missing)
-            encodings[i].inputIDs += repeatElement(Int32(pad), count: missing)
+            encodings[i].tokens += repeatElement(vocabulary.text(of: padding), count: missing)
+            encodings[i].inputIDs += repeatElement(Int32(padding), count: missing)
             encodings[i].tokenTypeIDs += repeatElement(0, count: missing)
             encodings[i].attentionMask += repeatElement(0, count: missing)
         }

@@ -273,7 +273,9 @@ enum SharedOptions {
                                               choices: ["text", "jsonl", "csv", "tsv"])
     static let textColumn = OptionSpec.value("--text-column", placeholder: "COL", help: "--input's text column (name or 0-based index).",
                                              default: "text, review or sentence")
-    static let inputs: [OptionSpec] = [input, inputFormat, textColumn]
+    static let pairColumn = OptionSpec.value("--pair-column", placeholder: "COL",
+                                             help: "--input's second text per example ([CLS] a [SEP] b [SEP]).")
+    static let inputs: [OptionSpec] = [input, inputFormat, textColumn, pairColumn]
 
     static let model: [OptionSpec] = [device, tf32, threads]
     static let tokenizer: [OptionSpec] = [vocab, lowerCase, noLowerCase]

@@ -21,8 +21,7 @@ let evalCommand = Command(
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "A sequence classifier: checkpoint file, shard index or model folder.", count: 1...1)],
     options: [
-        SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn,
-        .value("--pair-column", placeholder: "COL", help: "A second text per example ([CLS] a [SEP] b [SEP])."),
+        SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn, SharedOptions.pairColumn,
         .value("--label-column", placeholder: "COL", help: "The label column: ids or id2label names.", default: "label"),
         .value("--positive", placeholder: "LABEL", help: "The positive class for binary F1 (id or id2label name).", default: "1"),
         .value("--threshold", placeholder: "P", help: "Sigmoid models: predict positive when p ≥ P.", default: "0.5"),
@@ -33,6 +32,7 @@ let evalCommand = Command(
         .value("--min-agreement", placeholder: "PCT", help: "With --against: exit 1 when fewer predictions agree (percent).", default: "100"),
         .value("--atol", placeholder: "X", help: "With --against: exit 1 when a logit differs by more than X (default: no limit)."),
         .value("--show", placeholder: "N", help: "With --against: list the first N disagreeing examples.", default: "10", range: 0...1_000_000),
+        .flag("--file-order", help: "Batch the texts in file order, each batch padded to its longest, as a typical script does (slower)."),
         SharedOptions.maxLength, SharedOptions.batchSize, SharedOptions.json,
     ] + SharedOptions.tokenizer + SharedOptions.model,
     examples: ["bertinspect eval fixtures/eval-sentiment/model --input fixtures/eval-sentiment/test.csv --text-column review --label-column label",
@@ -89,11 +89,20 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
     let progress = Progress(label: "eval", total: nil, unit: "examples")
     defer { progress.finish() }
     var metrics = ClassificationMetrics(classes: classes)
-    var truncated = 0, tokens = 0, index = 0
+    var truncated = 0, tokens = 0, computed = 0, index = 0
+    let fileOrder = parsed.has("--file-order")
+    // Texts are read a window at a time and, unless --file-order, run in batches of similar length, so that little
+    // padding is computed; results are still reported in input order. Memory holds one window.
+    let window = fileOrder ? batchSize : batchSize * 8
     let started = monotonicSeconds()
+    func decide(_ row: [Float]) -> (probabilities: [Float], predicted: Int) {
+        let probabilities: [Float] = sigmoid ? [1 - row[0], row[0]] : ModelOutputs.softmax(row)
+        let predicted = sigmoid ? (Double(row[0]) >= threshold ? 1 : 0) : (probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0)
+        return (probabilities, predicted)
+    }
     while true {
         var batch: [TextRecord] = []
-        while batch.count < batchSize, let record = try records.next() { batch.append(record) }
+        while batch.count < window, let record = try records.next() { batch.append(record) }
         if batch.isEmpty { break }
         var labels: [Int] = []
         for record in batch {
@@ -103,25 +112,31 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
             }
             labels.append(label)
         }
-        let (input, encodings) = encodeBatch(batch.map(\.text), pairs: batch.map(\.pair), tokenizer: tokenizer, maxLength: maxLength, idsOnly: sigmoid)
-        let outputs = try session.run(input)
-        let otherOutputs = try other?.run(input)
-        func decide(_ row: [Float]) -> (probabilities: [Float], predicted: Int) {
-            let probabilities: [Float] = sigmoid ? [1 - row[0], row[0]] : ModelOutputs.softmax(row)
-            let predicted = sigmoid ? (Double(row[0]) >= threshold ? 1 : 0) : (probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0)
-            return (probabilities, predicted)
+        let encodings = batch.map { tokenizer.encode($0.text, pair: $0.pair, maxLength: maxLength) }
+        let lengths = encodings.map(\.inputIDs.count)
+        let plan = fileOrder ? BatchPlan.inOrder(count: batch.count, batchSize: batchSize) : BatchPlan.byLength(lengths, batchSize: batchSize)
+        computed += BatchPlan.computedPositions(plan, lengths: lengths, minimum: sigmoid ? maxLength : 0)
+        var rows = [[Float]](repeating: [], count: batch.count)
+        var otherRows = [[Float]](repeating: [], count: other == nil ? 0 : batch.count)
+        for members in plan {
+            let input = encoderInput(tokenizer.pad(members.map { encodings[$0] }, to: sigmoid ? maxLength : nil), idsOnly: sigmoid)
+            let outputs = try session.run(input)
+            let otherOutputs = try other?.run(input)
+            for (j, i) in members.enumerated() {
+                rows[i] = try ModelOutputs.row(outputs.logits, j)
+                if let otherOutputs { otherRows[i] = try ModelOutputs.row(otherOutputs.logits, j) }
+            }
+            progress.advance(members.count)
         }
         for (i, encoding) in encodings.enumerated() {
-            let row = try ModelOutputs.row(outputs.logits, i)
-            let (probabilities, predicted) = decide(row)
-            if let otherOutputs {
-                let otherRow = try ModelOutputs.row(otherOutputs.logits, i)
-                comparison.add(index: index, line: batch[i].line, text: batch[i].text, predicted: predicted, other: decide(otherRow).predicted,
-                               logits: row, otherLogits: otherRow, keep: show)
+            let (probabilities, predicted) = decide(rows[i])
+            if other != nil {
+                comparison.add(index: index, line: batch[i].line, text: batch[i].text, predicted: predicted, other: decide(otherRows[i]).predicted,
+                               logits: rows[i], otherLogits: otherRows[i], keep: show)
             }
             metrics.add(label: labels[i], predicted: predicted)
             if encoding.truncated { truncated += 1 }
-            tokens += encoding.attentionMask.reduce(0) { $0 + Int($1) }
+            tokens += encoding.inputIDs.count
             if let predictions {
                 var line = JSONValue.object([
                     ("index", .integer(Int64(index))), ("line", .integer(Int64(batch[i].line))), ("label", .integer(Int64(labels[i]))),
@@ -133,14 +148,13 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
             }
             index += 1
         }
-        progress.advance(batch.count)
     }
     progress.finish()
     try predictions?.commit()
     let seconds = max(monotonicSeconds() - started, 1e-9)
     guard metrics.examples > 0 else { throw TensorFormatError.invalidRecord(path: input, line: 1, reason: "no examples") }
-    let result = EvalResult(metrics: metrics, names: names, positive: positive, truncated: truncated, tokens: tokens, seconds: seconds,
-                            maxLength: maxLength, device: session.deviceName)
+    let result = EvalResult(metrics: metrics, names: names, positive: positive, truncated: truncated, tokens: tokens, computed: computed,
+                            seconds: seconds, maxLength: maxLength, device: session.deviceName, lengthSorted: !fileOrder)
     let failed = other != nil && (comparison.percent < minimumAgreement || (atol.map { comparison.maxLogitDifference > $0 } ?? false))
     if parsed.has("--json") {
         var json = result.json(path: session.checkpoint.path, input: input)
@@ -223,9 +237,15 @@ struct EvalResult {
     var positive: Int
     var truncated: Int
     var tokens: Int
+    /// Positions the encoder computed: tokens plus padding.
+    var computed: Int
     var seconds: Double
     var maxLength: Int
     var device: String
+    /// Whether batches were grouped by length (else in file order).
+    var lengthSorted: Bool
+
+    var paddingFraction: Double { computed > 0 ? Double(computed - tokens) / Double(computed) : 0 }
 
     func text() -> String {
         let m = metrics
@@ -248,6 +268,7 @@ struct EvalResult {
             out += "\n"
         }
         out += "\nTruncated at \(maxLength) tokens: \(truncated) of \(m.examples)\n"
+        out += "Padding:       \(decimal(paddingFraction * 100, decimals: 1))% of \(grouped(computed)) computed positions (batches \(lengthSorted ? "grouped by length" : "in file order"))\n"
         out += "Throughput:    \(significant(Double(m.examples) / seconds)) sequences/s, \(significant(Double(tokens) / seconds)) tokens/s on \(device)\n"
         return out
     }
@@ -266,6 +287,8 @@ struct EvalResult {
             })),
             ("confusion_matrix", .array(m.confusion.map { .array($0.map { .integer(Int64($0)) }) })),
             ("truncated", .integer(Int64(truncated))), ("max_length", .integer(Int64(maxLength))),
+            ("tokens", .integer(Int64(tokens))), ("computed_positions", .integer(Int64(computed))),
+            ("padding_fraction", .number(paddingFraction)), ("batching", .string(lengthSorted ? "length" : "file-order")),
             ("sequences_per_second", .number(Double(m.examples) / seconds)), ("tokens_per_second", .number(Double(tokens) / seconds)),
             ("device", .string(device)),
         ])

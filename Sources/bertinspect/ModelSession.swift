@@ -94,60 +94,85 @@ func tf32Option(_ parsed: ParsedArguments, device: DeviceChoice) throws -> Bool 
     return true
 }
 
+/// One text to encode, with the second text of its pair (`--pair TEXT`, or `--pair-column` of `--input`).
+struct TextItem: Equatable {
+    var text: String
+    var pair: String?
+}
+
 /// The texts a command runs on, in order: `--text` values, then the lines of `--texts-file` (`-`: standard input,
-/// read as they are needed), then extra positional arguments. Memory holds one batch, not the file.
+/// read as they are needed), then the rows of `--input`, then extra positional arguments. Memory holds one batch,
+/// not the file.
 struct TextSource: Sequence, IteratorProtocol {
     private var given: [String]
     private var lines: TextLines?
-    /// `--input`: the text column of a CSV, TSV, JSON Lines or text file.
+    /// `--input`: the text column (and `--pair-column`) of a CSV, TSV, JSON Lines or text file.
     private var records: TextRecords?
     private var recordError: TensorFormatError?
     private var rest: [String]
+    /// `--pair TEXT`: the second text of every text.
+    private let pair: String?
 
-    init(_ parsed: ParsedArguments) throws {
+    /// The texts `parsed` names; `positionalTexts` says how many leading positionals are not texts (a PATH).
+    init(_ parsed: ParsedArguments, skippingPositionals skipped: Int = 1) throws {
         given = parsed.all("--text")
+        pair = parsed.value("--pair")
+        let pairColumn = parsed.value("--pair-column")
+        if pairColumn != nil {
+            guard parsed.value("--input") != nil else { throw UsageError("--pair-column names a column of --input FILE; give --input") }
+            guard pair == nil else { throw UsageError("give --pair TEXT or --pair-column COL, not both") }
+        }
         lines = try parsed.value("--texts-file").map { try TextLines(path: $0) }
         if let input = parsed.value("--input") {
             let format = parsed.value("--input-format").flatMap(TextRecordFormat.init(rawValue:)) ?? TextRecordFormat.implied(by: input)
-            records = try TextRecords(path: input, format: format, text: parsed.value("--text-column").map(TextColumn.init))
+            if pairColumn != nil, format == .text {
+                throw UsageError("\(input): a plain text file has no columns; give a CSV, TSV or JSON Lines file for --pair-column")
+            }
+            records = try TextRecords(path: input, format: format, text: parsed.value("--text-column").map(TextColumn.init),
+                                      pair: pairColumn.map(TextColumn.init))
         }
-        rest = Array(parsed.positionals.dropFirst())
+        rest = Array(parsed.positionals.dropFirst(skipped))
     }
 
     /// Whether the command line names any text at all.
     var isEmpty: Bool { given.isEmpty && lines == nil && records == nil && rest.isEmpty }
 
-    mutating func next() -> String? {
-        if !given.isEmpty { return given.removeFirst() }
-        if let lines, let line = lines.next() { return line }
+    /// Whether the texts come from standard input (which cannot be read twice).
+    static func readsStandardInput(_ parsed: ParsedArguments) -> Bool {
+        parsed.value("--texts-file") == "-" || parsed.value("--input") == "-"
+    }
+
+    mutating func next() -> TextItem? {
+        if !given.isEmpty { return TextItem(text: given.removeFirst(), pair: pair) }
+        if let lines, let line = lines.next() { return TextItem(text: line, pair: pair) }
         if let records, recordError == nil {
             do {
-                if let record = try records.next() { return record.text }
+                if let record = try records.next() { return TextItem(text: record.text, pair: record.pair ?? pair) }
             } catch {
                 recordError = error
                 return nil
             }
         }
-        if !rest.isEmpty { return rest.removeFirst() }
+        if !rest.isEmpty { return TextItem(text: rest.removeFirst(), pair: pair) }
         return nil
     }
 
     /// Up to `count` more texts; throws the texts file's problem (invalid UTF-8, a malformed row, a read error) when
     /// one stopped it.
-    mutating func batch(_ count: Int) throws -> [String] {
-        var texts: [String] = []
-        while texts.count < count, let text = next() { texts.append(text) }
+    mutating func batch(_ count: Int) throws -> [TextItem] {
+        var items: [TextItem] = []
+        while items.count < count, let item = next() { items.append(item) }
         if let error = lines?.error { throw error }
         if let recordError { throw recordError }
-        return texts
+        return items
     }
 }
 
-/// Tokenizes `texts` into one batch: padded to the longest (or, for ids-only models, to `maxLength`).
-func encodeBatch(_ texts: [String], pair: String?, tokenizer: BERTTokenizer, maxLength: Int, idsOnly: Bool)
+/// Tokenizes `items` into one batch: padded to the longest (or, for ids-only models, to `maxLength`).
+func encodeBatch(_ items: [TextItem], tokenizer: BERTTokenizer, maxLength: Int, idsOnly: Bool)
     -> (input: EncoderInput, encodings: [Encoding])
 {
-    encodeBatch(texts, pairs: [String?](repeating: pair, count: texts.count), tokenizer: tokenizer, maxLength: maxLength, idsOnly: idsOnly)
+    encodeBatch(items.map(\.text), pairs: items.map(\.pair), tokenizer: tokenizer, maxLength: maxLength, idsOnly: idsOnly)
 }
 
 /// `encodeBatch` with a pair of its own (or none) for each text.
@@ -155,9 +180,14 @@ func encodeBatch(_ texts: [String], pairs: [String?], tokenizer: BERTTokenizer, 
     -> (input: EncoderInput, encodings: [Encoding])
 {
     let encodings = tokenizer.encodeBatch(texts, pairs: pairs, maxLength: maxLength, padTo: idsOnly ? maxLength : nil)
-    // The notebook's Keras models are called with ids only, so BERT attends to every position.
+    return (encoderInput(encodings, idsOnly: idsOnly), encodings)
+}
+
+/// The model input of padded `encodings`. The notebook's Keras models are called with ids only, so BERT attends to
+/// every position there.
+func encoderInput(_ encodings: [Encoding], idsOnly: Bool) -> EncoderInput {
     let mask = idsOnly ? encodings.map { $0.attentionMask.map { _ in Int32(1) } } : encodings.map(\.attentionMask)
-    return (EncoderInput(inputIDs: encodings.map(\.inputIDs), attentionMask: mask, tokenTypeIDs: encodings.map(\.tokenTypeIDs)), encodings)
+    return EncoderInput(inputIDs: encodings.map(\.inputIDs), attentionMask: mask, tokenTypeIDs: encodings.map(\.tokenTypeIDs))
 }
 
 /// The `--lower-case` / `--no-lower-case` choice, if given.

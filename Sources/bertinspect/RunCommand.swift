@@ -6,7 +6,7 @@ import WordPiece
 let runCommand = Command(
     name: "run",
     abstract: "Run the model on text: logits, probabilities and labels (the notebook's predict step).",
-    synopsis: ["PATH (--text TEXT… | --texts-file FILE | --input FILE [--text-column COL]) [--pair TEXT] [--max-length N] [--batch-size 32] [--output NAME] [--json]"],
+    synopsis: ["PATH (--text TEXT… | --texts-file FILE | --input FILE [--text-column COL] [--pair-column COL]) [--pair TEXT] [--max-length N] [--batch-size 32] [--output NAME] [--json]"],
     discussion: """
     Tokenizes like transformers' BertTokenizer (vocab.txt and do_lower_case from the model folder, or --vocab),
     runs the encoder in batches of --batch-size texts (results are printed as each batch finishes, so memory does
@@ -17,7 +17,7 @@ let runCommand = Command(
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder (then more texts may follow).", count: 1...Int.max)],
     options: [
         SharedOptions.text, SharedOptions.textsFile,
-        SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn,
+        SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn, SharedOptions.pairColumn,
         .value("--pair", placeholder: "TEXT", help: "A second text for every text ([CLS] a [SEP] b [SEP])."),
         SharedOptions.maxLength, SharedOptions.batchSize,
         .value("--output", placeholder: "NAME", help: "What a bare BertModel prints.", default: "pooler_output",
@@ -62,12 +62,12 @@ func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
     while true {
         let batch = try texts.batch(batchSize)
         if batch.isEmpty { break }
-        let (input, encodings) = encodeBatch(batch, pair: parsed.value("--pair"), tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly)
+        let (input, encodings) = encodeBatch(batch, tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly)
         let outputs = try session.run(input)
         for (i, encoding) in encodings.enumerated() {
             let (members, text): ([(String, JSONValue)], String)
             do {
-                (members, text) = try describe(row: i, text: batch[i], encoding: encoding, outputs: outputs, input: input,
+                (members, text) = try describe(row: i, text: batch[i].text, encoding: encoding, outputs: outputs, input: input,
                                                session: session, labels: labels, output: output)
             } catch let error as RuntimeError {
                 throw error.naming(session.checkpoint.weightsPath)
@@ -75,7 +75,7 @@ func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
             if json {
                 print((number > 0 ? "," : "") + JSONValue.object(members).serialized(), terminator: "")
             } else {
-                emit("[\(number + 1)] \(preview(batch[i]))\n" + text, terminator: "")
+                emit("[\(number + 1)] \(preview(batch[i].text))\n" + text, terminator: "")
             }
             number += 1
         }

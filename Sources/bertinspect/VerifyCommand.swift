@@ -25,6 +25,7 @@ let verifyCommand = Command(
         .value("--against", placeholder: "OTHER", help: "Another checkpoint to compare with on the same inputs.", completes: .file),
         .value("--record", placeholder: "FILE", help: "Write a golden file of this model's outputs.", completes: .file),
         SharedOptions.text, SharedOptions.textsFile, SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn,
+        SharedOptions.pairColumn,
         .value("--ids-file", placeholder: "FILE", help: "Token ids to record, one sequence per line (or a JSON object).", completes: .file),
         .value("--atol", placeholder: "X", help: "Absolute tolerance.", default: "the file's, else 1e-4"),
         .value("--rtol", placeholder: "X", help: "Relative tolerance.", default: "the file's, else 1e-4"),
@@ -76,11 +77,11 @@ func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
             input = try GoldenFile.read(path: goldenPath).input
         } else {
             var source = try TextSource(parsed)
-            let texts = try source.batch(Int.max)
-            guard !texts.isEmpty else { throw UsageError("--against needs --golden FILE or --text TEXT") }
+            let items = try source.batch(Int.max)
+            guard !items.isEmpty else { throw UsageError("--against needs --golden FILE or --text TEXT") }
             let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
             let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
-            input = encodeBatch(texts, pair: nil, tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly).input
+            input = encodeBatch(items, tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly).input
         }
         let reference = try ModelSession(path: other, device: device, threads: threads, tf32: tf32)
         golden = GoldenFile(input: input, outputs: try reference.run(input, source: goldenPath), tolerance: .standard, writer: other)
@@ -114,17 +115,17 @@ func forEachRecordBatch(_ parsed: ParsedArguments, session: ModelSession, batchS
     // A golden file holds sequences of one length: the longest text's, found in a first pass (or --max-length when
     // the texts come from standard input, which cannot be read twice).
     var length = maxLength
-    if parsed.value("--texts-file") != "-" && parsed.value("--input") != "-" {
+    if !TextSource.readsStandardInput(parsed) {
         length = 0
         var first = try TextSource(parsed)
-        while case let texts = try first.batch(batchSize), !texts.isEmpty {
-            length = max(length, tokenizer.encodeBatch(texts, maxLength: maxLength, padTo: session.idsOnly ? maxLength : nil).first?.inputIDs.count ?? 0)
+        while case let items = try first.batch(batchSize), !items.isEmpty {
+            length = max(length, tokenizer.encodeBatch(items.map(\.text), pairs: items.map(\.pair), maxLength: maxLength,
+                                                       padTo: session.idsOnly ? maxLength : nil).first?.inputIDs.count ?? 0)
         }
     }
-    while case let texts = try source.batch(batchSize), !texts.isEmpty {
-        let encodings = tokenizer.encodeBatch(texts, maxLength: maxLength, padTo: length)
-        let mask = session.idsOnly ? encodings.map { $0.attentionMask.map { _ in Int32(1) } } : encodings.map(\.attentionMask)
-        try body(EncoderInput(inputIDs: encodings.map(\.inputIDs), attentionMask: mask, tokenTypeIDs: encodings.map(\.tokenTypeIDs)), nil)
+    while case let items = try source.batch(batchSize), !items.isEmpty {
+        try body(encoderInput(tokenizer.encodeBatch(items.map(\.text), pairs: items.map(\.pair), maxLength: maxLength, padTo: length),
+                              idsOnly: session.idsOnly), nil)
     }
 }
 

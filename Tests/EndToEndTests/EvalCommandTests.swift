@@ -195,3 +195,125 @@ struct VerifyInputTests {
         #expect(try bertinspect(arguments: ["verify", Fixtures.path("eval-sentiment/model"), "--golden", golden, "-q"]).code == 0)
     }
 }
+
+@Suite("eval batching")
+struct EvalBatchingTests {
+    /// transformers' token count of each example, truncated at the fixture's 64.
+    static func lengths() throws -> [Int] {
+        let perExample = try #require((try Fixtures.reference("eval-sentiment"))["model"]?["per_example"]?.arrayValue)
+        return try perExample.map { min(try #require($0["tokens"]?.intValue), 64) }
+    }
+
+    @Test("batches grouped by length compute less padding than file order; tokens and padded positions follow transformers' lengths; the metrics do not move")
+    func lengthGrouping() throws {
+        let lengths = try Self.lengths()
+        func run(_ extra: [String]) throws -> JSONValue {
+            let result = try bertinspect(arguments: ["eval", Fixtures.path("eval-sentiment/model"), "--input", Fixtures.path("eval-sentiment/test.jsonl"),
+                                                     "--batch-size", "32", "--json"] + extra)
+            #expect(result.code == 0, "\(result.stderr)")
+            return try JSONParser.parse(result.stdout)
+        }
+        let sorted = try run([]), inOrder = try run(["--file-order"])
+        // The reference pads each batch of 32 in file order to its longest, as the fixture's script fed PyTorch.
+        let fileOrderPositions = stride(from: 0, to: lengths.count, by: 32).reduce(0) { total, start in
+            let chunk = lengths[start..<min(start + 32, lengths.count)]
+            return total + chunk.count * (chunk.max() ?? 0)
+        }
+        // Grouped by length: the 200 texts fit one window, so the batches are the lengths in descending order.
+        let descending = lengths.sorted(by: >)
+        let groupedPositions = stride(from: 0, to: descending.count, by: 32).reduce(0) { total, start in
+            total + min(32, descending.count - start) * descending[start]
+        }
+        let tokens = lengths.reduce(0, +)
+        for (json, positions, batching) in [(inOrder, fileOrderPositions, "file-order"), (sorted, groupedPositions, "length")] {
+            #expect(json["tokens"]?.intValue == tokens)
+            #expect(json["computed_positions"]?.intValue == positions, "\(batching)")
+            #expect(json["batching"]?.stringValue == batching)
+            let fraction = try #require(json["padding_fraction"]?.doubleValue)
+            #expect(abs(fraction - Double(positions - tokens) / Double(positions)) < 1e-12)
+        }
+        #expect(groupedPositions < fileOrderPositions)
+        for key in ["accuracy", "f1", "confusion_matrix"] { #expect(sorted[key] == inOrder[key], "\(key)") }
+    }
+}
+
+@Suite("tokenize --input and --pair-column")
+struct TokenizeInputTests {
+    /// The pair cases of fixtures/tokenizer/cases.json (transformers' `tokenizer(text, pair, max_length=N,
+    /// truncation='longest_first', padding='max_length')`), as a CSV with a text and a pair column.
+    static func pairCases() throws -> [JSONValue] {
+        try #require(try MappedFile.withContents(of: Fixtures.path("tokenizer/cases.json")) { try JSONParser.parse($0) }["pairs"]?.arrayValue)
+    }
+
+    static func csv(_ cases: [JSONValue]) -> String {
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        return "text,pair\r\n" + cases.map { quoted($0["text"]?.stringValue ?? "") + "," + quoted($0["pair"]?.stringValue ?? "") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// The reference's values where its attention mask is 1 (it pads to max_length; tokenize does not pad).
+    static func unpadded(_ values: JSONValue?, mask: JSONValue?) -> [Int] {
+        zip(values?.arrayValue ?? [], mask?.arrayValue ?? []).compactMap { $1.intValue == 1 ? $0.intValue : nil }
+    }
+
+    @Test("tokenize --input FILE --pair-column gives transformers' pair encodings, one JSON line per row")
+    func pairsFromCSV() throws {
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let groups = Dictionary(grouping: try Self.pairCases()) { "\($0["max_length"]?.intValue ?? 0) \($0["lower_case"]?.boolValue ?? true)" }
+        for (_, cases) in groups {
+            let file = out + "/pairs.csv"
+            try Self.csv(cases).write(toFile: file, atomically: true, encoding: .utf8)
+            let maxLength = try #require(cases[0]["max_length"]?.intValue)
+            let lowerCase = try #require(cases[0]["lower_case"]?.boolValue)
+            let result = try bertinspect(arguments: ["tokenize", "--vocab", Fixtures.path("tokenizer/vocab.txt"), lowerCase ? "--lower-case" : "--no-lower-case",
+                                                     "--input", file, "--text-column", "text", "--pair-column", "pair", "--max-length", String(maxLength), "--json"])
+            #expect(result.code == 0, "\(result.stderr)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count == cases.count)
+            for (line, want) in zip(lines, cases) {
+                let got = try JSONParser.parse(String(line))
+                #expect(got["pair"] == want["pair"])
+                #expect(got["input_ids"]?.arrayValue?.compactMap(\.intValue) == Self.unpadded(want["input_ids"], mask: want["attention_mask"]), "\(want)")
+                #expect(got["token_type_ids"]?.arrayValue?.compactMap(\.intValue) == Self.unpadded(want["token_type_ids"], mask: want["attention_mask"]))
+            }
+        }
+    }
+
+    @Test("tokenize --input - streams standard input: one line per review, as long as transformers' tokenizer makes it")
+    func standardInput() throws {
+        let perExample = try #require((try Fixtures.reference("eval-sentiment"))["model"]?["per_example"]?.arrayValue)
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try runProgram("/bin/sh", ["-c", "\"$0\" tokenize --vocab \"$1\" --input - --input-format csv --text-column review --json < \"$2\"",
+                                                bertinspectPath(), Fixtures.path("eval-sentiment/model"), Fixtures.path("eval-sentiment/test.csv")], folder: out)
+        #expect(result.code == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == perExample.count)
+        for (line, want) in zip(lines, perExample) {
+            #expect(try JSONParser.parse(String(line))["input_ids"]?.arrayValue?.count == want["tokens"]?.intValue, "row \(want["index"]?.intValue ?? -1)")
+        }
+    }
+
+    @Test("verify --record --pair-column records transformers' pair inputs; --pair-column needs --input and excludes --pair")
+    func recordPairs() throws {
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let cases = try Self.pairCases().filter { $0["max_length"]?.intValue == 16 && $0["lower_case"]?.boolValue == true }
+        #expect(!cases.isEmpty)
+        let file = out + "/pairs.csv", golden = out + "/golden.json"
+        try Self.csv(cases).write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try bertinspect(arguments: ["verify", Fixtures.path("eval-sentiment/model"), "--record", golden, "--input", file,
+                                                 "--text-column", "text", "--pair-column", "pair", "--max-length", "16", "-q"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let inputs = try #require(try MappedFile.withContents(of: golden) { try JSONParser.parse($0) }["inputs"])
+        for (i, want) in cases.enumerated() {
+            let mask = inputs["attention_mask"]?.arrayValue?[i]
+            #expect(Self.unpadded(inputs["input_ids"]?.arrayValue?[i], mask: mask) == Self.unpadded(want["input_ids"], mask: want["attention_mask"]))
+            #expect(Self.unpadded(inputs["token_type_ids"]?.arrayValue?[i], mask: mask) == Self.unpadded(want["token_type_ids"], mask: want["attention_mask"]))
+        }
+        let noInput = try bertinspect(arguments: ["run", Fixtures.path("eval-sentiment/model"), "--text", "a", "--pair-column", "pair"])
+        #expect(noInput.code == 2 && noInput.stderr.contains("--pair-column names a column of --input FILE; give --input"), "\(noInput.stderr)")
+        let both = try bertinspect(arguments: ["run", Fixtures.path("eval-sentiment/model"), "--input", file, "--pair-column", "pair", "--pair", "b"])
+        #expect(both.code == 2 && both.stderr.contains("give --pair TEXT or --pair-column COL, not both"), "\(both.stderr)")
+    }
+}
