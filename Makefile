@@ -1,6 +1,6 @@
 # bertinspect: `make demo` sets up and runs the main job; `make test` sets up and runs every test.
 SWIFT ?= swift
-APT_PACKAGES := pkg-config libhdf5-dev libopenblas-dev
+APT_PACKAGES := pkg-config libhdf5-dev libopenblas-dev zlib1g-dev
 BIN := .build/debug/bertinspect
 EXAMPLE := fixtures/tf-seqcls
 PYTHON ?= /root/refenv/bin/python
@@ -11,7 +11,7 @@ all: build
 
 # Installs the system libraries with apt when pkg-config cannot find them.
 setup:
-	@if ! pkg-config --exists hdf5-serial openblas 2>/dev/null; then \
+	@if ! pkg-config --exists hdf5-serial openblas zlib 2>/dev/null; then \
 		echo "Installing $(APT_PACKAGES) with apt-get"; \
 		SUDO=""; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \

@@ -23,6 +23,9 @@ H5Tget_pad H5Tget_precision H5Tget_sign H5Tget_size H5Tget_strpad H5Tis_variable
 H5Tset_fields H5Tset_order H5Tset_size H5Tset_strpad
 """.split()
 
+# From libhdf5's high-level library (libhdf5_hl), opened the same way: an HDF5 file held in memory, used in place.
+HL_FUNCTIONS = ["H5LTopen_file_image"]
+
 # The library's global identifiers the shim's getters read (H5T_NATIVE_FLOAT is `(H5open(), H5T_NATIVE_FLOAT_g)`).
 GLOBALS = {
     "chdf5_native_float": "H5T_NATIVE_FLOAT_g", "chdf5_native_double": "H5T_NATIVE_DOUBLE_g",
@@ -40,8 +43,9 @@ text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
 text = re.sub(r"//[^\n]*", " ", text)
 
 wrappers = []
-for function in FUNCTIONS:
-    match = re.search(r"H5_DLL\s+([^;()]*?)\b" + function + r"\s*\(([^;]*?)\)\s*;", text, flags=re.S)
+for function in FUNCTIONS + HL_FUNCTIONS:
+    resolve = "bertinspect_hdf5_hl_resolve" if function in HL_FUNCTIONS else "bertinspect_hdf5_resolve"
+    match = re.search(r"H5_(?:HL)?DLL\s+([^;()]*?)\b" + function + r"\s*\(([^;]*?)\)\s*;", text, flags=re.S)
     assert match, function
     result = " ".join(match.group(1).split())
     parameters = " ".join(match.group(2).split())
@@ -63,7 +67,7 @@ for function in FUNCTIONS:
     wrappers.append(
         f"static {result} (*{function}_real)({parameters});\n"
         f"{result} {function}({parameters}) {{\n"
-        f"    if (!{function}_real && !bertinspect_hdf5_resolve((void **)&{function}_real, \"{function}\")) {{ {failure} }}\n"
+        f"    if (!{function}_real && !{resolve}((void **)&{function}_real, \"{function}\")) {{ {failure} }}\n"
         f"    {body}\n}}\n")
 
 getters = []
@@ -112,6 +116,24 @@ int bertinspect_hdf5_resolve(void **slot, const char *name) {
     return *slot != NULL;
 }
 
+/* The high-level library (H5LT), needing libhdf5 itself, which it shares once both are open. */
+static void *hl_library = NULL;
+static const char *hl_names[] = {"libhdf5_serial_hl.so.100", "libhdf5_serial_hl.so", "libhdf5_hl.so.100", "libhdf5_hl.so"};
+
+int bertinspect_hdf5_hl_resolve(void **slot, const char *name) {
+    if (!bertinspect_hdf5_available()) return 0;
+    for (size_t i = 0; i < sizeof hl_names / sizeof hl_names[0] && !hl_library; i++) {
+        hl_library = dlopen(hl_names[i], RTLD_LAZY | RTLD_LOCAL);
+    }
+    if (!hl_library) {
+        const char *reason = dlerror();
+        snprintf(failure, sizeof failure, "%s", reason ? reason : "libhdf5_serial_hl.so.100 was not found");
+        return 0;
+    }
+    *slot = dlsym(hl_library, name);
+    return *slot != NULL;
+}
+
 hid_t bertinspect_hdf5_global(const char *name) {
     if (H5open() < 0) return -1;
     hid_t *variable = (hid_t *)dlsym(library, name);
@@ -122,4 +144,4 @@ hid_t bertinspect_hdf5_global(const char *name) {
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "CHDF5", "loader.c")
 with open(path, "w") as f:
     f.write(out)
-print(f"wrote {path}: {len(FUNCTIONS)} functions, {len(GLOBALS)} globals")
+print(f"wrote {path}: {len(FUNCTIONS) + len(HL_FUNCTIONS)} functions, {len(GLOBALS)} globals")

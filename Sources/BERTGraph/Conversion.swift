@@ -2,6 +2,8 @@ import TensorFormats
 
 /// The metadata key of a Keras 3 file's `vars` groups (written by the HDF5 reader; the graph only carries it).
 let keras3VarsKey = "bertinspect.keras3_vars"
+/// The config.json of a Keras 3 `.keras` archive, as its store hands it over (never carried into a conversion).
+let kerasArchiveConfigKey = "bertinspect.keras_archive.config"
 
 /// The `vars` groups recorded under `keras3VarsKey`, or nil when there is no valid record.
 func keras3Groups(_ text: String?) -> [(path: String, name: String?)]? {

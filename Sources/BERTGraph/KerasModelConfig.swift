@@ -1,12 +1,16 @@
 import TensorFormats
 
-/// The `model_config` attribute of a Keras-2 full-model save, read as inert JSON (never deserialised into
+/// The `model_config` attribute of a Keras-2 full-model save (or the config.json of a Keras 3 `.keras` archive, the
+/// same structure), read as inert JSON (never deserialised into
 /// layers or executed): layer classes, trainable flags, and the BERT configuration a `TFBertMainLayer` carries.
 public struct KerasModelConfig {
     private var layers: [String: (className: String, trainable: Bool, config: JSONValue?)] = [:]
     private var modelTrainable = true
     /// The Keras class of the whole model as the save records it (`Functional`, `Sequential`, a subclass name).
     public private(set) var modelClass: String?
+    /// Layers whose configuration holds Python code (a `Lambda` layer's marshalled bytecode, `__lambda__`): data here,
+    /// never unmarshalled or run, but worth telling the user, since Keras' loader would run it with safe_mode off.
+    public private(set) var codeLayers: [String] = []
 
     public init?(json text: String?) {
         guard let text, let root = try? JSONParser.parse(text) else { return nil }
@@ -18,8 +22,13 @@ public struct KerasModelConfig {
             var className = layer["class_name"]?.stringValue ?? "Layer"
             if let marker = className.lastIndex(of: ">") { className = String(className[className.index(after: marker)...]) }
             layers[name] = (className, layer["config"]?["trainable"]?.boolValue ?? true, layer["config"]?["config"])
+            if className == "Lambda" || layer["config"]?["function"]?["class_name"]?.stringValue == "__lambda__" { codeLayers.append(name) }
         }
     }
+
+    /// Whether the configuration lists the model's layers (a functional or Sequential model does; a subclassed
+    /// model's holds only its constructor arguments).
+    public var listsLayers: Bool { !layers.isEmpty }
 
     /// The Keras class of layer `name`, without a `Custom>` registration prefix.
     public func className(of name: String) -> String? { layers[name]?.className }

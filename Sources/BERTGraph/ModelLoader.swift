@@ -15,13 +15,25 @@ public enum ModelLoader {
         let store = checkpoint.store
         let names = Set(store.tensors.map(\.name))
         let byName = Dictionary(store.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let family: NamingFamily = store.layout == .keras3Weights ? .keras3
+        let family: NamingFamily = store.layout.isKeras3 ? .keras3
             : (store.tensors.contains { $0.name.contains("/") } ? .tensorflow : .pytorch)
         let suffix = family == .tensorflow && store.tensors.contains(where: { $0.name.hasSuffix(":0") }) ? ":0" : ""
         var scheme = NamingScheme(family: family, mainPrefix: "", suffix: suffix)
         var configuration = BERTConfiguration()
         var report = LoadReport()
-        let kerasConfig = KerasModelConfig(json: store.metadata["model_config"])
+        let kerasConfig = KerasModelConfig(json: store.metadata["model_config"] ?? store.metadata[kerasArchiveConfigKey])
+        // Keras 3 names a layer's group after the attribute or class that holds it (`cnn_layer1`, `layers/conv1d_1`);
+        // config.json knows the layer by its own name, the `name` attribute of the group's `vars`.
+        var configNames: [String: String] = [:]
+        if family == .keras3, let groups = keras3Groups(store.metadata[keras3VarsKey]) {
+            for group in groups where group.path.hasSuffix("/vars") {
+                if let name = group.name { configNames[lastComponent(String(group.path.dropLast(5)))] = name }
+            }
+        }
+        func configName(_ layer: String) -> String {
+            guard let name = configNames[layer], kerasConfig?.className(of: name) != nil else { return layer }
+            return name
+        }
 
         // 1. The BERT main layer: found by its word embeddings, its prefix taken from the stored name.
         var hasEncoder = false
@@ -86,7 +98,7 @@ public enum ModelLoader {
         if let groups = layerGroups {
             for group in groups {
                 let layerName = family == .keras3 ? lastComponent(group.name) : group.name
-                let className = kerasConfig?.className(of: layerName) ?? recordClasses[layerName]
+                let className = kerasConfig?.className(of: configName(layerName)) ?? recordClasses[layerName]
                 let unused = group.tensorNames.filter { !used.contains($0) }
                 if group.tensorNames.isEmpty {
                     kerasLayers.append(KerasLayer(name: layerName, kind: .weightless, className: className ?? kerasClassName(layerName)))
@@ -118,8 +130,10 @@ public enum ModelLoader {
         } else if !hasEncoder {
             throw GraphError.unsupported(
                 path: checkpoint.path,
-                reason: "no BERT word embeddings ('…embeddings/word_embeddings/weight' or 'embeddings.word_embeddings.weight') and no Keras Conv1D head were found among its \(store.tensors.count) tensors")
+                reason: "no BERT word embeddings ('…embeddings/word_embeddings/weight' or 'embeddings.word_embeddings.weight') and no Keras Conv1D head were found among its \(store.tensors.count) tensors"
+                    + (kerasConfig.flatMap(codeLayerNote).map { "; its configuration also holds \($0)" } ?? ""))
         }
+        if let note = kerasConfig.flatMap(codeLayerNote) { report.warnings.append("the Keras configuration holds \(note)") }
 
         // 5. Configuration from config.json / Keras model_config, checked against the shapes.
         mergeConfig(&configuration, config: config, kerasConfig: kerasConfig, tokenizerConfig: checkpoint.tokenizerConfig,
@@ -145,7 +159,7 @@ public enum ModelLoader {
             }
             let layer = owningLayer(spec, topLevel: topLevel)
             var trainable = !frozen.contains { spec.path.starts(with: $0) }
-            if let kerasConfig, !kerasConfig.isTrainable(layer: layer) { trainable = false }
+            if let kerasConfig, !kerasConfig.isTrainable(layer: configName(layer)) { trainable = false }
             bound.append(BoundParameter(spec: spec, stored: tensor, trainable: trainable, layer: layer))
         }
 
@@ -166,10 +180,19 @@ public enum ModelLoader {
         var model = BERTModel(
             architecture: architecture, configuration: configuration, naming: scheme, hasPooler: hasPooler,
             parameters: bound, kerasLayers: kerasLayers, layers: topLevel, report: report, frozenPrefixes: frozen)
+        // A full-model save records every layer's flag; a .keras archive does when its config lists the layers
+        // (a functional or Sequential model; a subclassed model's config holds only its constructor arguments).
         model.trainableRecorded = store.metadata[frozenMetadataKey] != nil || store.layout == .kerasFullModel
+            || (store.layout == .keras3Archive && kerasConfig?.listsLayers == true)
         model.recordedClass = kerasConfig?.modelClass
         model.report.warnings += HeadInspection.warnings(for: model, store: store)
         return model
+    }
+
+    /// "Python code (Lambda layer 'x'), which bertinspect never runs: …", or nil when the configuration holds none.
+    static func codeLayerNote(_ config: KerasModelConfig) -> String? {
+        guard !config.codeLayers.isEmpty else { return nil }
+        return "Python code (Lambda layer \(config.codeLayers.map { "'\($0)'" }.joined(separator: ", "))), which bertinspect never runs: only weights are read"
     }
 
     /// (TF head group, its first parameter's TF relative name, its PyTorch name).

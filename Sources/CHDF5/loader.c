@@ -40,6 +40,24 @@ int bertinspect_hdf5_resolve(void **slot, const char *name) {
     return *slot != NULL;
 }
 
+/* The high-level library (H5LT), needing libhdf5 itself, which it shares once both are open. */
+static void *hl_library = NULL;
+static const char *hl_names[] = {"libhdf5_serial_hl.so.100", "libhdf5_serial_hl.so", "libhdf5_hl.so.100", "libhdf5_hl.so"};
+
+int bertinspect_hdf5_hl_resolve(void **slot, const char *name) {
+    if (!bertinspect_hdf5_available()) return 0;
+    for (size_t i = 0; i < sizeof hl_names / sizeof hl_names[0] && !hl_library; i++) {
+        hl_library = dlopen(hl_names[i], RTLD_LAZY | RTLD_LOCAL);
+    }
+    if (!hl_library) {
+        const char *reason = dlerror();
+        snprintf(failure, sizeof failure, "%s", reason ? reason : "libhdf5_serial_hl.so.100 was not found");
+        return 0;
+    }
+    *slot = dlsym(hl_library, name);
+    return *slot != NULL;
+}
+
 hid_t bertinspect_hdf5_global(const char *name) {
     if (H5open() < 0) return -1;
     hid_t *variable = (hid_t *)dlsym(library, name);
@@ -601,6 +619,14 @@ herr_t H5Tset_strpad(hid_t type_id, H5T_str_t strpad) {
     if (!H5Tset_strpad_real && !bertinspect_hdf5_resolve((void **)&H5Tset_strpad_real, "H5Tset_strpad")) { return -1; }
     herr_t result = H5Tset_strpad_real(type_id, strpad);
     if (result < 0) failed_call = "H5Tset_strpad";
+    return result;
+}
+
+static hid_t (*H5LTopen_file_image_real)(void *buf_ptr, size_t buf_size, unsigned flags);
+hid_t H5LTopen_file_image(void *buf_ptr, size_t buf_size, unsigned flags) {
+    if (!H5LTopen_file_image_real && !bertinspect_hdf5_hl_resolve((void **)&H5LTopen_file_image_real, "H5LTopen_file_image")) { return -1; }
+    hid_t result = H5LTopen_file_image_real(buf_ptr, buf_size, flags);
+    if (result < 0) failed_call = "H5LTopen_file_image";
     return result;
 }
 

@@ -47,7 +47,9 @@ final class HDF5Reader {
     private let file: HDF5Handle
     private let linkAccess: HDF5Handle
 
-    init(path: String, fileSize: Int) throws(HDF5Error) {
+    /// Opens the HDF5 file `path`, or, with `image`, the HDF5 file held in that memory (a stored member of an
+    /// archive, mapped copy-on-write), used in place; `path` then names the archive in messages.
+    init(path: String, fileSize: Int, image: UnsafeMutableRawBufferPointer? = nil) throws(HDF5Error) {
         self.path = path
         self.fileSize = fileSize
         try HDF5Library.requireLibrary(path: path)
@@ -58,7 +60,13 @@ final class HDF5Reader {
             try HDF5Library.check(H5Pset_fclose_degree(fapl.id, H5F_CLOSE_STRONG), path: path)
             // The walk refuses soft and external links before any path lookup could traverse one.
             let lapl = HDF5Handle(try HDF5Library.check(id: H5Pcreate(chdf5_lapl_class()), path: path), .propertyList)
-            let id = try HDF5Library.check(id: H5Fopen(path, chdf5_acc_rdonly(), fapl.id), path: path)
+            let id: hid_t
+            if let image {
+                // Read only: libhdf5 never writes to the image, and a stray write would only touch a private page.
+                id = try HDF5Library.check(id: H5LTopen_file_image(image.baseAddress, image.count, chdf5_image_in_place()), path: path)
+            } else {
+                id = try HDF5Library.check(id: H5Fopen(path, chdf5_acc_rdonly(), fapl.id), path: path)
+            }
             return (HDF5Handle(id, .file), lapl)
         }
         file = opened.0

@@ -27,15 +27,73 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
     /// Top-level layer groups that transformers' TF BERT classes write.
     static let transformersLayerNames: Set<String> = ["bert", "classifier", "mlm___cls", "nsp___cls", "qa_outputs"]
 
+    /// Where the HDF5 file starts in `mapped`: 0, or the offset of `model.weights.h5` inside a `.keras` archive.
+    private let imageOffset: Int
+    /// A deflated `model.weights.h5`, inflated: the HDF5 file then lives here rather than in `mapped`.
+    private let inflated: InflatedMember?
+
+    /// The members of a Keras 3 `.keras` archive this store reads, besides the weights.
+    public static let archiveConfigKey = "bertinspect.keras_archive.config"
+    public static let archiveMetadataKey = "bertinspect.keras_archive.metadata"
+
     public init(path: String) throws {
         self.path = path
-        mapped = try MappedFile(path: path)
-        reader = try HDF5Reader(path: path, fileSize: mapped.count)
+        var metadata: [String: String] = [:]
+        if try KerasArchiveFormat.isArchive(path) {
+            // A `.keras` zip. Keras stores model.weights.h5 uncompressed, so libhdf5 reads it in place from a private,
+            // copy-on-write mapping of the archive (nothing is extracted or copied) and tensors are views into it;
+            // a re-zipped, deflated archive is inflated into memory of the size its directory declares.
+            mapped = try MappedFile(path: path, copyOnWrite: true)
+            let archive = try ZipArchive(mapped.bytes, path: path)
+            guard let member = archive.member(named: "model.weights.h5") else {
+                if archive.member(named: "model.weights.npz") != nil {
+                    throw TensorFormatError.unsupported(path: path, reason: "this Keras archive holds its weights as model.weights.npz (weights_format=\"npz\"); bertinspect reads model.weights.h5, Keras' default")
+                }
+                throw TensorFormatError.invalidArchive(path: path, reason: "this Keras archive holds no model.weights.h5 (its members: \(archive.members.prefix(8).map(\.name).joined(separator: ", ")))")
+            }
+            let image: UnsafeMutableRawBufferPointer
+            if member.method == 8 {
+                try archive.checkInflation(of: member)
+                let buffer = InflatedMember(count: member.size)
+                try archive.inflate(member, in: mapped.bytes, into: buffer.bytes)
+                inflated = buffer
+                imageOffset = 0
+                image = buffer.bytes
+            } else {
+                let stored = try archive.storedData(of: member, in: mapped.bytes)
+                guard let view = mapped.privateBytes(member.dataOffset..<(member.dataOffset + stored.count)) else {
+                    throw TensorFormatError.invalidArchive(path: path, reason: "model.weights.h5 lies outside the archive")
+                }
+                inflated = nil
+                imageOffset = member.dataOffset
+                image = view
+            }
+            reader = try HDF5Reader(path: path, fileSize: image.count, image: image)
+            for (name, key) in [("config.json", Self.archiveConfigKey), ("metadata.json", Self.archiveMetadataKey)] {
+                guard let entry = archive.member(named: name) else { continue }
+                guard entry.size <= 16 << 20 else { throw TensorFormatError.invalidArchive(path: path, reason: "\(name) is larger than 16 MiB") }
+                var text: String?
+                if entry.method == 8 {
+                    try archive.checkInflation(of: entry)
+                    let buffer = InflatedMember(count: entry.size)
+                    try archive.inflate(entry, in: mapped.bytes, into: buffer.bytes)
+                    text = String(validating: UnsafeRawBufferPointer(buffer.bytes), as: UTF8.self)
+                } else {
+                    text = String(validating: try archive.storedData(of: entry, in: mapped.bytes), as: UTF8.self)
+                }
+                guard let text else { throw TensorFormatError.invalidArchive(path: path, reason: "\(name) is not UTF-8 text") }
+                metadata[key] = text
+            }
+        } else {
+            mapped = try MappedFile(path: path)
+            imageOffset = 0
+            inflated = nil
+            reader = try HDF5Reader(path: path, fileSize: mapped.count)
+        }
         let (found, groups) = try reader.walk()
         let byPath = Dictionary(found.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         let root = try reader.attributes(of: "")
 
-        var metadata: [String: String] = [:]
         for (key, value) in root {
             if case let .strings(strings) = value, strings.count == 1 { metadata[key] = strings[0] }
         }
@@ -55,7 +113,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
             layerNames = names
             layout = .kerasFullModel
         } else if found.contains(where: { $0.path.contains("/vars/") || $0.path.hasPrefix("vars/") }) {
-            layout = .keras3Weights
+            layout = mapped.copyOnWrite ? .keras3Archive : .keras3Weights
         } else {
             throw HDF5Error.unsupported(
                 path: path,
@@ -120,7 +178,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
             }
         }
 
-        if layout == .keras3Weights {
+        if layout.isKeras3 {
             // Keras 3 loads by structure: every `…/vars` group (empty ones too) and its `name` attribute. They are
             // kept as metadata so that a conversion back to HDF5 can restore the layout exactly.
             var varsGroups: [JSONValue] = []
@@ -145,8 +203,8 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
     public func hasStableView(of tensor: StoredTensor) -> Bool { datasets[tensor.name]?.fileOffset != nil }
 
     public func discardPages(of tensor: StoredTensor) {
-        if let dataset = datasets[tensor.name], let offset = dataset.fileOffset {
-            mapped.discardPages(offset..<(offset + tensor.byteCount))
+        if inflated == nil, let dataset = datasets[tensor.name], let offset = dataset.fileOffset {
+            mapped.discardPages((imageOffset + offset)..<(imageOffset + offset + tensor.byteCount))
         }
     }
 
@@ -156,7 +214,8 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         }
         let count = tensor.byteCount
         if let offset = dataset.fileOffset {
-            return try body(UnsafeRawBufferPointer(rebasing: mapped.bytes[offset..<(offset + count)]))
+            if let inflated { return try body(UnsafeRawBufferPointer(rebasing: inflated.bytes[offset..<(offset + count)])) }
+            return try body(UnsafeRawBufferPointer(rebasing: mapped.bytes[(imageOffset + offset)..<(imageOffset + offset + count)]))
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 64)
         defer { buffer.deallocate() }
@@ -164,6 +223,20 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         try reader.read(dataset, into: view)
         return try body(UnsafeRawBufferPointer(view))
     }
+}
+
+/// Memory holding an archive member inflated from its deflated form, released with the store.
+final class InflatedMember {
+    private let storage: UnsafeMutableRawBufferPointer
+    /// Exactly the member's size.
+    let bytes: UnsafeMutableRawBufferPointer
+
+    init(count: Int) {
+        storage = .allocate(byteCount: max(count, 1), alignment: 64)
+        bytes = UnsafeMutableRawBufferPointer(rebasing: storage[0..<count])
+    }
+
+    deinit { storage.deallocate() }
 }
 
 /// The HDF5 file format, recognised by its 8-byte signature at offset 0 or 512.
@@ -177,6 +250,33 @@ public struct HDF5Format: CheckpointFormat {
             if Array(prefix[offset..<(offset + 8)]) == Self.signature { return true }
         }
         return false
+    }
+
+    public func open(path: String) throws -> any TensorStore { try KerasHDF5Store(path: path) }
+}
+
+/// Keras 3's `.keras` archive: a zip whose first member is one Keras writes (`metadata.json`, `config.json`,
+/// `model.weights.h5`), recognised by content. The weights inside are read in place by `KerasHDF5Store`.
+public struct KerasArchiveFormat: CheckpointFormat {
+    public init() {}
+    public var name: String { "Keras 3 .keras" }
+    static let memberNames = ["metadata.json", "config.json", "model.weights.h5", "model.weights.npz"]
+
+    public func recognizes(prefix: UnsafeRawBufferPointer, fileSize: Int) -> Bool { Self.recognizes(prefix) }
+
+    static func recognizes(_ prefix: UnsafeRawBufferPointer) -> Bool {
+        // A zip local header: signature, then the name length at 26 and the name at 30.
+        guard prefix.count >= 30, prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) else { return false }
+        let length = Int(prefix[26]) | Int(prefix[27]) << 8
+        guard 30 + length <= prefix.count else { return false }
+        let name = Array(prefix[30..<(30 + length)])
+        return memberNames.contains { Array($0.utf8) == name }
+    }
+
+    /// Whether the file at `path` is such an archive.
+    static func isArchive(_ path: String) throws -> Bool {
+        let (prefix, _) = try InputFile.head(of: path, count: 1024)
+        return prefix.withUnsafeBytes { recognizes($0) }
     }
 
     public func open(path: String) throws -> any TensorStore { try KerasHDF5Store(path: path) }

@@ -16,7 +16,9 @@ public final class MappedFile: @unchecked Sendable {
     private let guardSlot: Int32
 
     /// Maps `path` read-only; anything but a regular file is refused without blocking (see `InputFile`).
-    public init(path: String) throws(TensorFormatError) {
+    /// With `copyOnWrite`, the pages are also writable, but privately: a write copies the page and never reaches the
+    /// file (for a library that wants a mutable pointer to memory it only reads).
+    public init(path: String, copyOnWrite: Bool = false) throws(TensorFormatError) {
         self.path = path
         InputFile.installFaultGuard()
         let opened = try InputFile.open(path)
@@ -26,14 +28,26 @@ public final class MappedFile: @unchecked Sendable {
             base = nil
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             guardSlot = -1
+            self.copyOnWrite = copyOnWrite
             return
         }
-        guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, opened.descriptor, 0), pointer != MAP_FAILED else {
+        let protection = copyOnWrite ? PROT_READ | PROT_WRITE : PROT_READ
+        guard let pointer = mmap(nil, size, protection, MAP_PRIVATE, opened.descriptor, 0), pointer != MAP_FAILED else {
             throw .cannotOpen(path: path, reason: systemError())
         }
         base = pointer
         bytes = UnsafeRawBufferPointer(start: pointer, count: size)
         guardSlot = bertinspect_register_mapping(pointer, size, path)
+        self.copyOnWrite = copyOnWrite
+    }
+
+    /// Whether the pages are privately writable (see `init(path:copyOnWrite:)`).
+    public let copyOnWrite: Bool
+
+    /// The bytes of `range` as private, copy-on-write memory; nil unless mapped with `copyOnWrite`.
+    public func privateBytes(_ range: Range<Int>) -> UnsafeMutableRawBufferPointer? {
+        guard copyOnWrite, let base, range.lowerBound >= 0, range.upperBound <= bytes.count else { return nil }
+        return UnsafeMutableRawBufferPointer(start: base + range.lowerBound, count: range.count)
     }
 
     deinit {

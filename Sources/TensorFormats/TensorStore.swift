@@ -18,6 +18,7 @@ public enum StoreLayout: String, Sendable, Hashable {
     case kerasWeights = "Keras-2 weights (save_weights)"
     case kerasFullModel = "Keras-2 full model (model.save)"
     case keras3Weights = "Keras 3 weights (.weights.h5)"
+    case keras3Archive = "model.weights.h5 inside"
     case pytorchZip = "zip (torch.save)"
     case pytorchLegacy = "legacy stream (torch.save before PyTorch 1.6)"
     case tensorflowGoogleBERT = "TF1, Google BERT names (mapped as transformers' load_tf_weights_in_bert does)"
@@ -27,11 +28,15 @@ public enum StoreLayout: String, Sendable, Hashable {
     /// Whether `freeze` can record a frozen state in a copy of this layout (safetensors metadata, an HDF5 attribute).
     public var recordsFrozenState: Bool { container == "safetensors" || container == "HDF5" }
 
+    /// Whether the tensors are laid out as Keras 3 saves them (`layers/<name>/vars/<i>`).
+    public var isKeras3: Bool { self == .keras3Weights || self == .keras3Archive }
+
     /// The file format the layout belongs to, as summaries name it.
     public var container: String {
         switch self {
         case .safetensors: return "safetensors"
         case .hfTFWeights, .kerasWeights, .kerasFullModel, .keras3Weights: return "HDF5"
+        case .keras3Archive: return "Keras 3 .keras (zip)"
         case .pytorchZip, .pytorchLegacy: return "PyTorch pickle (read without executing it)"
         case .tensorflowGoogleBERT, .tensorflowV1, .tensorflowV2: return "TensorFlow checkpoint"
         }

@@ -1,11 +1,13 @@
+internal import CSupport
+
 /// The member directory of a zip archive held in memory (a mapped file), read from its central directory.
 ///
 /// Sizes and offsets come from the central directory only (torch writes zeros and a data descriptor in each local
 /// header), with ZIP64 records where present (torch always writes them). Every member is checked before anything is
 /// read: a safe, unique, UTF-8 name (no absolute path, no `..`, no backslash, no NUL), a local header that agrees with
-/// the directory, data inside the file and before the directory, and no two members sharing bytes. Only stored
-/// (uncompressed) members are read; a compressed one is refused by `storedData(of:)`, so no size claim is ever
-/// inflated and no bomb can go off.
+/// the directory, data inside the file and before the directory, and no two members sharing bytes. Stored members are
+/// read in place (`storedData(of:)`); a deflated one only through `inflate`, after `checkInflation(of:)` has bounded
+/// its declared size, into memory the caller sized from that declaration, and checked against its CRC-32.
 public struct ZipArchive: Sendable {
     /// One member as the central directory lists it.
     public struct Member: Sendable {
@@ -16,7 +18,13 @@ public struct ZipArchive: Sendable {
         public var size: Int
         /// Offset of the member's data (after its local header) from the start of the archive.
         public var dataOffset: Int
+        /// CRC-32 of the uncompressed data, as the central directory records it.
+        public var crc32: UInt32 = 0
     }
+
+    /// Largest ratio of inflated to compressed size accepted for a deflated member. Weights deflate by well under 2×
+    /// and JSON by about 10×; a claim beyond this is a bomb, refused before any memory is taken.
+    public static let maximumInflationRatio = 64
 
     /// Most members read from one archive (a torch zip holds one per storage: a few hundred for BERT).
     public static let maximumMembers = 200_000
@@ -68,6 +76,7 @@ public struct ZipArchive: Sendable {
             }
             let flags = reader.u16(at: cursor + 8)
             let method = reader.u16(at: cursor + 10)
+            let checksum = reader.u32(at: cursor + 16)
             var compressed = UInt64(reader.u32(at: cursor + 20))
             var size = UInt64(reader.u32(at: cursor + 24))
             let nameLength = Int(reader.u16(at: cursor + 28)), extraLength = Int(reader.u16(at: cursor + 30))
@@ -119,7 +128,8 @@ public struct ZipArchive: Sendable {
             }
             guard position.updateValue(members.count, forKey: name) == nil else { throw fail("member '\(name)' is listed twice") }
             spans.append((local, dataOffset + Int(compressed), name))
-            members.append(Member(name: name, method: method, compressedSize: Int(compressed), size: Int(size), dataOffset: dataOffset))
+            members.append(Member(name: name, method: method, compressedSize: Int(compressed), size: Int(size), dataOffset: dataOffset,
+                                  crc32: checksum))
             cursor = nameStart + nameLength + extraLength + commentLength
         }
         spans.sort { $0.start < $1.start }
@@ -136,12 +146,43 @@ public struct ZipArchive: Sendable {
     /// The bytes of a stored member inside `bytes` (the archive given to `init`); compressed members are refused.
     public func storedData(of member: Member, in bytes: UnsafeRawBufferPointer) throws(TensorFormatError) -> UnsafeRawBufferPointer {
         guard member.method == 0 else {
-            throw .invalidArchive(path: path, reason: "member '\(member.name)' is compressed (method \(member.method)); bertinspect reads stored members only, as torch.save writes them")
+            throw .invalidArchive(path: path, reason: "member '\(member.name)' is compressed (method \(member.method)); bertinspect reads stored members only, as torch.save and Keras write them")
         }
         guard member.size == member.compressedSize else {
             throw .invalidArchive(path: path, reason: "stored member '\(member.name)' claims \(member.size) bytes but occupies \(member.compressedSize)")
         }
         return UnsafeRawBufferPointer(rebasing: bytes[member.dataOffset..<(member.dataOffset + member.size)])
+    }
+
+    /// The bytes of a deflated member (method 8), inflated into `target`, which holds exactly `member.size` bytes; the
+    /// result's CRC-32 must be the directory's. Callers bound `member.size` first (see `checkInflation(of:)`).
+    public func inflate(_ member: Member, in bytes: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(TensorFormatError) {
+        guard member.method == 8 else {
+            throw .invalidArchive(path: path, reason: "member '\(member.name)' uses compression method \(member.method); bertinspect reads stored (0) and deflated (8) members")
+        }
+        guard target.count == member.size, let base = target.baseAddress else {
+            throw .invalidArchive(path: path, reason: "member '\(member.name)': no room for its \(member.size) bytes")
+        }
+        let source = UnsafeRawBufferPointer(rebasing: bytes[member.dataOffset..<(member.dataOffset + member.compressedSize)])
+        var produced = 0
+        var checksum: UInt = 0
+        if let problem = bertinspect_inflate_raw(source.baseAddress?.assumingMemoryBound(to: UInt8.self), source.count,
+                                                 base.assumingMemoryBound(to: UInt8.self), target.count, &produced, &checksum) {
+            throw .invalidArchive(path: path, reason: "member '\(member.name)': \(String(cString: problem))")
+        }
+        guard produced == member.size else {
+            throw .invalidArchive(path: path, reason: "member '\(member.name)' inflates to \(produced) bytes, not the \(member.size) the directory declares")
+        }
+        guard UInt32(truncatingIfNeeded: checksum) == member.crc32 else {
+            throw .invalidArchive(path: path, reason: "member '\(member.name)' fails its CRC-32 check (the archive is corrupt)")
+        }
+    }
+
+    /// Refuses a deflated member whose declared size is out of proportion to its compressed size (a zip bomb).
+    public func checkInflation(of member: Member) throws(TensorFormatError) {
+        guard member.size <= max(member.compressedSize, 1) * Self.maximumInflationRatio + (1 << 20) else {
+            throw .invalidArchive(path: path, reason: "member '\(member.name)' claims to inflate \(member.compressedSize) bytes to \(member.size), more than \(Self.maximumInflationRatio)× (a zip bomb)")
+        }
     }
 
     /// Offset of the end-of-central-directory record: searched backwards over the last 64 KiB + 22 bytes (the most a

@@ -4,7 +4,7 @@ import BERTRuntime
 import HDF5Formats
 import TensorFormats
 
-let formats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format(), PyTorchFormat()]
+let formats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format(), KerasArchiveFormat(), PyTorchFormat()]
 
 /// Opens a fixture checkpoint (a folder or one file in it) and loads its typed model.
 func loadModel(_ relative: String) throws -> (Checkpoint, BERTModel) {

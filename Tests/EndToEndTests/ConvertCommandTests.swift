@@ -5,7 +5,7 @@ import BERTGraph
 import HDF5Formats
 import TensorFormats
 
-let formats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format(), PyTorchFormat()]
+let formats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format(), KerasArchiveFormat(), PyTorchFormat()]
 
 /// A fresh temporary folder for one test.
 func temporaryFolder() throws -> String {

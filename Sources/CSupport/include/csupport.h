@@ -45,4 +45,9 @@ void bertinspect_hdf5_guard_leave(void);
 /* The current thread's nesting depth in libhdf5 calls: enter returns the depth before entering. */
 int bertinspect_hdf5_depth_enter(void);
 void bertinspect_hdf5_depth_leave(void);
+/* Inflates raw deflate data (zip method 8) from `source` into `target`, which must be exactly its inflated size;
+   sets `produced` and the CRC-32 of the output. Returns NULL on success, else what went wrong. zlib is opened with
+   dlopen on first use. */
+const char *bertinspect_inflate_raw(const unsigned char *source, size_t source_length, unsigned char *target,
+                                    size_t target_length, size_t *produced, unsigned long *crc);
 #endif
