@@ -236,8 +236,9 @@ for threads in args.threads:
             rows["sgemm"] = (f"OpenBLAS {core} sgemm only, same shapes", gemm_seconds, None)
         F = flops(B, T)
         print(f"\nbatch {B} × {T}, {threads} thread(s):")
+        width = max(len(name) for name, _, _ in rows.values())
         for name, seconds, _ in rows.values():
-            print(f"  {name:78s} {seconds / B * 1000:9.2f} ms/sequence  {F / seconds / 1e9:7.1f} GFLOP/s")
+            print(f"  {name:{width}s} {seconds / B * 1000:9.2f} ms/sequence  {F / seconds / 1e9:7.1f} GFLOP/s")
         ours_s = rows["bertinspect"][1]
         for key, (name, seconds, _) in rows.items():
             if key != "bertinspect":

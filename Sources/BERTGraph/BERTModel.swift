@@ -41,6 +41,9 @@ public struct BERTModel: Sendable {
     public var trainableRecorded = true
     /// The model's class as the file records it (a Keras full-model save's `class_name`), if it does.
     public var recordedClass: String?
+    /// A Keras 3 layer's own name (what Keras and config.json call it) by the name its weights are stored under
+    /// (`conv1d_1` → `conv_3`), where they differ.
+    public var kerasNames: [String: String] = [:]
 
     /// The architecture as a person should read it: the transformers class, or for a Keras model the class the file
     /// records (if any) and its shape.

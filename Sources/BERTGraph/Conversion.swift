@@ -2,8 +2,10 @@ import TensorFormats
 
 /// The metadata key of a Keras 3 file's `vars` groups (written by the HDF5 reader; the graph only carries it).
 let keras3VarsKey = "bertinspect.keras3_vars"
-/// The config.json of a Keras 3 `.keras` archive, as its store hands it over (never carried into a conversion).
-let kerasArchiveConfigKey = "bertinspect.keras_archive.config"
+/// The config.json and metadata.json of a Keras 3 `.keras` archive, as its store hands them over; a conversion
+/// carries them, so that a converted copy can become a `.keras` archive again.
+let kerasArchiveConfigKey = StoreMetadataKey.kerasArchiveConfig
+let kerasArchiveMetadataKey = StoreMetadataKey.kerasArchiveMetadata
 
 /// The `vars` groups recorded under `keras3VarsKey`, or nil when there is no valid record.
 func keras3Groups(_ text: String?) -> [(path: String, name: String?)]? {
@@ -22,6 +24,17 @@ public enum ConversionTarget: String, Sendable {
     case safetensors
     /// HF `tf_model.h5` (Keras-2 weights) with TF names and layouts; the notebook's Keras models keep their layers.
     case h5
+}
+
+extension Conversion {
+    /// The config.json a `.keras` archive of `model` gets: the Keras 3 configuration its source carried (a `.keras`
+    /// archive, or a copy converted from one), with each layer's `trainable` flag set from the model's recorded
+    /// state. Nil when the source carries none: Keras 3 cannot rebuild a model from weights alone.
+    public static func kerasArchiveConfig(_ model: BERTModel, store: any TensorStore) -> String? {
+        guard let config = store.metadata[kerasArchiveConfigKey] else { return nil }
+        guard model.trainableRecorded, KerasModelConfig(json: config)?.listsLayers == true else { return config }
+        return KerasModelConfig.settingTrainable(config, Freezing.trainableFlags(model, frozen: FreezeState.frozenParameters(model))) ?? config
+    }
 }
 
 /// Plans conversions of a loaded model into another checkpoint family: every bound parameter becomes one output
@@ -62,7 +75,7 @@ public enum Conversion {
         if model.trainableRecorded {
             output[frozenMetadataKey] = FreezeState.encode(FreezeState.compress(FreezeState.frozenParameters(model), model: model)) ?? "[]"
         }
-        for key in ["model_config", "training_config", "keras_version", "backend", keras3VarsKey] {
+        for key in ["model_config", "training_config", "keras_version", "backend", keras3VarsKey, kerasArchiveConfigKey, kerasArchiveMetadataKey] {
             if let value = store.metadata[key] { output[key] = value }
         }
         switch target {

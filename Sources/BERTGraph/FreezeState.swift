@@ -59,7 +59,9 @@ public enum LayerSpec {
             guard !heads.isEmpty else { throw GraphError.unknownLayer(spec: raw, valid: validNames(model)) }
             return heads
         }
-        if let layer = model.layers.first(where: { $0.name == raw }), let prefix = layer.parameterPrefix { return [prefix] }
+        if let layer = model.layers.first(where: { $0.name == raw || model.kerasNames[$0.name] == raw }), let prefix = layer.parameterPrefix {
+            return [prefix]
+        }
         var spec = raw.replacingAll("layer_._", with: "layer.")
         if spec.hasPrefix("layer.") { spec = "encoder." + spec }
         if spec.hasPrefix("encoder") || spec.hasPrefix("embeddings") || spec.hasPrefix("pooler") { spec = "bert." + spec }

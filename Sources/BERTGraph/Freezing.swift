@@ -7,7 +7,8 @@ public struct Freezing: Sendable {
     public var frozen: Set<String>
     /// The record to store under `frozenMetadataKey` (`[]` when nothing is frozen: the state is still recorded).
     public var record: String
-    /// For a Keras full-model save: the `model_config` with each layer's `trainable` flag set to match.
+    /// For a Keras full-model save: the `model_config` with each layer's `trainable` flag set to match (for a Keras 3
+    /// `.keras` archive, its config.json); nil when the configuration lists no layers to flag.
     public var kerasModelConfig: String?
     /// Trainable parameters before the change, when the file recorded them.
     public var trainableBefore: Int?
@@ -24,13 +25,22 @@ public struct Freezing: Sendable {
         self.frozen = frozen
         record = FreezeState.encode(FreezeState.compress(frozen, model: model)) ?? "[]"
         if let config = metadata["model_config"] {
-            var flags: [String: Bool] = [:]
-            for (layer, parameters) in model.parametersByLayer { flags[layer] = !parameters.allSatisfy { frozen.contains($0.spec.name) } }
-            kerasModelConfig = KerasModelConfig.settingTrainable(config, flags) ?? config
+            kerasModelConfig = KerasModelConfig.settingTrainable(config, Self.trainableFlags(model, frozen: frozen)) ?? config
+        } else if let config = metadata[kerasArchiveConfigKey], KerasModelConfig(json: config)?.listsLayers == true {
+            kerasModelConfig = KerasModelConfig.settingTrainable(config, Self.trainableFlags(model, frozen: frozen))
         }
         trainableBefore = model.trainableRecorded ? model.parameterCounts.trainable : nil
         trainableAfter = model.parameters.filter { !frozen.contains($0.spec.name) }.reduce(0) { $0 + $1.spec.elementCount }
         total = model.parameterCounts.total
+    }
+
+    /// Each layer's `trainable` flag after the change, by the name Keras gives the layer.
+    public static func trainableFlags(_ model: BERTModel, frozen: Set<String>) -> [String: Bool] {
+        var flags: [String: Bool] = [:]
+        for (layer, parameters) in model.parametersByLayer {
+            flags[model.kerasNames[layer] ?? layer] = !parameters.allSatisfy { frozen.contains($0.spec.name) }
+        }
+        return flags
     }
 
     /// The metadata a safetensors file gets: its own, with the new record.

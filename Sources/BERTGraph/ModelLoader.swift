@@ -185,6 +185,7 @@ public enum ModelLoader {
         model.trainableRecorded = store.metadata[frozenMetadataKey] != nil || store.layout == .kerasFullModel
             || (store.layout == .keras3Archive && kerasConfig?.listsLayers == true)
         model.recordedClass = kerasConfig?.modelClass
+        for (stored, own) in configNames where own != stored && kerasConfig?.className(of: own) != nil { model.kerasNames[stored] = own }
         model.report.warnings += HeadInspection.warnings(for: model, store: store)
         return model
     }

@@ -71,3 +71,15 @@ const char *bertinspect_inflate_raw(const unsigned char *source, size_t source_l
     *crc = value;
     return NULL;
 }
+
+int bertinspect_crc32(const unsigned char *bytes, size_t length, unsigned long *crc) {
+    if (open_zlib()) return 0;
+    const size_t step = 1u << 30;
+    unsigned long value = *crc;
+    for (size_t offset = 0; offset < length; offset += step) {
+        size_t count = length - offset < step ? length - offset : step;
+        value = crc_fn(value, bytes + offset, (uInt)count);
+    }
+    *crc = value;
+    return 1;
+}

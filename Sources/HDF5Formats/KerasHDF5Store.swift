@@ -29,12 +29,14 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
 
     /// Where the HDF5 file starts in `mapped`: 0, or the offset of `model.weights.h5` inside a `.keras` archive.
     private let imageOffset: Int
+    /// The size of the HDF5 file (the whole file, or the archive member).
+    private let imageCount: Int
     /// A deflated `model.weights.h5`, inflated: the HDF5 file then lives here rather than in `mapped`.
     private let inflated: InflatedMember?
 
     /// The members of a Keras 3 `.keras` archive this store reads, besides the weights.
-    public static let archiveConfigKey = "bertinspect.keras_archive.config"
-    public static let archiveMetadataKey = "bertinspect.keras_archive.metadata"
+    public static let archiveConfigKey = StoreMetadataKey.kerasArchiveConfig
+    public static let archiveMetadataKey = StoreMetadataKey.kerasArchiveMetadata
 
     public init(path: String) throws {
         self.path = path
@@ -58,6 +60,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
                 try archive.inflate(member, in: mapped.bytes, into: buffer.bytes)
                 inflated = buffer
                 imageOffset = 0
+                imageCount = member.size
                 image = buffer.bytes
             } else {
                 let stored = try archive.storedData(of: member, in: mapped.bytes)
@@ -66,6 +69,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
                 }
                 inflated = nil
                 imageOffset = member.dataOffset
+                imageCount = member.size
                 image = view
             }
             reader = try HDF5Reader(path: path, fileSize: image.count, image: image)
@@ -87,6 +91,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         } else {
             mapped = try MappedFile(path: path)
             imageOffset = 0
+            imageCount = mapped.count
             inflated = nil
             reader = try HDF5Reader(path: path, fileSize: mapped.count)
         }
@@ -199,6 +204,14 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         unlistedNames = found.map(\.path).filter { !listed.contains($0) }
     }
 
+    /// For a `.keras` archive, calls `body` with the bytes of its model.weights.h5 (in place, or inflated); nil for an
+    /// HDF5 file.
+    public func withArchivedWeights<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        guard layout == .keras3Archive else { return nil }
+        if let inflated { return try body(UnsafeRawBufferPointer(inflated.bytes)) }
+        return try withExtendedLifetime(mapped) { try body(UnsafeRawBufferPointer(rebasing: mapped.bytes[imageOffset..<(imageOffset + imageCount)])) }
+    }
+
     /// Contiguous little-endian datasets are read straight from the mapping; others through a temporary buffer.
     public func hasStableView(of tensor: StoredTensor) -> Bool { datasets[tensor.name]?.fileOffset != nil }
 
@@ -222,6 +235,36 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
         let view = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count])
         try reader.read(dataset, into: view)
         return try body(UnsafeRawBufferPointer(view))
+    }
+}
+
+/// Writes Keras 3 `.keras` archives as Keras does: `metadata.json`, `config.json`, `model.weights.h5`, all stored.
+public enum KerasArchiveWriter {
+    /// Writes the archive to `file` (not committed): `metadata` (Keras' metadata.json; nil writes one naming this
+    /// tool), `config` (config.json) and the HDF5 `weights`.
+    public static func write(metadata: String?, config: String, weights: UnsafeRawBufferPointer, to file: AtomicFile) throws {
+        var zip = ZipWriter(file: file)
+        try add(&zip, "metadata.json", metadata ?? #"{"keras_version": "3", "date_saved": "written by bertinspect"}"#)
+        try add(&zip, "config.json", config)
+        try zip.add("model.weights.h5", weights)
+        try zip.finish()
+    }
+
+    /// Writes `plan` (a Keras 3 weights plan) as the archive's model.weights.h5, with `config` and `metadata`: the
+    /// weights go to a temporary HDF5 file beside `file` first (removed afterwards), then into the zip.
+    public static func write(_ plan: WritePlan, from store: any TensorStore, metadata: String?, config: String,
+                             to file: AtomicFile, progress: (() -> Void)? = nil) throws -> Int {
+        let weights = try AtomicFile(destination: file.destination + ".model.weights.h5", overwrite: true)
+        let overflows = try HDF5Writer(progress: progress).write(plan, from: store, to: weights)
+        try MappedFile(path: weights.temporaryPath).withBytes { bytes in
+            try write(metadata: metadata, config: config, weights: bytes, to: file)
+        }
+        return overflows
+    }
+
+    private static func add(_ zip: inout ZipWriter, _ name: String, _ text: String) throws {
+        var bytes = Array(text.utf8)
+        try bytes.withUnsafeMutableBytes { try zip.add(name, UnsafeRawBufferPointer($0)) }
     }
 }
 

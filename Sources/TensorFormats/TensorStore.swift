@@ -43,6 +43,14 @@ public enum StoreLayout: String, Sendable, Hashable {
     }
 }
 
+/// Metadata keys a store sets for what its file holds besides tensors.
+public enum StoreMetadataKey {
+    /// A Keras 3 `.keras` archive's config.json (the model's Keras configuration, read as inert data).
+    public static let kerasArchiveConfig = "bertinspect.keras_archive.config"
+    /// A Keras 3 `.keras` archive's metadata.json.
+    public static let kerasArchiveMetadata = "bertinspect.keras_archive.metadata"
+}
+
 /// Read access to the tensors of one checkpoint, whatever the file format.
 ///
 /// A store is opened once and validated at its boundary; afterwards its tensor list and byte views are

@@ -4,18 +4,21 @@ import TensorFormats
 
 let convertCommand = Command(
     name: "convert",
-    abstract: "Convert any checkpoint bertinspect reads to safetensors or HF tf_model.h5 / Keras HDF5, losslessly.",
+    abstract: "Convert any checkpoint bertinspect reads to safetensors, HF tf_model.h5 / Keras HDF5 or Keras 3 .keras, losslessly.",
     discussion: """
     safetensors output uses HF PyTorch names and layouts ({"format": "pt"}); h5 output is an HF tf_model.h5
     (the notebook's Keras models keep their Keras layers; Keras 3 files their Keras 3 layout). OUT defaults to
     model.safetensors / tf_model.h5 beside the input. An OUT ending in / or without a .safetensors/.h5 suffix is a
     folder (created, as save_pretrained does) that receives the weights plus config.json, vocab.txt and tokenizer
     files; a file OUT is written alone. A stored tensor that maps to no parameter stops the conversion (exit 3):
-    nothing is dropped silently. An existing OUT is never replaced without --force (exit 5).
+    nothing is dropped silently. An existing OUT is never replaced without --force (exit 5). --to keras writes a
+    Keras 3 .keras archive (config.json, metadata.json, model.weights.h5) that keras.saving.load_model opens; it
+    needs the model's Keras 3 config.json, so the source must be a .keras archive or a copy converted from one
+    (which carries it), and the layers' trainable flags follow the recorded frozen state.
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...1)],
     options: [
-        .value("--to", placeholder: "FORMAT", help: "The format to write.", choices: ["safetensors", "h5"]),
+        .value("--to", placeholder: "FORMAT", help: "The format to write.", choices: ["safetensors", "h5", "keras"]),
         .value("--output", "-o", placeholder: "OUT", help: "Output file or folder.", completes: .file),
         .value("--dtype", placeholder: "TYPE", help: "Element type (round to nearest even; NaN and Inf kept). Default: unchanged.",
                choices: ["f32", "f16", "bf16"]),
@@ -29,9 +32,10 @@ let convertCommand = Command(
 
 func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
-    guard let targetName = parsed.value("--to"), let target = ConversionTarget(rawValue: targetName) else {
-        throw UsageError("--to must be 'safetensors' or 'h5'")
+    guard let targetName = parsed.value("--to"), let target = ConversionTarget(rawValue: targetName == "keras" ? "h5" : targetName) else {
+        throw UsageError("--to must be 'safetensors', 'h5' or 'keras'")
     }
+    let keras = targetName == "keras"
     var dtype: DType?
     if let name = parsed.value("--dtype") {
         guard let value = DType(rawValue: name.uppercased()), [.f32, .f16, .bf16].contains(value) else {
@@ -45,7 +49,7 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
         }
         return size
     }
-    if shardSize != nil, target == .h5 {
+    if shardSize != nil, target == .h5 || keras {
         throw UsageError("--max-shard-size is supported for safetensors output only")
     }
     let force = parsed.has("--force")
@@ -53,9 +57,16 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
 
     let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
     let model = try ModelLoader.load(checkpoint)
-    let fileName = target == .safetensors ? "model.safetensors" : "tf_model.h5"
+    let fileName = keras ? "model.keras" : target == .safetensors ? "model.safetensors" : "tf_model.h5"
+    let kerasConfig = keras ? Conversion.kerasArchiveConfig(model, store: checkpoint.store) : nil
+    if keras {
+        guard kerasConfig != nil, model.naming.family == .keras3 || checkpoint.store.metadata[KerasHDF5Store.keras3VarsKey] != nil else {
+            throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "--to keras needs the model's Keras 3 config.json, which Keras rebuilds the model from; this checkpoint is not a Keras 3 .keras archive or a copy converted from one")
+        }
+        if let dtype, dtype != .f32 { throw UsageError("--to keras writes float32 weights, as Keras 3 builds its variables from config.json; drop --dtype \(dtype.rawValue.lowercased())") }
+    }
     if let output, OutputLocation.isFile(output) {
-        let expected = target == .safetensors ? ".safetensors" : ".h5"
+        let expected = keras ? ".keras" : target == .safetensors ? ".safetensors" : ".h5"
         guard output.lowercased().hasSuffix(expected) else {
             throw UsageError("the output \(output) does not end in \(expected), which --to \(target.rawValue) writes; name a \(expected) file or a folder")
         }
@@ -67,6 +78,10 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     var plan = try Conversion.plan(model, store: checkpoint.store, target: target, dtype: dtype, metadata: [
         "bertinspect.version": toolVersion, "bertinspect.source": FilePath.fileName(of: checkpoint.weightsPath),
     ])
+    if keras {
+        // Inside a .keras archive the configuration lives in config.json: the weights file keeps only Keras' layout.
+        plan.metadata = plan.metadata.filter { ![StoreMetadataKey.kerasArchiveConfig, StoreMetadataKey.kerasArchiveMetadata, frozenMetadataKey].contains($0.key) }
+    }
     try destination.prepare()
     plan.metadata["bertinspect.source_sha256"] = try sha256(ofFile: checkpoint.weightsPath)
     let progress = Progress(label: "converting", total: plan.entries.count)
@@ -76,6 +91,12 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     if let shardSize {
         (written, overflows) = try ShardedSafetensorsWriter(maximumBytes: shardSize, progress: progress.update)
             .write(plan, from: checkpoint.store, folder: destination.folder) { try openOutput($0, overwrite: force) }
+    } else if let kerasConfig {
+        let file = try openOutput(destination.weightsPath, overwrite: force)
+        overflows = try KerasArchiveWriter.write(plan, from: checkpoint.store, metadata: checkpoint.store.metadata[StoreMetadataKey.kerasArchiveMetadata],
+                                                 config: kerasConfig, to: file, progress: progress.update)
+        try file.commit()
+        written = [destination.weightsPath]
     } else {
         let file = try openOutput(destination.weightsPath, overwrite: force)
         overflows = try writer.write(plan, from: checkpoint.store, to: file)

@@ -17,9 +17,11 @@ func makeFreezeCommand(freezing: Bool) -> Command {
         bert.encoder.layer.0-5, bert.pooler, classifier, head (whatever head the model has), all, TF spellings
         (layer_._3) and Keras layer names (conv1d_1). The state is stored with the checkpoint: safetensors
         __metadata__ "\(frozenMetadataKey)", an HDF5 root attribute of the same name, and for a Keras full-model
-        save the "trainable" flags of its model_config as well, so Keras itself loads it frozen.
+        save the "trainable" flags of its model_config as well, so Keras itself loads it frozen. A Keras 3 .keras
+        archive gets the flags in its config.json (weights copied byte for byte), which keras.saving.load_model
+        applies; layers may be named as Keras names them (conv_3) or as their weights are stored (conv1d_1).
         """,
-        arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file (safetensors or HDF5).", count: 1...1)],
+        arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file (safetensors, HDF5 or a Keras 3 .keras archive).", count: 1...1)],
         options: [
             .value("--layers", placeholder: "SPEC", help: "What to \(name) (comma-separated)."),
             .value("--output", "-o", placeholder: "OUT", help: "Write the result to OUT.", completes: .file),
@@ -43,14 +45,23 @@ func runFreeze(_ parsed: ParsedArguments, freezing: Bool) throws -> ExitCode {
     if store is ShardedStore {
         throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "freezing a sharded checkpoint; convert it to one file first")
     }
-    if !store.layout.recordsFrozenState {
+    if !store.layout.recordsFrozenState && store.layout != .keras3Archive {
         throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "a \(store.layout.container) cannot record frozen layers (bertinspect writes only safetensors and HDF5); convert it first: bertinspect convert \(path) --to safetensors")
     }
     let model = try ModelLoader.load(checkpoint)
     let change = Freezing(model, prefixes: try LayerSpec.resolve(spec, model: model), freezing: freezing, metadata: store.metadata)
+    if store.layout == .keras3Archive, change.kerasModelConfig == nil {
+        throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "its config.json lists no layers (a subclassed model's holds only its constructor arguments), so no trainable flag can be recorded where Keras would read it; convert it first: bertinspect convert \(path) --to safetensors")
+    }
     let destination = inPlace ? checkpoint.weightsPath : output!
     let file = try openOutput(destination, overwrite: inPlace || parsed.has("--force"))
-    if store.layout == .safetensors {
+    if let archive = store as? KerasHDF5Store, store.layout == .keras3Archive, let config = change.kerasModelConfig {
+        // A .keras archive keeps its weights byte for byte; config.json gets the layers' trainable flags, which
+        // keras.saving.load_model applies.
+        try archive.withArchivedWeights { weights in
+            try KerasArchiveWriter.write(metadata: store.metadata[KerasHDF5Store.archiveMetadataKey], config: config, weights: weights, to: file)
+        }
+    } else if store.layout == .safetensors {
         let entries = store.tensors.map { WritePlan.Entry(name: $0.name, dtype: $0.dtype, shape: $0.shape, source: $0, layout: .none) }
         _ = try SafetensorsWriter().write(WritePlan(entries: entries, metadata: change.safetensorsMetadata(store.metadata)), from: store, to: file)
     } else {

@@ -61,4 +61,66 @@ struct KerasArchiveCommandTests {
         #expect(result.stderr.contains(phrase), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
     }
+
+    /// The `trainable` flag of each layer in the config.json of the archive at `path`.
+    static func configFlags(_ path: String) throws -> [String: Bool] {
+        let file = try MappedFile(path: path)
+        return try file.withBytes { bytes in
+            let archive = try ZipArchive(bytes, path: path)
+            guard let member = archive.member(named: "config.json") else { throw TensorFormatError.invalidArchive(path: path, reason: "no config.json") }
+            let config = try JSONParser.parse(try archive.storedData(of: member, in: bytes))
+            var flags: [String: Bool] = [:]
+            for layer in config["config"]?["layers"]?.arrayValue ?? [] {
+                if let name = layer["config"]?["name"]?.stringValue, let flag = layer["config"]?["trainable"]?.boolValue { flags[name] = flag }
+            }
+            return flags
+        }
+    }
+
+    @Test("freeze writes config.json's trainable flags as Keras does for the same layers (named as Keras names them); the weights stay byte for byte")
+    func freezeArchive() throws {
+        let reference = try Fixtures.reference("keras3-archive")
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let frozenLayers = try #require(reference["archives"]?["frozen.keras"]?["frozen_layers"]?.arrayValue)
+        let frozenByKeras = frozenLayers.compactMap(\.stringValue)
+        let result = try bertinspect(arguments: ["freeze", Self.archives + "functional.keras", "--layers", frozenByKeras.joined(separator: ","),
+                                                 "-o", out + "/frozen.keras"])
+        #expect(result.code == 0, "\(result.stderr)")
+        var want: [String: Bool] = [:]
+        for layer in reference["archives"]?["frozen.keras"]?["config_layers"]?.arrayValue ?? [] {
+            if let name = layer["name"]?.stringValue, let flag = layer["trainable"]?.boolValue { want[name] = flag }
+        }
+        #expect(try Self.configFlags(out + "/frozen.keras") == want)
+        let keras = try #require(reference["archives"]?["frozen.keras"]?["parameters"])
+        let summary = try JSONParser.parse(try bertinspect(arguments: ["summary", out + "/frozen.keras", "--json"]).stdout)
+        #expect(summary["parameters"]?["trainable"]?.intValue == keras["trainable"]?.intValue)
+        #expect(summary["parameters"]?["non_trainable"]?.intValue == keras["non_trainable"]?.intValue)
+        #expect(try bertinspect(arguments: ["diff", out + "/frozen.keras", Self.archives + "frozen.keras"]).code == 0)
+
+        // A subclassed model's config lists no layers: nothing to flag, so freeze refuses and writes nothing.
+        let subclassed = try bertinspect(arguments: ["freeze", Self.archives + "subclassed.keras", "--layers", "embedding", "-o", out + "/s.keras"])
+        #expect(subclassed.code == 3 && subclassed.stderr.contains("its config.json lists no layers"), "\(subclassed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/s.keras"))
+    }
+
+    @Test("--to keras rebuilds a .keras archive from a safetensors copy of one: Keras' flags and weights come back")
+    func convertToKeras() throws {
+        let reference = try Fixtures.reference("keras3-archive")
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        #expect(try bertinspect(arguments: ["convert", Self.archives + "frozen.keras", "--to", "safetensors", "-o", out + "/m.safetensors", "-q"]).code == 0)
+        let result = try bertinspect(arguments: ["convert", out + "/m.safetensors", "--to", "keras", "-o", out + "/back.keras"])
+        #expect(result.code == 0, "\(result.stderr)")
+        var want: [String: Bool] = [:]
+        for layer in reference["archives"]?["frozen.keras"]?["config_layers"]?.arrayValue ?? [] {
+            if let name = layer["name"]?.stringValue, let flag = layer["trainable"]?.boolValue { want[name] = flag }
+        }
+        #expect(try Self.configFlags(out + "/back.keras") == want)
+        #expect(try bertinspect(arguments: ["diff", out + "/back.keras", Self.archives + "frozen.keras"]).code == 0)
+        // No Keras 3 configuration to rebuild from: refused, nothing written.
+        let bare = try bertinspect(arguments: ["convert", Fixtures.path("keras3/model.weights.h5"), "--to", "keras", "-o", out + "/bare.keras"])
+        #expect(bare.code == 3 && bare.stderr.contains("--to keras needs the model's Keras 3 config.json"), "\(bare.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/bare.keras"))
+    }
 }

@@ -50,4 +50,6 @@ void bertinspect_hdf5_depth_leave(void);
    dlopen on first use. */
 const char *bertinspect_inflate_raw(const unsigned char *source, size_t source_length, unsigned char *target,
                                     size_t target_length, size_t *produced, unsigned long *crc);
+/* Continues the CRC-32 `crc` (start from 0) over `bytes` with zlib's crc32; returns 0 when zlib cannot be loaded. */
+int bertinspect_crc32(const unsigned char *bytes, size_t length, unsigned long *crc);
 #endif
