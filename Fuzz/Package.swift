@@ -24,6 +24,7 @@ let package = Package(
         fuzzer("FuzzTokenizer", ["WordPiece"]),
         fuzzer("FuzzPickle", ["TensorFormats"]),
         fuzzer("FuzzTFCheckpoint", ["TensorFormats"]),
+        fuzzer("FuzzKerasArchive", ["TensorFormats", "HDF5Formats", "BERTGraph"]),
     ],
     swiftLanguageModes: [.v6]
 )

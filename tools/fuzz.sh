@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer FuzzPickle FuzzTFCheckpoint"}
+targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer FuzzPickle FuzzTFCheckpoint FuzzKerasArchive"}
 (cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 | tail -n 3)
 bin=Fuzz/.build/debug
 seed() {  # target, files…
@@ -18,6 +18,8 @@ seed FuzzHDF5 fixtures/keras-cnn-functional/weights.h5 fixtures/keras3/model.wei
 seed FuzzKerasConfig
 # FuzzPickle: torch-written checkpoints (zip and legacy) and the hostile corpus; -max_len covers the small ones.
 seed FuzzPickle fixtures/pt-bin/*.bin fixtures/pt-bin/*.pt fixtures/pt-bin-hostile/*
+# FuzzKerasArchive: archives Keras 3 wrote and the rewritten hostile ones (deflated, bomb, bad CRC, traversal…).
+seed FuzzKerasArchive fixtures/keras3-archive/*.keras fixtures/keras3-archive-hostile/*.keras
 # FuzzTFCheckpoint: index files TensorFlow wrote (TF1 Saver, TF2 object graph) and the damaged copies.
 seed FuzzTFCheckpoint fixtures/tf-ckpt/*/*.index fixtures/tf-ckpt-hostile/*.index
 # FuzzHDF5Types: byte 0 picks the template (even: float types, odd: string types), then the datatype message,
@@ -46,8 +48,10 @@ for target in $targets; do
   extra=()
   # libhdf5 1.10.8 has a known crash (fixtures/malformed/fuzz-h5-corrupt-global-heap.h5) that the fuzzer finds
   # again within seconds; fork mode keeps fuzzing past it and reports each crash it collects.
-  [ "$target" = FuzzHDF5 ] || [ "$target" = FuzzHDF5Types ] && extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
-  "$bin/$target" "Fuzz/corpus/$target" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  case "$target" in FuzzHDF5|FuzzHDF5Types|FuzzKerasArchive) extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1) ;; esac
+  # The Keras archives Keras writes for the fixture models are 10-180 KB.
+  max_len=65536; [ "$target" = FuzzKerasArchive ] && max_len=262144
+  "$bin/$target" "Fuzz/corpus/$target" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="Fuzz/crashes/$target/" -print_final_stats=1 "${extra[@]}" >"$log" 2>&1 || true
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -n 1 || true)
   [ -n "$runs" ] || runs=$(grep -Eo '#[0-9]+' "$log" | tail -n 1 | tr -d '#' || true)
