@@ -221,7 +221,7 @@ struct CommandLineDescriptionTests {
         #expect(command.code == 2)
         #expect(command.stderr == "bertinspect: unknown command 'summry' (did you mean 'summary'?); see 'bertinspect --help'\n")
         let choice = try bertinspect(arguments: ["convert", Fixtures.path("pt-seqcls"), "--to", "safetensor"], timeout: 30)
-        #expect(choice.stderr == "bertinspect convert: --to must be one of safetensors, h5, got 'safetensor' (did you mean 'safetensors'?); see 'bertinspect convert --help'\n")
+        #expect(choice.stderr == "bertinspect convert: --to must be one of safetensors, h5, keras, got 'safetensor' (did you mean 'safetensors'?); see 'bertinspect convert --help'\n")
         let range = try bertinspect(arguments: ["summary", Fixtures.path("pt-seqcls"), "--depth", "99999999999999999999"], timeout: 30)
         #expect(range.code == 2)
         #expect(range.stderr.hasPrefix("bertinspect summary: --depth must be an integer from 1 to 16"))
