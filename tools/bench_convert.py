@@ -80,10 +80,12 @@ with h5py.File(sys.argv[2], "w") as f:
         f[group].attrs["weight_names"] = names
 '''
 BIN_TO_ST = r'''
-import sys, torch
+import os, sys, torch
 from safetensors.torch import save_file
 state = torch.load(sys.argv[1], map_location="cpu", weights_only=True, mmap=True)
 save_file({k: v.contiguous() for k, v in state.items()}, sys.argv[2], metadata={"format": "pt"})
+if len(sys.argv) > 3:  # "fsync": made as durable as bertinspect's output before it counts as written
+    fd = os.open(sys.argv[2], os.O_RDONLY); os.fsync(fd); os.close(fd)
 '''
 CKPT_TO_ST = r'''
 import sys, numpy as np, tensorflow as tf
@@ -162,6 +164,7 @@ rows = [
     ("transformers TF → PyTorch safetensors", [sys.executable, "-c", TRANSFORMERS_ROUTE, source, hf_dir], remove(hf_dir)),
     ("bertinspect .bin → safetensors (pickle)", [args.binary, "convert", pt_bin, "--to", "safetensors", "-o", bin_st], remove(bin_st)),
     ("torch.load(weights_only) + save_file (pickle)", [sys.executable, "-c", BIN_TO_ST, pt_bin, py_bin_st], remove(py_bin_st)),
+    ("torch.load(weights_only) + save_file + fsync (pickle)", [sys.executable, "-c", BIN_TO_ST, pt_bin, py_bin_st, "fsync"], remove(py_bin_st)),
     ("bertinspect TF checkpoint → safetensors (checkpoint)", [args.binary, "convert", ckpt, "--to", "safetensors", "-o", ckpt_st], remove(ckpt_st)),
     ("tf.train.load_checkpoint + numpy + save_file (checkpoint)", [sys.executable, "-c", CKPT_TO_ST, ckpt, py_ckpt_st], remove(py_ckpt_st)),
 ]
@@ -176,6 +179,7 @@ for name, command, cleanup in rows:
     print(f"{name:58s} median {seconds * 1000:8.0f} ms   peak RSS {peak:6.0f} MB")
 names = [row[0] for row in rows]
 pairs = [(".bin → safetensors", "bertinspect .bin → safetensors (pickle)", "torch.load(weights_only) + save_file (pickle)"),
+         (".bin → safetensors, both durable (fsync)", "bertinspect .bin → safetensors (pickle)", "torch.load(weights_only) + save_file + fsync (pickle)"),
          ("TF checkpoint → safetensors", "bertinspect TF checkpoint → safetensors (checkpoint)", "tf.train.load_checkpoint + numpy + save_file (checkpoint)")]
 for label, ours, theirs in pairs:
     if ours in results and theirs in results:

@@ -43,6 +43,14 @@ public enum ModelLoader {
             scheme.mainPrefix = prefix
             scheme.gammaBeta = family == .pytorch && names.contains(prefix + "embeddings.LayerNorm.gamma")
             try inferShapes(&configuration, scheme: scheme, byName: byName, path: checkpoint.weightsPath)
+            if let heads = store.metadata[StoreMetadataKey.attentionHeads].flatMap(Int.init), heads > 0 {
+                configuration.numAttentionHeads = heads
+                configuration.sources["num_attention_heads"] = .inferred
+            }
+            if store.layout == .tensorflowModelGarden {
+                // The Model Garden's BERT "gelu" is tf.nn.gelu's tanh approximation, transformers' gelu_new.
+                configuration.hiddenAct = "gelu_new"
+            }
             hasPooler = names.contains(scheme.storedName(for: ParameterSpec(path: ["bert", "pooler", "dense", "weight"], shape: [], kind: .linearWeight)))
         }
 
@@ -138,6 +146,9 @@ public enum ModelLoader {
         // 5. Configuration from config.json / Keras model_config, checked against the shapes.
         mergeConfig(&configuration, config: config, kerasConfig: kerasConfig, tokenizerConfig: checkpoint.tokenizerConfig,
                         path: checkpoint.configPath ?? checkpoint.path, report: &report, hasEncoder: hasEncoder)
+        if store.layout == .tensorflowModelGarden, configuration.sources["hidden_act"] == .assumed {
+            report.warnings.append("hidden_act assumed 'gelu_new': the TensorFlow Model Garden's BERT 'gelu' is the tanh approximation (tf.nn.gelu approximate=True); a config.json beside the checkpoint says otherwise")
+        }
 
         // 6. Strict binding.
         let frozen = FreezeState.decode(store.metadata[frozenMetadataKey])

@@ -83,71 +83,99 @@ public struct CPUBackend: ComputeBackend {
                                _ b: MatrixOperand<CPUBuffer>, beta: Float, into c: MatrixOperand<CPUBuffer>,
                                batchCount: Int) throws {
         precondition(!c.transposed, "the product is written untransposed")
-        for index in 0..<batchCount {
+        let cBase = c.buffer.writable
+        func product(_ index: Int) {
             cblas_sgemm(
                 CblasRowMajor, a.transposed ? CblasTrans : CblasNoTrans, b.transposed ? CblasTrans : CblasNoTrans,
                 blasint(m), blasint(n), blasint(k), alpha,
                 a.buffer.base + a.offset + index * a.batchStride, blasint(a.leadingDimension),
                 b.buffer.base + b.offset + index * b.batchStride, blasint(b.leadingDimension), beta,
-                c.buffer.writable + c.offset + index * c.batchStride, blasint(c.leadingDimension))
+                cBase + c.offset + index * c.batchStride, blasint(c.leadingDimension))
+        }
+        // A batch of small products (the attention heads) runs one product per thread, each on one OpenBLAS thread:
+        // OpenBLAS would otherwise split each small product across its threads and spend the time synchronising.
+        let workers = threadCount()
+        guard batchCount > 1, workers > 1 else {
+            for index in 0..<batchCount { product(index) }
+            return
+        }
+        setThreadCount(1)
+        defer { setThreadCount(workers) }
+        parallelFor(batchCount, workers: workers) { begin, end in
+            for index in begin..<end { product(index) }
         }
     }
 
-    public func addBias(_ x: CPUBuffer, rows: Int, columns: Int, bias: CPUBuffer) throws {
-        let b = bias.base
-        for row in 0..<rows {
-            let p = x.writable + row * columns
-            for column in 0..<columns { p[column] += b[column] }
+    public func addBias(_ x: CPUBuffer, offset: Int, rows: Int, columns: Int, bias: CPUBuffer) throws {
+        precondition(offset >= 0 && offset + rows * columns <= x.count, "bias added outside the buffer")
+        let b = bias.base, base = x.writable + offset
+        parallelFor(rows, workers: Self.workers(rows * columns)) { begin, end in
+            for row in begin..<end {
+                let p = base + row * columns
+                for column in 0..<columns { p[column] += b[column] }
+            }
         }
     }
 
     public func activate(_ x: CPUBuffer, offset: Int, count: Int, _ activation: Activation) throws {
         let p = x.writable + offset
-        switch activation {
-        case .gelu:
-            VectorMath.gelu(p, count: count)
-        case .relu:
-            for i in 0..<count where !(p[i] > 0) { p[i] = 0 }
-        case .tanh:
-            for i in 0..<count { p[i] = tanhf(p[i]) }
-        case .sigmoid:
-            for i in 0..<count { p[i] = 1 / (1 + expf(-p[i])) }
+        // Pieces of whole SIMD groups, so each worker runs the vector loop.
+        let groups = (count + 7) / 8
+        parallelFor(groups, workers: Self.workers(count)) { begin, end in
+            let start = begin * 8, length = min(end * 8, count) - start
+            let q = p + start
+            switch activation {
+            case .gelu:
+                VectorMath.gelu(q, count: length)
+            case .geluTanh:
+                VectorMath.geluTanh(q, count: length)
+            case .relu:
+                for i in 0..<length where !(q[i] > 0) { q[i] = 0 }
+            case .tanh:
+                for i in 0..<length { q[i] = tanhf(q[i]) }
+            case .sigmoid:
+                for i in 0..<length { q[i] = 1 / (1 + expf(-q[i])) }
+            }
         }
     }
 
     public func layerNorm(_ x: CPUBuffer, residual: CPUBuffer?, rows: Int, columns: Int, gamma: CPUBuffer,
                           beta: CPUBuffer, epsilon: Float, into output: CPUBuffer) throws {
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: columns)
-        defer { row.deallocate() }
-        let g = gamma.base, b = beta.base
-        for r in 0..<rows {
-            let input = x.base + r * columns
-            if let residual {
-                let add = residual.base + r * columns
-                for c in 0..<columns { row[c] = input[c] + add[c] }
-            } else {
-                row.update(from: input, count: columns)
+        let g = gamma.base, b = beta.base, input = x.base, add = residual?.base, target = output.writable
+        parallelFor(rows, workers: Self.workers(rows * columns)) { begin, end in
+            let row = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+            defer { row.deallocate() }
+            for r in begin..<end {
+                let source = input + r * columns
+                if let add {
+                    let other = add + r * columns
+                    for c in 0..<columns { row[c] = source[c] + other[c] }
+                } else {
+                    row.update(from: source, count: columns)
+                }
+                var sum: Float = 0
+                for c in 0..<columns { sum += row[c] }
+                let mean = sum / Float(columns)
+                var squares: Float = 0
+                for c in 0..<columns {
+                    let d = row[c] - mean
+                    squares += d * d
+                }
+                let scale = 1 / (squares / Float(columns) + epsilon).squareRoot()
+                let out = target + r * columns
+                for c in 0..<columns { out[c] = (row[c] - mean) * scale * g[c] + b[c] }
             }
-            var sum: Float = 0
-            for c in 0..<columns { sum += row[c] }
-            let mean = sum / Float(columns)
-            var squares: Float = 0
-            for c in 0..<columns {
-                let d = row[c] - mean
-                squares += d * d
-            }
-            let scale = 1 / (squares / Float(columns) + epsilon).squareRoot()
-            let out = output.writable + r * columns
-            for c in 0..<columns { out[c] = (row[c] - mean) * scale * g[c] + b[c] }
         }
     }
 
     public func maskedSoftmax(_ scores: CPUBuffer, batch: Int, heads: Int, queries: Int, keys: Int,
                               additiveMask: CPUBuffer) throws {
-        for b in 0..<batch {
-            let mask = additiveMask.base + b * keys
-            for rowIndex in 0..<(heads * queries) {
-                let row = scores.writable + (b * heads * queries + rowIndex) * keys
+        let base = scores.writable, masks = additiveMask.base
+        let rowsPerSequence = heads * queries
+        parallelFor(batch * rowsPerSequence, workers: Self.workers(batch * rowsPerSequence * keys)) { begin, end in
+            for index in begin..<end {
+                let mask = masks + (index / rowsPerSequence) * keys
+                let row = base + index * keys
                 var maximum = -Float.infinity
                 for k in 0..<keys {
                     row[k] += mask[k]
@@ -157,6 +185,12 @@ public struct CPUBackend: ComputeBackend {
                 for k in 0..<keys { row[k] *= inverse }
             }
         }
+    }
+
+    /// Workers for an elementwise pass over `elements` values: OpenBLAS' thread count (`--threads`), or one when the
+    /// pass is too small to be worth a thread (starting one costs about as much as 30,000 additions).
+    static func workers(_ elements: Int) -> Int {
+        elements >= 65_536 ? threadCount() : 1
     }
 
     public func gatherRows(_ table: CPUBuffer, width: Int, rows: [Int32], into output: CPUBuffer, accumulate: Bool) throws {
@@ -201,4 +235,27 @@ public struct CPUBackend: ComputeBackend {
             }
         }
     }
+}
+
+/// Runs `body` on contiguous pieces of `0..<count`, one per worker, in parallel threads; returns when all are done.
+func parallelFor(_ count: Int, workers: Int, _ body: (Int, Int) -> Void) {
+    guard workers > 1, count > 1 else {
+        body(0, count)
+        return
+    }
+    withoutActuallyEscaping(body) { escapable in
+        let job = RangeJob(escapable)
+        withExtendedLifetime(job) {
+            bertinspect_parallel_for(count, Int32(clamping: workers), { context, begin, end in
+                Unmanaged<RangeJob>.fromOpaque(context!).takeUnretainedValue().body(Int(begin), Int(end))
+            }, Unmanaged.passUnretained(job).toOpaque())
+        }
+    }
+}
+
+/// The body of a `parallelFor`, handed to the C threads by pointer. Unchecked `Sendable`: each piece writes only its
+/// own part of the output.
+private final class RangeJob: @unchecked Sendable {
+    let body: (Int, Int) -> Void
+    init(_ body: @escaping (Int, Int) -> Void) { self.body = body }
 }

@@ -2,6 +2,9 @@
 public enum Activation: String, Sendable, Hashable {
     /// Exact GELU, `0.5·x·(1 + erf(x/√2))` (transformers' `"gelu"`, TF's `gelu(approximate=False)`).
     case gelu
+    /// Tanh-approximate GELU, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` (transformers' `"gelu_new"` and
+    /// `"gelu_pytorch_tanh"`, TF's `gelu(approximate=True)`, the TensorFlow Model Garden's BERT `"gelu"`).
+    case geluTanh
     case relu
     case tanh
     case sigmoid
@@ -75,8 +78,8 @@ public protocol ComputeBackend: Sendable {
     /// Mirrors BLAS `sgemm` (row-major); a batched call is `cublasSgemmStridedBatched`'s contract.
     func matrixMultiply(m: Int, n: Int, k: Int, alpha: Float, _ a: MatrixOperand<Buffer>, _ b: MatrixOperand<Buffer>,
                         beta: Float, into c: MatrixOperand<Buffer>, batchCount: Int) throws
-    /// `x[r, c] += bias[c]` for a `rows×columns` matrix.
-    func addBias(_ x: Buffer, rows: Int, columns: Int, bias: Buffer) throws
+    /// `x[offset + r·columns + c] += bias[c]` for a `rows×columns` matrix starting at element `offset`.
+    func addBias(_ x: Buffer, offset: Int, rows: Int, columns: Int, bias: Buffer) throws
     /// Applies `activation` to `count` elements from `offset`.
     func activate(_ x: Buffer, offset: Int, count: Int, _ activation: Activation) throws
     /// `output = LayerNorm(x + residual)` over each row of `columns` (biased variance, as torch and Keras compute it).

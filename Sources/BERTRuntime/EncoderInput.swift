@@ -80,11 +80,27 @@ public enum BatchPlan {
     }
 
     /// The indices of `lengths` in batches of at most `batchSize`, longest first (the largest batch is met first, so
-    /// a memory limit shows at once), sequences of equal length in input order.
-    public static func byLength(_ lengths: [Int], batchSize: Int) -> [[Int]] {
+    /// a memory limit shows at once), sequences of equal length in input order. A batch also closes early when the
+    /// next sequence is shorter than `tolerance` × the batch's length and the batch already holds `minimumRows`
+    /// positions (enough for the matrix products to run at speed), so padding stays near `1 − tolerance`.
+    public static func byLength(_ lengths: [Int], batchSize: Int, minimumRows: Int = 1024, tolerance: Double = 0.9) -> [[Int]] {
         let size = max(1, batchSize)
         let sorted = lengths.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
-        return stride(from: 0, to: sorted.count, by: size).map { Array(sorted[$0..<min($0 + size, sorted.count)]) }
+        var batches: [[Int]] = []
+        var current: [Int] = []
+        for index in sorted {
+            if let first = current.first {
+                let longest = lengths[first]
+                let wasteful = Double(lengths[index]) < tolerance * Double(longest) && current.count * longest >= minimumRows
+                if current.count >= size || wasteful {
+                    batches.append(current)
+                    current = []
+                }
+            }
+            current.append(index)
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
     }
 
     /// The positions a plan computes when each batch is padded to its longest (`minimum` for fixed-length models).

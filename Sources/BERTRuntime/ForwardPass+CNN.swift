@@ -22,7 +22,7 @@ extension ForwardPass {
                               transposed: !kernel.isTransposed),
                 beta: 0, into: MatrixOperand(features, leadingDimension: convolution.filters), batchCount: 1)
             if let bias = weights[convolution.name + ".bias"] {
-                try backend.addBias(features, rows: batch * windows, columns: convolution.filters, bias: bias.buffer)
+                try backend.addBias(features, offset: 0, rows: batch * windows, columns: convolution.filters, bias: bias.buffer)
             }
             try backend.activate(features, offset: 0, count: batch * windows * convolution.filters, .relu)
             try backend.maxPoolOverTime(features, batch: batch, time: windows, channels: convolution.filters, into: pooled,

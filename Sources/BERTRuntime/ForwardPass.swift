@@ -47,9 +47,10 @@ public struct ForwardPass<Backend: ComputeBackend>: Sendable {
         }
         switch configuration.hiddenAct {
         case "gelu": activation = .gelu
+        case "gelu_new", "gelu_pytorch_tanh": activation = .geluTanh
         case "relu": activation = .relu
         default:
-            throw RuntimeError.unsupported(reason: "hidden_act '\(configuration.hiddenAct)' (the runtime implements 'gelu' (exact erf) and 'relu')")
+            throw RuntimeError.unsupported(reason: "hidden_act '\(configuration.hiddenAct)' (the runtime implements 'gelu' (exact erf), 'gelu_new' (tanh approximation) and 'relu')")
         }
         cnn = model.architecture == .bertCNN || model.architecture == .kerasCNN ? try CNNHead.resolve(model) : nil
         var uploaded: [String: Weight] = [:]
@@ -150,14 +151,16 @@ public struct ForwardPass<Backend: ComputeBackend>: Sendable {
     /// `output[rows, out] = input[rows, in] · Wᵀ + b` for the Linear / Dense layer `layer` (weight `[out, in]`).
     ///
     /// A TF kernel `[in, out]` is read as stored; a PyTorch weight `[out, in]` through the transpose flag.
-    func linear(_ input: MatrixOperand<Backend.Buffer>, rows: Int, layer: String, into output: Backend.Buffer) throws {
+    /// The result goes to `output` from element `outputOffset` on.
+    func linear(_ input: MatrixOperand<Backend.Buffer>, rows: Int, layer: String, into output: Backend.Buffer,
+                outputOffset: Int = 0) throws {
         let w = try weight(layer + ".weight")
         let outputs = w.shape[0], inputs = w.shape[1]
         let operand = MatrixOperand(w.buffer, leadingDimension: w.isTransposed ? outputs : inputs, transposed: !w.isTransposed)
         try backend.matrixMultiply(m: rows, n: outputs, k: inputs, alpha: 1, input, operand, beta: 0,
-                                   into: MatrixOperand(output, leadingDimension: outputs), batchCount: 1)
+                                   into: MatrixOperand(output, offset: outputOffset, leadingDimension: outputs), batchCount: 1)
         if let bias = weights[layer + ".bias"] {
-            try backend.addBias(output, rows: rows, columns: outputs, bias: bias.buffer)
+            try backend.addBias(output, offset: outputOffset, rows: rows, columns: outputs, bias: bias.buffer)
         }
     }
 

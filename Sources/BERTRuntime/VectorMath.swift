@@ -71,6 +71,28 @@ enum VectorMath {
         }
     }
 
+    /// Tanh-approximate GELU, `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`, in place over `count` values; tanh(y) is
+    /// computed as `1 − 2 / (exp(2y) + 1)`.
+    static func geluTanh(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        @inline(__always) func apply(_ x: SIMD8<Float>) -> SIMD8<Float> {
+            let y = 0.797_884_56 * (x + 0.044_715 * x * x * x)
+            let tanh = 1 - 2 / (exp(2 * y) + 1)
+            return 0.5 * x * (1 + tanh)
+        }
+        var i = 0
+        let raw = UnsafeMutableRawPointer(values)
+        while i + 8 <= count {
+            raw.storeBytes(of: apply(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            var lane = SIMD8<Float>(repeating: 0)
+            lane[0] = values[i]
+            values[i] = apply(lane)[0]
+            i += 1
+        }
+    }
+
     /// `exp(x − shift)` in place over `count` values; returns their sum.
     static func exponentiate(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
         var i = 0

@@ -18,7 +18,7 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
     public let layout: StoreLayout
     public let tensors: [StoredTensor]
     public let layerGroups: [LayerGroup]? = nil
-    public let metadata: [String: String] = [:]
+    public let metadata: [String: String]
     public let unlistedNames: [String]
     /// The stored name of each tensor as the index lists it (before the renaming described above).
     public let originalNames: [String: String]
@@ -85,15 +85,23 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
         // Names: TF2 keys by the object graph's full names; Google's TF1 names by transformers' mapping.
         let fullNames = strings["_CHECKPOINTABLE_OBJECT_GRAPH"].flatMap(Self.objectGraphNames) ?? [:]
         let google = raw.contains { $0.name == "bert/embeddings/word_embeddings" }
+        let garden = fullNames.values.contains("word_embeddings/embeddings") && fullNames.values.contains { $0.hasPrefix("transformer/layer_") }
         var tensors: [StoredTensor] = []
         var entries: [String: Entry] = [:]
         var originals: [String: String] = [:]
+        var heads: Int?
         for (name, entry) in raw {
             guard !Self.isTrainingState(name) else { unlisted.append(name); continue }
             var shown = name
             var entry = entry
             if let full = fullNames[name], !full.isEmpty {
                 shown = full
+                if garden, let mapped = Self.gardenName(full, shape: entry.shape) {
+                    // A 3-D query kernel `[hidden, heads, head_size]` tells the head count, which 2-D shapes cannot.
+                    if full.hasSuffix("/self_attention/query/kernel"), entry.shape.count == 3 { heads = entry.shape[1] }
+                    shown = mapped.name
+                    entry.shape = mapped.shape
+                }
             } else if name.hasSuffix("/.ATTRIBUTES/VARIABLE_VALUE") {
                 shown = String(name.dropLast("/.ATTRIBUTES/VARIABLE_VALUE".count))
             } else if google, let mapped = Self.googleName(name) {
@@ -109,7 +117,8 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
             tensors.append(StoredTensor(name: shown, dtype: entry.dtype, shape: entry.shape))
         }
         layout = fullNames.isEmpty && !raw.contains(where: { $0.name.hasSuffix("/.ATTRIBUTES/VARIABLE_VALUE") })
-            ? (google ? .tensorflowGoogleBERT : .tensorflowV1) : .tensorflowV2
+            ? (google ? .tensorflowGoogleBERT : .tensorflowV1) : (garden ? .tensorflowModelGarden : .tensorflowV2)
+        metadata = heads.map { [StoreMetadataKey.attentionHeads: String($0)] } ?? [:]
         self.shards = shards
         self.tensors = tensors
         self.entries = entries
@@ -242,6 +251,47 @@ public final class TensorFlowCheckpoint: TensorStore, Sendable {
             return String(component)
         }
         return (components.joined(separator: "/"), false)
+    }
+
+    /// The transformers TF name of a TensorFlow Model Garden BERT variable (`official.nlp.modeling` `BertEncoder`,
+    /// `BertClassifier`), by its full name, with its shape as a 2-D Dense kernel: the attention's EinsumDense kernels
+    /// `[hidden, heads, head_size]` and `[heads, head_size, hidden]` and biases `[heads, head_size]` hold their values in
+    /// the row-major order of `[in, out]` / `[out]`, so only the shape changes.
+    static func gardenName(_ full: String, shape: [Int]) -> (name: String, shape: [Int])? {
+        let flat: [Int] = switch shape.count {
+        case 3 where full.hasSuffix("/attention_output/kernel"): [shape[0] * shape[1], shape[2]]
+        case 3: [shape[0], shape[1] * shape[2]]
+        case 2 where full.hasSuffix("/bias"): [shape[0] * shape[1]]
+        default: shape
+        }
+        switch full {
+        case "word_embeddings/embeddings": return ("bert/embeddings/word_embeddings/weight", flat)
+        case "position_embedding/embeddings": return ("bert/embeddings/position_embeddings/embeddings", flat)
+        case "type_embeddings/embeddings": return ("bert/embeddings/token_type_embeddings/embeddings", flat)
+        case "embeddings/layer_norm/gamma", "embeddings/layer_norm/beta":
+            return ("bert/embeddings/LayerNorm/" + full.split(separator: "/").last!, flat)
+        case "pooler_transform/kernel", "pooler_transform/bias":
+            return ("bert/pooler/dense/" + full.split(separator: "/").last!, flat)
+        case "sentence_prediction/logits/kernel", "sentence_prediction/logits/bias":
+            return ("classifier/" + full.split(separator: "/").last!, flat)
+        default: break
+        }
+        let parts = full.split(separator: "/").map(String.init)
+        guard parts.count >= 4, parts[0] == "transformer", parts[1].hasPrefix("layer_"), let layer = Int(parts[1].dropFirst(6)) else { return nil }
+        let base = "bert/encoder/layer_._\(layer)/"
+        let variable = parts.last!
+        let module: String? = switch parts[2..<(parts.count - 1)].joined(separator: "/") {
+        case "self_attention/query": "attention/self/query"
+        case "self_attention/key": "attention/self/key"
+        case "self_attention/value": "attention/self/value"
+        case "self_attention/attention_output": "attention/output/dense"
+        case "self_attention_layer_norm": "attention/output/LayerNorm"
+        case "intermediate": "intermediate/dense"
+        case "output": "output/dense"
+        case "output_layer_norm": "output/LayerNorm"
+        default: nil
+        }
+        return module.map { (base + $0 + "/" + variable, flat) }
     }
 
     /// Checkpoint key → variable full name, from a serialized `TrackableObjectGraph` stored as a DT_STRING scalar

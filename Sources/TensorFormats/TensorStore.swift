@@ -24,6 +24,7 @@ public enum StoreLayout: String, Sendable, Hashable {
     case tensorflowGoogleBERT = "TF1, Google BERT names (mapped as transformers' load_tf_weights_in_bert does)"
     case tensorflowV1 = "TF1 (tf.compat.v1 Saver names)"
     case tensorflowV2 = "TF2 object graph (tf.train.Checkpoint, Keras save_weights)"
+    case tensorflowModelGarden = "TF2 object graph, TensorFlow Model Garden BERT (EinsumDense kernels read as 2-D)"
 
     /// Whether `freeze` can record a frozen state in a copy of this layout (safetensors metadata, an HDF5 attribute).
     public var recordsFrozenState: Bool { container == "safetensors" || container == "HDF5" }
@@ -38,7 +39,7 @@ public enum StoreLayout: String, Sendable, Hashable {
         case .hfTFWeights, .kerasWeights, .kerasFullModel, .keras3Weights: return "HDF5"
         case .keras3Archive: return "Keras 3 .keras (zip)"
         case .pytorchZip, .pytorchLegacy: return "PyTorch pickle (read without executing it)"
-        case .tensorflowGoogleBERT, .tensorflowV1, .tensorflowV2: return "TensorFlow checkpoint"
+        case .tensorflowGoogleBERT, .tensorflowV1, .tensorflowV2, .tensorflowModelGarden: return "TensorFlow checkpoint"
         }
     }
 }
@@ -49,6 +50,8 @@ public enum StoreMetadataKey {
     public static let kerasArchiveConfig = "bertinspect.keras_archive.config"
     /// A Keras 3 `.keras` archive's metadata.json.
     public static let kerasArchiveMetadata = "bertinspect.keras_archive.metadata"
+    /// The attention head count, where the stored shapes tell it (3-D EinsumDense kernels).
+    public static let attentionHeads = "bertinspect.attention_heads"
 }
 
 /// Read access to the tensors of one checkpoint, whatever the file format.

@@ -118,3 +118,38 @@ struct ForwardPassTests {
         #expect(try FLOPCount.forwardPass(of: model, batch: 1, sequenceLength: 16) == expected)
     }
 }
+
+@Suite("Batching by length")
+struct BatchPlanTests {
+    /// Lengths with IMDB's shape: many near the 512 cap, a long middle, a short head (seeded, no framework involved:
+    /// the plan is checked against its own contract).
+    static let lengths: [Int] = {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<700).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return min(512, 8 + Int(state >> 33) % 700)
+        }
+    }()
+
+    @Test("every sequence once, at most batch-size per batch, longest first; a batch closes early only when it has 1,024 rows and the next is under 90% of its length")
+    func contract() {
+        let plan = BatchPlan.byLength(Self.lengths, batchSize: 32)
+        #expect(plan.flatMap { $0 }.sorted() == Array(Self.lengths.indices))
+        for (number, batch) in plan.enumerated() {
+            #expect(batch.count <= 32)
+            let longest = Self.lengths[batch[0]]
+            #expect(zip(batch, batch.dropFirst()).allSatisfy { Self.lengths[$0] >= Self.lengths[$1] })
+            // Within a batch, a sequence under 90% of the longest only while the batch had fewer than 1,024 rows.
+            for (position, index) in batch.enumerated() where Double(Self.lengths[index]) < 0.9 * Double(longest) {
+                #expect(position * longest < 1024, "batch \(number) position \(position)")
+            }
+            // A batch that closed before 32 did so because the next sequence was too short for it.
+            if batch.count < 32, number + 1 < plan.count {
+                #expect(Double(Self.lengths[plan[number + 1][0]]) < 0.9 * Double(longest))
+            }
+        }
+        let padded = BatchPlan.computedPositions(plan, lengths: Self.lengths)
+        let fixed = BatchPlan.computedPositions(BatchPlan.inOrder(count: Self.lengths.count, batchSize: 32), lengths: Self.lengths)
+        #expect(padded < fixed)
+    }
+}

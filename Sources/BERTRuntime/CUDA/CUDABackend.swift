@@ -108,17 +108,20 @@ public struct CUDABackend: ComputeBackend {
         }
     }
 
-    public func addBias(_ x: CUDABuffer, rows: Int, columns: Int, bias: CUDABuffer) throws {
+    public func addBias(_ x: CUDABuffer, offset: Int, rows: Int, columns: Int, bias: CUDABuffer) throws {
         try device.launch(.addBias, blocks: Self.elementwiseBlocks(rows * columns), threads: Self.threads,
-                          [.address(x.address), .address(bias.address), .int64(Int64(rows)), .int32(try narrow(columns))])
+                          [.address(x.address(at: offset)), .address(bias.address), .int64(Int64(rows)), .int32(try narrow(columns))])
     }
 
     public func activate(_ x: CUDABuffer, offset: Int, count: Int, _ activation: Activation) throws {
-        let kernel: CUDAKernels.Kernel = switch activation {
-        case .gelu: .gelu
-        case .relu: .relu
-        case .tanh: .tanh
-        case .sigmoid: .sigmoid
+        let kernel: CUDAKernels.Kernel
+        switch activation {
+        case .gelu: kernel = .gelu
+        case .relu: kernel = .relu
+        case .tanh: kernel = .tanh
+        case .sigmoid: kernel = .sigmoid
+        case .geluTanh:
+            throw RuntimeError.unsupported(reason: "hidden_act 'gelu_new' (tanh-approximate GELU) runs on the CPU only; use --device cpu")
         }
         try device.launch(kernel, blocks: Self.elementwiseBlocks(count), threads: Self.threads,
                           [.address(x.address(at: offset)), .int64(Int64(count))])

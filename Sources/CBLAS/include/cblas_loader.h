@@ -17,4 +17,9 @@ char *openblas_get_corename(void);
 /* Whether OpenBLAS could be opened; when not, bertinspect_openblas_failure() says why (dlerror). */
 int bertinspect_openblas_available(void);
 const char *bertinspect_openblas_failure(void);
+
+/* Calls body(context, begin, end) on contiguous pieces of [0, count), one per worker (at most 16), in parallel
+   threads; returns when all are done. */
+typedef void (*bertinspect_range_fn)(void *context, long begin, long end);
+void bertinspect_parallel_for(long count, int workers, bertinspect_range_fn body, void *context);
 #endif
