@@ -38,6 +38,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_common  # noqa: E402
+
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(TOOLS)
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,20 +85,9 @@ def last_json(text):
 
 
 def cpu_info():
-    model, flags = "unknown", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and model == "unknown":
-                    model = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
+    model, avx512, avx2, fma = bench_common.cpu_info()
     features = ("AVX-512 yes (" + " ".join(avx512) + ")") if avx512 else "AVX-512 no"
-    return model, features + (", AVX2 yes" if "avx2" in flags else ", AVX2 no") + (", FMA yes" if "fma" in flags else "")
+    return model, features + (", AVX2 yes" if avx2 else ", AVX2 no") + (", FMA yes" if fma else "")
 
 
 def mb(n):

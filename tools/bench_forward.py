@@ -35,11 +35,13 @@ import argparse
 import ctypes
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_common  # noqa: E402
 
 TOOLS = os.path.dirname(os.path.abspath(__file__))
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -155,19 +157,8 @@ def openblas_gemm_only(threads, B, T):
 
 
 def cpu_info():
-    model, flags = platform.processor() or "unknown", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and model in ("unknown", "", "x86_64"):
-                    model = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    avx512 = sorted(f for f in flags if f.startswith("avx512"))
-    return model, ("yes (" + " ".join(avx512) + ")") if avx512 else "no", "avx2" in flags
+    model, avx512, avx2, _ = bench_common.cpu_info()
+    return model, ("yes (" + " ".join(avx512) + ")") if avx512 else "no", avx2
 
 
 def last_json(text):

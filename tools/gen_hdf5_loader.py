@@ -95,17 +95,21 @@ const char *bertinspect_hdf5_take_failed_call(void) {
 /* The sonames Debian's libhdf5-103 (serial) installs, most specific first. */
 static const char *names[] = {"libhdf5_serial.so.103", "libhdf5_serial.so", "libhdf5.so.103", "libhdf5.so"};
 
-int bertinspect_hdf5_available(void) {
-    if (library) return 1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !library; i++) {
-        library = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
-    }
-    if (!library) {
+/* The first of `count` sonames that dlopen opens; when none does, `failure` says why. */
+static void *open_first(const char *const *sonames, size_t count) {
+    void *handle = NULL;
+    for (size_t i = 0; i < count && !handle; i++) handle = dlopen(sonames[i], RTLD_LAZY | RTLD_LOCAL);
+    if (!handle) {
         const char *reason = dlerror();
-        snprintf(failure, sizeof failure, "%s", reason ? reason : "libhdf5_serial.so.103 was not found");
-        return 0;
+        if (reason) snprintf(failure, sizeof failure, "%s", reason);
+        else snprintf(failure, sizeof failure, "%s was not found", sonames[0]);
     }
-    return 1;
+    return handle;
+}
+
+int bertinspect_hdf5_available(void) {
+    if (!library) library = open_first(names, sizeof names / sizeof names[0]);
+    return library != NULL;
 }
 
 const char *bertinspect_hdf5_failure(void) { return failure; }
@@ -122,14 +126,8 @@ static const char *hl_names[] = {"libhdf5_serial_hl.so.100", "libhdf5_serial_hl.
 
 int bertinspect_hdf5_hl_resolve(void **slot, const char *name) {
     if (!bertinspect_hdf5_available()) return 0;
-    for (size_t i = 0; i < sizeof hl_names / sizeof hl_names[0] && !hl_library; i++) {
-        hl_library = dlopen(hl_names[i], RTLD_LAZY | RTLD_LOCAL);
-    }
-    if (!hl_library) {
-        const char *reason = dlerror();
-        snprintf(failure, sizeof failure, "%s", reason ? reason : "libhdf5_serial_hl.so.100 was not found");
-        return 0;
-    }
+    if (!hl_library) hl_library = open_first(hl_names, sizeof hl_names / sizeof hl_names[0]);
+    if (!hl_library) return 0;
     *slot = dlsym(hl_library, name);
     return *slot != NULL;
 }

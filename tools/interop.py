@@ -19,7 +19,8 @@ missing or unexpected keys, the reference logits within 1e-5) and compares every
 each .bin/.pt file with what torch.load(weights_only=True) returns. TensorFlow checkpoints (fixtures/tf-ckpt, written
 by tools/make_tf_checkpoint_fixtures.py): --light compares each Google BERT checkpoint's conversion with the state dict
 transformers' load_tf_weights_in_bert made of it; the full mode loads each conversion in transformers and compares
-its outputs.
+its outputs, and does the same for the TensorFlow Model Garden checkpoints (fixtures/tf-ckpt-garden) against the
+Model Garden's own outputs.
 
   python tools/interop.py --binary .build/debug/bertinspect --only keras3-roundtrip|keras3-archives
 
@@ -277,6 +278,25 @@ if not args.light:
         with torch.no_grad():
             out = model.eval()(**{k: torch.tensor(inputs[k]) for k in ("input_ids", "attention_mask", "token_type_ids")})
         compare(f"tf-ckpt/{entry}", f"PyTorch {ref['key']} of the converted folder", out[ref["key"]].numpy(), ref["values"])
+
+    # TensorFlow Model Garden checkpoints: transformers loads each conversion (config.json written from the tensors,
+    # hidden_act gelu_new) and reproduces the Model Garden's own outputs.
+    garden = json.load(open(os.path.join(root, "tf-ckpt-garden", "reference.json")))
+    inputs = garden["inputs"]
+    batch = {"input_ids": torch.tensor(inputs["input_word_ids"]), "attention_mask": torch.tensor(inputs["input_mask"]),
+             "token_type_ids": torch.tensor(inputs["input_type_ids"])}
+    for entry, cls_name in (("classifier", "BertForSequenceClassification"), ("encoder", "BertModel")):
+        out_dir = os.path.join(work, "tf-ckpt-garden-" + entry)
+        run("convert", os.path.join(root, "tf-ckpt-garden", entry), "--to", "safetensors", "-o", out_dir + "/", "--force")
+        model, info = getattr(transformers, cls_name).from_pretrained(out_dir, output_loading_info=True)
+        check(not info["missing_keys"] and not info["unexpected_keys"], f"tf-ckpt-garden/{entry} load: {info}")
+        check(model.config.hidden_act == "gelu_new", f"tf-ckpt-garden/{entry}: hidden_act {model.config.hidden_act}")
+        with torch.no_grad():
+            out = model.eval()(**batch)
+        if entry == "classifier":
+            compare("tf-ckpt-garden/classifier", "PyTorch logits of the converted folder", out.logits.numpy(), garden["outputs"]["classifier"]["logits"])
+        else:
+            compare("tf-ckpt-garden/encoder", "PyTorch pooler_output of the converted folder", out.pooler_output.numpy(), garden["outputs"]["encoder"]["pooled_output"])
 
     # Frozen Keras full model: tf.keras itself loads it frozen.
     frozen = os.path.join(work, "frozen-full.h5")
