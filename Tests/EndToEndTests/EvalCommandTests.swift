@@ -321,3 +321,30 @@ struct TokenizeInputTests {
         #expect(both.code == 2 && both.stderr.contains("give --pair TEXT or --pair-column COL, not both"), "\(both.stderr)")
     }
 }
+
+@Suite("eval on the notebook's CNN models")
+struct EvalCNNTests {
+    @Test("the sigmoid output is Keras' model.predict on the same ids, and the prediction is p ≥ --threshold")
+    func sigmoidThreshold() throws {
+        let reference = try #require(try Fixtures.reference("keras-cnn-functional")["logits"])
+        let wanted = try #require(reference["logits"]?.arrayValue).compactMap { $0.arrayValue?.first?.doubleValue }
+        let out = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // The two texts whose uncased tokens are the reference's input_ids, fed at its length (12) as the notebook did.
+        try "review,label\nI thought this was a wonderful way to spend time,1\n\"don't be so judgmental\",0\n"
+            .write(toFile: out + "/texts.csv", atomically: true, encoding: .utf8)
+        for threshold in [0.5, (wanted[0] + wanted[1]) / 2] {
+            let listing = out + "/p\(threshold).jsonl"
+            let result = try bertinspect(arguments: ["eval", Fixtures.path("keras-cnn-functional"), "--input", out + "/texts.csv", "--max-length", "12",
+                                                     "--threshold", String(threshold), "--predictions", listing, "-q"])
+            #expect(result.code == 0, "\(result.stderr)")
+            let rows = try String(contentsOfFile: listing, encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(String($0)) }
+            #expect(rows.count == wanted.count)
+            for (row, p) in zip(rows, wanted) {
+                let probability = try #require(row["probabilities"]?.arrayValue?.last?.doubleValue)
+                #expect(abs(probability - p) < 1e-5, "\(probability) vs Keras \(p)")
+                #expect(row["predicted"]?.intValue == (p >= threshold ? 1 : 0), "threshold \(threshold)")
+            }
+        }
+    }
+}
