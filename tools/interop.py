@@ -73,6 +73,20 @@ def h5_tensors(path):
     return out
 
 
+def keras3_load(*arguments):
+    """tools/keras3_load.py in a subprocess with Keras 3 (the `keras` package: TF_USE_LEGACY_KERAS must not reach
+    it): its JSON report ({} when it printed none) and the line it printed (else the end of its stderr)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    loader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3_load.py")
+    result = subprocess.run([sys.executable, loader, *arguments], capture_output=True, text=True, env=env)
+    printed = (result.stdout.strip().splitlines() or [""])[-1]
+    try:
+        return json.loads(printed), printed
+    except ValueError:
+        return {}, printed or result.stderr.strip()[-500:]
+
+
 def keras3_round_trip():
     """keras3/model.weights.h5 -> safetensors -> h5, then Keras 3's own load_weights (tools/keras3_load.py)."""
     out = os.path.join(work, "keras3-roundtrip")
@@ -85,16 +99,7 @@ def keras3_round_trip():
     except RuntimeError as e:
         check(False, f"{label}: {e}")
         return
-    # Keras 3 is the `keras` package: TF_USE_LEGACY_KERAS must not reach the subprocess.
-    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
-    env["CUDA_VISIBLE_DEVICES"] = ""
-    loader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3_load.py")
-    result = subprocess.run([sys.executable, loader, back], capture_output=True, text=True, env=env)
-    printed = (result.stdout.strip().splitlines() or [""])[-1]
-    try:
-        report = json.loads(printed)
-    except ValueError:
-        report, printed = {}, printed or result.stderr.strip()[-500:]
+    report, printed = keras3_load(back)
     ok = report.get("loaded") is True and report.get("max_abs_diff_vs_fixture") == 0
     check(ok, f"{label}: keras3_load.py printed {printed}")
     if ok:
@@ -124,18 +129,10 @@ def keras3_archives():
     except RuntimeError as e:
         check(False, f"keras3 archives: {e}")
         return
-    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
-    env["CUDA_VISIBLE_DEVICES"] = ""
-    loader = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras3_load.py")
     for label, path, name, want in jobs:
-        result = subprocess.run([sys.executable, loader, "--archive", path, name], capture_output=True, text=True, env=env)
-        printed = (result.stdout.strip().splitlines() or [""])[-1]
-        try:
-            report = json.loads(printed)
-        except ValueError:
-            report = {}
+        report, printed = keras3_load("--archive", path, name)
         ok = report.get("loaded") is True and report.get("max_abs_diff_vs_reference") == 0 and sorted(report.get("frozen", [])) == sorted(want)
-        check(ok, f"keras.saving.load_model on {label}: {printed or result.stderr[-300:]}")
+        check(ok, f"keras.saving.load_model on {label}: {printed}")
         if ok:
             print(f"ok   keras.saving.load_model on {label}: {printed}")
 

@@ -23,17 +23,16 @@ public enum ModelLoader {
         var report = LoadReport()
         let kerasConfig = KerasModelConfig(json: store.metadata["model_config"] ?? store.metadata[kerasArchiveConfigKey])
         // Keras 3 names a layer's group after the attribute or class that holds it (`cnn_layer1`, `layers/conv1d_1`);
-        // config.json knows the layer by its own name, the `name` attribute of the group's `vars`.
-        var configNames: [String: String] = [:]
-        if family == .keras3, let groups = keras3Groups(store.metadata[keras3VarsKey]) {
+        // config.json knows the layer by its own name, the `name` attribute of the group's `vars` (kept where the
+        // configuration lists a layer of that name and it differs from the stored one).
+        var kerasNames: [String: String] = [:]
+        if family == .keras3, let kerasConfig, let groups = keras3Groups(store.metadata[keras3VarsKey]) {
             for group in groups where group.path.hasSuffix("/vars") {
-                if let name = group.name { configNames[lastComponent(String(group.path.dropLast(5)))] = name }
+                let stored = lastComponent(String(group.path.dropLast(5)))
+                if let name = group.name, name != stored, kerasConfig.className(of: name) != nil { kerasNames[stored] = name }
             }
         }
-        func configName(_ layer: String) -> String {
-            guard let name = configNames[layer], kerasConfig?.className(of: name) != nil else { return layer }
-            return name
-        }
+        func configName(_ layer: String) -> String { kerasNames[layer] ?? layer }
 
         // 1. The BERT main layer: found by its word embeddings, its prefix taken from the stored name.
         var hasEncoder = false
@@ -196,7 +195,7 @@ public enum ModelLoader {
         model.trainableRecorded = store.metadata[frozenMetadataKey] != nil || store.layout == .kerasFullModel
             || (store.layout == .keras3Archive && kerasConfig?.listsLayers == true)
         model.recordedClass = kerasConfig?.modelClass
-        for (stored, own) in configNames where own != stored && kerasConfig?.className(of: own) != nil { model.kerasNames[stored] = own }
+        model.kerasNames = kerasNames
         model.report.warnings += HeadInspection.warnings(for: model, store: store)
         return model
     }

@@ -32,7 +32,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
     /// The size of the HDF5 file (the whole file, or the archive member).
     private let imageCount: Int
     /// A deflated `model.weights.h5`, inflated: the HDF5 file then lives here rather than in `mapped`.
-    private let inflated: InflatedMember?
+    private let inflated: ZipArchive.Inflated?
 
     /// The members of a Keras 3 `.keras` archive this store reads, besides the weights.
     public static let archiveConfigKey = StoreMetadataKey.kerasArchiveConfig
@@ -55,9 +55,7 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
             }
             let image: UnsafeMutableRawBufferPointer
             if member.method == 8 {
-                try archive.checkInflation(of: member)
-                let buffer = InflatedMember(count: member.size)
-                try archive.inflate(member, in: mapped.bytes, into: buffer.bytes)
+                let buffer = try archive.inflated(member, in: mapped.bytes)
                 inflated = buffer
                 imageOffset = 0
                 imageCount = member.size
@@ -76,12 +74,10 @@ public final class KerasHDF5Store: TensorStore, @unchecked Sendable {
             for (name, key) in [("config.json", Self.archiveConfigKey), ("metadata.json", Self.archiveMetadataKey)] {
                 guard let entry = archive.member(named: name) else { continue }
                 guard entry.size <= 16 << 20 else { throw TensorFormatError.invalidArchive(path: path, reason: "\(name) is larger than 16 MiB") }
-                var text: String?
+                let text: String?
                 if entry.method == 8 {
-                    try archive.checkInflation(of: entry)
-                    let buffer = InflatedMember(count: entry.size)
-                    try archive.inflate(entry, in: mapped.bytes, into: buffer.bytes)
-                    text = String(validating: UnsafeRawBufferPointer(buffer.bytes), as: UTF8.self)
+                    let buffer = try archive.inflated(entry, in: mapped.bytes)
+                    text = withExtendedLifetime(buffer) { String(validating: UnsafeRawBufferPointer(buffer.bytes), as: UTF8.self) }
                 } else {
                     text = String(validating: try archive.storedData(of: entry, in: mapped.bytes), as: UTF8.self)
                 }
@@ -266,20 +262,6 @@ public enum KerasArchiveWriter {
         var bytes = Array(text.utf8)
         try bytes.withUnsafeMutableBytes { try zip.add(name, UnsafeRawBufferPointer($0)) }
     }
-}
-
-/// Memory holding an archive member inflated from its deflated form, released with the store.
-final class InflatedMember {
-    private let storage: UnsafeMutableRawBufferPointer
-    /// Exactly the member's size.
-    let bytes: UnsafeMutableRawBufferPointer
-
-    init(count: Int) {
-        storage = .allocate(byteCount: max(count, 1), alignment: 64)
-        bytes = UnsafeMutableRawBufferPointer(rebasing: storage[0..<count])
-    }
-
-    deinit { storage.deallocate() }
 }
 
 /// The HDF5 file format, recognised by its 8-byte signature at offset 0 or 512.

@@ -6,8 +6,8 @@ internal import CSupport
 /// header), with ZIP64 records where present (torch always writes them). Every member is checked before anything is
 /// read: a safe, unique, UTF-8 name (no absolute path, no `..`, no backslash, no NUL), a local header that agrees with
 /// the directory, data inside the file and before the directory, and no two members sharing bytes. Stored members are
-/// read in place (`storedData(of:)`); a deflated one only through `inflate`, after `checkInflation(of:)` has bounded
-/// its declared size, into memory the caller sized from that declaration, and checked against its CRC-32.
+/// read in place (`storedData(of:)`); a deflated one only through `inflated(_:in:)`, which bounds its declared size
+/// first, inflates into memory of that size and checks the CRC-32.
 public struct ZipArchive: Sendable {
     /// One member as the central directory lists it.
     public struct Member: Sendable {
@@ -154,20 +154,37 @@ public struct ZipArchive: Sendable {
         return UnsafeRawBufferPointer(rebasing: bytes[member.dataOffset..<(member.dataOffset + member.size)])
     }
 
-    /// The bytes of a deflated member (method 8), inflated into `target`, which holds exactly `member.size` bytes; the
-    /// result's CRC-32 must be the directory's. Callers bound `member.size` first (see `checkInflation(of:)`).
-    public func inflate(_ member: Member, in bytes: UnsafeRawBufferPointer, into target: UnsafeMutableRawBufferPointer) throws(TensorFormatError) {
+    /// Memory holding a member inflated from its deflated form, exactly the member's size; freed with the object.
+    public final class Inflated: @unchecked Sendable {
+        private let storage: UnsafeMutableRawBufferPointer
+        /// The inflated bytes (writable, so a library that wants a mutable pointer can read them in place).
+        public let bytes: UnsafeMutableRawBufferPointer
+
+        init(count: Int) {
+            storage = .allocate(byteCount: max(count, 1), alignment: 64)
+            bytes = UnsafeMutableRawBufferPointer(rebasing: storage[0..<count])
+        }
+
+        deinit { storage.deallocate() }
+    }
+
+    /// A deflated member (method 8) inflated into memory of the size the directory declares, once that size has been
+    /// checked against the compressed size (a bomb is refused before any memory is taken); the result's CRC-32 must
+    /// be the directory's.
+    public func inflated(_ member: Member, in bytes: UnsafeRawBufferPointer) throws(TensorFormatError) -> Inflated {
         guard member.method == 8 else {
             throw .invalidArchive(path: path, reason: "member '\(member.name)' uses compression method \(member.method); bertinspect reads stored (0) and deflated (8) members")
         }
-        guard target.count == member.size, let base = target.baseAddress else {
-            throw .invalidArchive(path: path, reason: "member '\(member.name)': no room for its \(member.size) bytes")
+        guard member.size <= max(member.compressedSize, 1) * Self.maximumInflationRatio + (1 << 20) else {
+            throw .invalidArchive(path: path, reason: "member '\(member.name)' claims to inflate \(member.compressedSize) bytes to \(member.size), more than \(Self.maximumInflationRatio)× (a zip bomb)")
         }
+        let target = Inflated(count: member.size)
         let source = UnsafeRawBufferPointer(rebasing: bytes[member.dataOffset..<(member.dataOffset + member.compressedSize)])
         var produced = 0
         var checksum: UInt = 0
         if let problem = bertinspect_inflate_raw(source.baseAddress?.assumingMemoryBound(to: UInt8.self), source.count,
-                                                 base.assumingMemoryBound(to: UInt8.self), target.count, &produced, &checksum) {
+                                                 target.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), target.bytes.count,
+                                                 &produced, &checksum) {
             throw .invalidArchive(path: path, reason: "member '\(member.name)': \(String(cString: problem))")
         }
         guard produced == member.size else {
@@ -176,13 +193,7 @@ public struct ZipArchive: Sendable {
         guard UInt32(truncatingIfNeeded: checksum) == member.crc32 else {
             throw .invalidArchive(path: path, reason: "member '\(member.name)' fails its CRC-32 check (the archive is corrupt)")
         }
-    }
-
-    /// Refuses a deflated member whose declared size is out of proportion to its compressed size (a zip bomb).
-    public func checkInflation(of member: Member) throws(TensorFormatError) {
-        guard member.size <= max(member.compressedSize, 1) * Self.maximumInflationRatio + (1 << 20) else {
-            throw .invalidArchive(path: path, reason: "member '\(member.name)' claims to inflate \(member.compressedSize) bytes to \(member.size), more than \(Self.maximumInflationRatio)× (a zip bomb)")
-        }
+        return target
     }
 
     /// Offset of the end-of-central-directory record: searched backwards over the last 64 KiB + 22 bytes (the most a
