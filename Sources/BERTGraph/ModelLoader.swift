@@ -16,7 +16,7 @@ public enum ModelLoader {
         let names = Set(store.tensors.map(\.name))
         let byName = Dictionary(store.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let family: NamingFamily = store.layout.isKeras3 ? .keras3
-            : (store.tensors.contains { $0.name.contains("/") } ? .tensorflow : .pytorch)
+            : (store.tensors.contains { $0.name.utf8.contains(UInt8(ascii: "/")) } ? .tensorflow : .pytorch)
         let suffix = family == .tensorflow && store.tensors.contains(where: { $0.name.hasSuffix(":0") }) ? ":0" : ""
         var scheme = NamingScheme(family: family, mainPrefix: "", suffix: suffix)
         var configuration = BERTConfiguration()
@@ -82,7 +82,9 @@ public enum ModelLoader {
         var specs: [ParameterSpec] = []
         if hasEncoder { specs += configuration.mainLayerParameters(pooler: hasPooler) }
         specs += configuration.headParameters(architecture)
-        var used = Set(specs.map { scheme.storedName(for: $0) })
+        // Stored names of the BERT and head parameters, computed once (the Keras layers found below add their own).
+        var storedNames = specs.map { scheme.storedName(for: $0) }
+        var used = Set(storedNames)
 
         // 4. Keras layers outside BERT, from the file's layer list (or Keras-named tensors in a converted file).
         var kerasLayers: [KerasLayer] = []
@@ -126,6 +128,7 @@ public enum ModelLoader {
                 topLevel.append(TopLevelLayer(name: layerName, className: layer.className, parameterPrefix: [layerName]))
                 scheme.kerasLayers[layerName] = stored
                 specs += layerSpecs
+                storedNames += layerSpecs.map { scheme.storedName(for: $0) }
                 used.formUnion(stored)
             }
         }
@@ -152,8 +155,11 @@ public enum ModelLoader {
         // 6. Strict binding.
         let frozen = FreezeState.decode(store.metadata[frozenMetadataKey])
         var bound: [BoundParameter] = []
-        for spec in specs {
-            let storedName = scheme.storedName(for: spec)
+        if !scheme.kerasLayers.isEmpty {
+            // A Keras layer may share a name with a BERT or head group: take the names as the final scheme gives them.
+            storedNames = specs.map { scheme.storedName(for: $0) }
+        }
+        for (spec, storedName) in zip(specs, storedNames) {
             guard let tensor = byName[storedName] else {
                 report.missing.append((spec.name, storedName))
                 continue

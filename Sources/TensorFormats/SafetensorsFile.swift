@@ -69,6 +69,26 @@ public final class SafetensorsFile: TensorStore, Sendable {
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)])
         guard String(validating: headerBytes, as: UTF8.self) != nil else { throw .headerNotUTF8(path: path) }
         guard headerLength > 0, headerBytes[0] == UInt8(ascii: "{") else { throw .headerNotObject(path: path) }
+        var metadata: [String: String] = [:]
+        var entries: [(tensor: StoredTensor, begin: Int, end: Int)] = []
+        var ranges: [String: Range<Int>] = [:]
+        if let scanned = SafetensorsHeaderScan.scan(headerBytes, maximumEntries: maximumTensorCount, maximumValues: maximumHeaderValues) {
+            ranges.reserveCapacity(scanned.entries.count)
+            for entry in scanned.entries where ranges.updateValue(entry.begin..<entry.end, forKey: entry.tensor.name) != nil {
+                // A repeated name: the general parser names the problem.
+                return try parseGeneral(bytes, headerBytes: headerBytes, path: path)
+            }
+            (entries, metadata) = scanned
+        } else {
+            return try parseGeneral(bytes, headerBytes: headerBytes, path: path)
+        }
+        return try validated(entries: entries, metadata: metadata, ranges: ranges, bytes: bytes, headerLength: headerLength, path: path)
+    }
+
+    /// Reads a header with the general JSON parser; used when the direct scan gives up.
+    private static func parseGeneral(
+        _ bytes: UnsafeRawBufferPointer, headerBytes: UnsafeRawBufferPointer, path: String
+    ) throws(TensorFormatError) -> Header {
         let json: JSONValue
         do {
             json = try JSONParser.parse(headerBytes, options: JSONParser.Options(maximumValues: maximumHeaderValues))
@@ -96,9 +116,19 @@ public final class SafetensorsFile: TensorStore, Sendable {
             }
             entries.append(try parseEntry(key, value, path: path))
         }
+        var ranges: [String: Range<Int>] = [:]
+        for entry in entries { ranges[entry.tensor.name] = entry.begin..<entry.end }
+        return try validated(entries: entries, metadata: metadata, ranges: ranges, bytes: bytes, headerLength: headerBytes.count, path: path)
+    }
+
+    /// Checks the entries' offsets and sizes against each other and the file, in data order.
+    private static func validated(
+        entries: [(tensor: StoredTensor, begin: Int, end: Int)], metadata: [String: String], ranges: [String: Range<Int>],
+        bytes: UnsafeRawBufferPointer, headerLength: Int, path: String
+    ) throws(TensorFormatError) -> Header {
+        var entries = entries
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var expected = 0
-        var ranges: [String: Range<Int>] = [:]
         for entry in entries {
             let name = entry.tensor.name
             guard entry.begin == expected else {
@@ -110,7 +140,6 @@ public final class SafetensorsFile: TensorStore, Sendable {
             guard needed == entry.end - entry.begin else {
                 throw .sizeMismatch(path: path, tensor: name, expected: needed, actual: entry.end - entry.begin)
             }
-            ranges[name] = entry.begin..<entry.end
             expected = entry.end
         }
         let dataLength = bytes.count - 8 - headerLength
