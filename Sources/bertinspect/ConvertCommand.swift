@@ -1,10 +1,11 @@
 import BERTGraph
+import BERTRuntime
 import HDF5Formats
 import TensorFormats
 
 let convertCommand = Command(
     name: "convert",
-    abstract: "Convert any checkpoint bertinspect reads to safetensors, HF tf_model.h5 / Keras HDF5 or Keras 3 .keras, losslessly.",
+    abstract: "Convert any checkpoint bertinspect reads to safetensors, HF tf_model.h5 / Keras HDF5, Keras 3 .keras, ONNX or GGUF.",
     discussion: """
     safetensors output uses HF PyTorch names and layouts ({"format": "pt"}); h5 output is an HF tf_model.h5
     (the notebook's Keras models keep their Keras layers; Keras 3 files their Keras 3 layout). OUT defaults to
@@ -15,23 +16,43 @@ let convertCommand = Command(
     Keras 3 .keras archive (config.json, metadata.json, model.weights.h5) that keras.saving.load_model opens; it
     needs the model's Keras 3 config.json, so the source must be a .keras archive or a copy converted from one
     (which carries it), and the layers' trainable flags follow the recorded frozen state.
+
+    --to onnx writes the model's forward pass as an ONNX graph that onnxruntime runs: inputs input_ids,
+    attention_mask, token_type_ids (int64, dynamic batch and sequence; the notebook's CNN models take input_ids
+    only), outputs named as transformers names them (logits, or last_hidden_state and pooler_output), every
+    parameter an initializer under its HF PyTorch name. --graph standard uses only standard ONNX operators (any
+    runtime); --graph fused uses onnxruntime's com.microsoft operators (EmbedLayerNormalization, Attention,
+    SkipLayerNormalization, BiasGelu) for its fastest path. --dtype f16 stores float16 weights that the graph casts
+    to float32. Weights over 2 GB, or --external-data, go to OUT.data beside the model.
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...1)],
     options: [
-        .value("--to", placeholder: "FORMAT", help: "The format to write.", choices: ["safetensors", "h5", "keras"]),
+        .value("--to", placeholder: "FORMAT", help: "The format to write.", choices: ["safetensors", "h5", "keras", "onnx", "gguf"]),
         .value("--output", "-o", placeholder: "OUT", help: "Output file or folder.", completes: .file),
         .value("--dtype", placeholder: "TYPE", help: "Element type (round to nearest even; NaN and Inf kept). Default: unchanged.",
-               choices: ["f32", "f16", "bf16"]),
+               choices: ["f32", "f16", "bf16", "q8_0"]),
         .value("--max-shard-size", placeholder: "SIZE", help: "Split safetensors output into shards of at most SIZE (2GB, 500MB) plus an index."),
+        .value("--graph", placeholder: "KIND", help: "ONNX only: standard ONNX operators, or onnxruntime's fused ones.",
+               default: "standard", choices: ["standard", "fused"]),
+        .value("--opset", placeholder: "N", help: "ONNX only: the ai.onnx opset.", default: "17", range: ONNXExport.opsets),
+        .flag("--external-data", help: "ONNX only: write the weights to OUT.data beside the model (always above 2 GB)."),
         .flag("--with-config", help: "With a file OUT, also write config.json and the tokenizer files beside it."),
         SharedOptions.force,
     ],
-    examples: ["bertinspect convert fixtures/tf-seqcls --to safetensors -o /tmp/seqcls-pt/"],
+    examples: ["bertinspect convert fixtures/tf-seqcls --to safetensors -o /tmp/seqcls-pt/",
+               "bertinspect convert fixtures/tf-seqcls --to onnx -o /tmp/seqcls.onnx",
+               "bertinspect convert fixtures/pt-base --to gguf --dtype f16 -o /tmp/base-f16.gguf"],
     run: runConvert
 )
 
 func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     let path = try parsed.single("PATH")
+    if let target = parsed.value("--to"), target == "onnx" || target == "gguf" {
+        return try runExport(parsed, path: path, target: target)
+    }
+    for option in ["--graph", "--opset", "--external-data"] where parsed.has(option) || parsed.value(option) != nil {
+        throw UsageError("\(option) applies to --to onnx only")
+    }
     guard let targetName = parsed.value("--to"), let target = ConversionTarget(rawValue: targetName == "keras" ? "h5" : targetName) else {
         throw UsageError("--to must be 'safetensors', 'h5' or 'keras'")
     }
@@ -39,6 +60,7 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     var dtype: DType?
     if let name = parsed.value("--dtype") {
         guard let value = DType(rawValue: name.uppercased()), [.f32, .f16, .bf16].contains(value) else {
+            if name == "q8_0" { throw UsageError("--dtype q8_0 is a GGUF type; --to \(parsed.value("--to") ?? "") writes f32, f16 or bf16") }
             throw UsageError("--dtype must be f32, f16 or bf16, got '\(name)'")
         }
         dtype = value
@@ -125,4 +147,74 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
 /// The SHA-256 of a file, streamed from its mapping.
 func sha256(ofFile path: String) throws -> String {
     try MappedFile(path: path).sha256()
+}
+
+/// `convert --to onnx|gguf`: a deployment export of the model's forward pass (ONNX) or of its weights with the
+/// tokenizer (GGUF), written atomically like every output.
+func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -> ExitCode {
+    let dtypeName = parsed.value("--dtype") ?? "f32"
+    let onnx = target == "onnx"
+    if onnx {
+        guard dtypeName == "f32" || dtypeName == "f16" else { throw UsageError("--to onnx writes f32 or f16 weights, got --dtype \(dtypeName)") }
+        if parsed.value("--max-shard-size") != nil { throw UsageError("--max-shard-size is supported for safetensors output only") }
+    } else {
+        for option in ["--graph", "--opset", "--external-data", "--max-shard-size"] where parsed.has(option) || parsed.value(option) != nil {
+            throw UsageError("\(option) does not apply to --to gguf")
+        }
+    }
+    let force = parsed.has("--force")
+    let output = parsed.value("--output")
+    let suffix = onnx ? ".onnx" : ".gguf"
+    if let output, OutputLocation.isFile(output), !output.lowercased().hasSuffix(suffix) {
+        throw UsageError("the output \(output) does not end in \(suffix), which --to \(target) writes; name a \(suffix) file or a folder")
+    }
+    let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
+    let model = try ModelLoader.load(checkpoint)
+    let destination = try OutputLocation(input: checkpoint.weightsPath, output: output, fileName: "model" + suffix,
+                                         withCompanions: parsed.has("--with-config"))
+    let plan = try Conversion.plan(model, store: checkpoint.store, target: .safetensors, dtype: nil, metadata: [:])
+    var written: [String] = []
+    var overflows = 0
+    var tensorCount = 0
+    var bytes = 0
+    if onnx {
+        let options = ONNXExport.Options(graph: ONNXExport.Graph(rawValue: parsed.value("--graph") ?? "standard") ?? .standard,
+                                         opset: parsed.integer("--opset", default: 17), dtype: dtypeName == "f16" ? .f16 : .f32,
+                                         producerVersion: toolVersion)
+        var graph = try ONNXExport.model(model, plan: plan, options: options)
+        graph.metadata = [("bertinspect.source", FilePath.fileName(of: checkpoint.weightsPath)), ("bertinspect.graph", options.graph.rawValue)]
+        let weightBytes = graph.initializers.reduce(0) { $0 + $1.byteCount }
+        let external = parsed.has("--external-data") || weightBytes >= ONNXWriter.inlineLimit
+        try destination.prepare()
+        let progress = Progress(label: "exporting", total: graph.initializers.count)
+        let file = try openOutput(destination.weightsPath, overwrite: force)
+        if external {
+            let dataPath = destination.weightsPath + ".data"
+            let data = try openOutput(dataPath, overwrite: force)
+            overflows = try ONNXWriter(progress: progress.update).write(graph, from: checkpoint.store, to: file,
+                                                                         externalData: (data, FilePath.fileName(of: dataPath)))
+            try data.commit()
+            written.append(dataPath)
+        } else {
+            overflows = try ONNXWriter(progress: progress.update).write(graph, from: checkpoint.store, to: file)
+        }
+        try file.commit()
+        written.insert(destination.weightsPath, at: 0)
+        progress.finish()
+        tensorCount = plan.entries.count
+        bytes = weightBytes
+        status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(tensorCount) initializers, \(humanSize(bytes)) \(dtypeName)")
+    } else {
+        throw UsageError("--to gguf is not available yet")
+    }
+    let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
+        .filter { !($0 == "config.json" && model.report.ignoredConfig) }
+    let open = { (path: String) throws -> AtomicFile in try openOutput(path, overwrite: force) }
+    var companions = try destination.copyCompanions(names, besideInput: checkpoint.weightsPath, open: open).map { "copied \($0)" }
+    if model.architecture.hasEncoder, try destination.writeCompanionIfMissing("config.json", contents: ConfigWriter.configJSON(for: model), open: open) {
+        companions.append("wrote config.json from the tensors")
+    }
+    for line in companions { status(line) }
+    if overflows > 0 { status("note: \(grouped(overflows)) finite values exceeded the \(dtypeName) range and became ±inf") }
+    return .success
 }
