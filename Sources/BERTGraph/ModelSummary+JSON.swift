@@ -28,6 +28,7 @@ extension ModelSummary {
             ("format", .string(format)),
             ("layout", .string(layout)),
             ("naming", .string(naming)),
+            ("graph", graph.isEmpty ? .null : .object(graph.map { (String($0.label.lowercased().map { $0 == " " ? "_" : $0 }), .string($0.value)) })),
             ("architecture", .string(architectureName)),
             ("config", .object(config)),
             ("config_source", .object(sources)),

@@ -71,6 +71,9 @@ public struct ModelSummary: Sendable {
     public var warnings: [String]
     public var tensors: [TensorRow]
     public var frozen: [String]
+    /// What an ONNX file's graph holds (IR version, opsets, producer, inputs, outputs, operator counts), as labelled
+    /// lines; empty for weights-only formats.
+    public var graph: [(label: String, value: String)]
 
     /// Summarises `model`, loaded from `checkpoint`.
     public init(model: BERTModel, checkpoint: Checkpoint) {
@@ -82,6 +85,9 @@ public struct ModelSummary: Sendable {
         var layout = store.layout == .safetensors ? "metadata format '\(store.metadata["format"] ?? "none")'" : store.layout.rawValue
         if let sharded = store as? ShardedStore { layout += ", sharded in \(sharded.shards.count) files" }
         self.layout = layout
+        graph = [("IR version", "onnx.ir_version"), ("Opsets", "onnx.opsets"), ("Producer", "onnx.producer"), ("Inputs", "onnx.inputs"),
+                 ("Outputs", "onnx.outputs"), ("Nodes", "onnx.nodes"), ("Operators", "onnx.ops")]
+            .compactMap { label, key in store.metadata[key].map { (label, $0) } }
         naming = model.naming.family.rawValue
         architecture = model.architecture
         architectureName = model.architectureName
@@ -115,7 +121,9 @@ public struct ModelSummary: Sendable {
         if !report.ignoredBuffers.isEmpty {
             warnings.append("buffer(s) ignored, not parameters: " + Self.list(report.ignoredBuffers))
         }
-        if !store.unlistedNames.isEmpty {
+        if !store.unlistedNames.isEmpty, store.layout == .onnx {
+            warnings.append("\(store.unlistedNames.count) initializer(s) are graph constants, not parameters, and were not read: " + Self.list(store.unlistedNames))
+        } else if !store.unlistedNames.isEmpty {
             warnings.append("\(store.unlistedNames.count) dataset(s) outside the layer list were not read (optimizer state or similar): " + Self.list(store.unlistedNames))
         }
         warnings += report.warnings

@@ -24,7 +24,8 @@ public enum ForeignFormat: Sendable, Equatable {
         case .keras3Archive: return "it is a zip: unzip it and pass its model.weights.h5"
         case .tensorflowCheckpoint: return "save the weights with a .h5 name (model.save_weights(\"weights.h5\")) or save_pretrained"
         case .savedModel: return "pass the tf_model.h5 (save_pretrained) or a .h5 save_weights file instead"
-        case .onnx, .gguf: return "bertinspect reads safetensors, HDF5 and PyTorch checkpoints; pass the checkpoint it was exported from"
+        case .onnx: return "bertinspect reads ONNX models that begin with their ir_version field, as onnx.save and torch.onnx.export write them; re-save it with onnx.save(onnx.load(path), path)"
+        case .gguf: return "bertinspect writes GGUF (convert --to gguf) but reads it only as an output; pass the checkpoint it was exported from"
         case .gitLFSPointer: return "fetch the file with 'git lfs pull' (the repository was cloned without git-lfs)"
         }
     }

@@ -34,6 +34,8 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
     case unsupported(path: String, reason: String)
     // PyTorch pickle checkpoints
     case invalidArchive(path: String, reason: String)
+    /// An ONNX file whose protobuf framing or graph is malformed.
+    case invalidONNX(path: String, reason: String)
     /// The pickle asks for something outside the allow-list (a global, an opcode); nothing was executed.
     case refusedPickle(path: String, member: String, offset: Int, reason: String)
     case invalidPickle(path: String, member: String, offset: Int, reason: String)
@@ -88,6 +90,7 @@ public enum TensorFormatError: Error, Sendable, Equatable, CustomStringConvertib
                 + (index.map { "the index file \($0)" } ?? "the index file (model.safetensors.index.json, tf_model.h5.index.json or pytorch_model.bin.index.json)") + " or its folder."
         case let .unsupported(path, reason): return "\(path): unsupported: \(reason)."
         case let .invalidArchive(path, reason): return "\(path): invalid zip archive: \(reason)."
+        case let .invalidONNX(path, reason): return "\(path): not a valid ONNX model: \(reason)."
         case let .refusedPickle(path, member, offset, reason):
             return "\(path): \(member), byte \(offset): \(reason); refused, nothing was executed."
         case let .invalidPickle(path, member, offset, reason): return "\(path): \(member), byte \(offset): malformed pickle: \(reason)."

@@ -25,6 +25,7 @@ public enum StoreLayout: String, Sendable, Hashable {
     case tensorflowV1 = "TF1 (tf.compat.v1 Saver names)"
     case tensorflowV2 = "TF2 object graph (tf.train.Checkpoint, Keras save_weights)"
     case tensorflowModelGarden = "TF2 object graph, TensorFlow Model Garden BERT (EinsumDense kernels read as 2-D)"
+    case onnx = "ONNX initializers (exporter-generated names and transposed MatMul weights mapped back from the consuming nodes)"
 
     /// Whether `freeze` can record a frozen state in a copy of this layout (safetensors metadata, an HDF5 attribute).
     public var recordsFrozenState: Bool { container == "safetensors" || container == "HDF5" }
@@ -40,6 +41,7 @@ public enum StoreLayout: String, Sendable, Hashable {
         case .keras3Archive: return "Keras 3 .keras (zip)"
         case .pytorchZip, .pytorchLegacy: return "PyTorch pickle (read without executing it)"
         case .tensorflowGoogleBERT, .tensorflowV1, .tensorflowV2, .tensorflowModelGarden: return "TensorFlow checkpoint"
+        case .onnx: return "ONNX"
         }
     }
 }

@@ -52,6 +52,9 @@ public struct Vocabulary: Sendable {
         maskID = ids[SpecialToken.mask.scalars]
     }
 
+    /// Every line's token in id order (a repeated token at each of its lines).
+    public var tokensInOrder: [String] { tokens }
+
     /// The number of ids, i.e. of lines in the file (duplicate tokens included).
     public var count: Int { tokens.count }
 

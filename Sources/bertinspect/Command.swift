@@ -2,7 +2,7 @@ import HDF5Formats
 import TensorFormats
 
 /// The formats every command reads, assembled here at the edge so the libraries need not know each other.
-let checkpointFormats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format(), KerasArchiveFormat(), PyTorchFormat()]
+let checkpointFormats: [any CheckpointFormat] = [SafetensorsFormat(), HDF5Format(), KerasArchiveFormat(), PyTorchFormat(), ONNXFormat()]
 
 /// The tool's version, printed by `--version` and recorded in files it writes.
 let toolVersion = "0.1.0"

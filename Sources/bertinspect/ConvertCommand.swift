@@ -1,5 +1,6 @@
 import BERTGraph
 import BERTRuntime
+import WordPiece
 import HDF5Formats
 import TensorFormats
 
@@ -183,6 +184,12 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
                                          producerVersion: toolVersion)
         var graph = try ONNXExport.model(model, plan: plan, options: options)
         graph.metadata = [("bertinspect.source", FilePath.fileName(of: checkpoint.weightsPath)), ("bertinspect.graph", options.graph.rawValue)]
+        // The plan's records (Keras layers of the CNN models, a frozen state) travel as metadata_props, so that the
+        // file reads back as the same model.
+        for (key, value) in plan.metadata.sorted(by: { $0.key < $1.key }) where key != "format" { graph.metadata.append((key, value)) }
+        if model.architecture.hasEncoder {
+            graph.metadata.append((StoreMetadataKey.attentionHeads, String(model.configuration.numAttentionHeads)))
+        }
         let weightBytes = graph.initializers.reduce(0) { $0 + $1.byteCount }
         let external = parsed.has("--external-data") || weightBytes >= ONNXWriter.inlineLimit
         try destination.prepare()
@@ -205,7 +212,31 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
         bytes = weightBytes
         status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(tensorCount) initializers, \(humanSize(bytes)) \(dtypeName)")
     } else {
-        throw UsageError("--to gguf is not available yet")
+        guard let type = GGUFExport.tensorType(dtypeName) else { throw UsageError("--to gguf writes f32, f16, bf16 or q8_0, got --dtype \(dtypeName)") }
+        guard let vocabPath = checkpoint.vocabPath else {
+            throw TensorFormatError.invalidCompanion(path: checkpoint.path, reason: "no vocab.txt beside the weights: GGUF carries the tokenizer, so it needs the model's vocabulary")
+        }
+        let vocabulary = try Vocabulary(contentsOfFile: vocabPath, maximumTokens: model.configuration.vocabSize)
+        let lowerCase = try lowerCaseChoice(nil, recorded: model.configuration.doLowerCase, vocabulary: vocabulary, path: vocabPath)
+        let export = try GGUFExport.export(
+            model, plan: plan, type: type, vocabulary: GGUFExport.Vocabulary(tokens: vocabulary.tokensInOrder, lowerCase: lowerCase),
+            pooling: sentenceTransformersPooling(besideWeights: checkpoint.weightsPath), name: modelName(checkpoint.weightsPath),
+            path: checkpoint.weightsPath)
+        try destination.prepare()
+        let progress = Progress(label: "exporting", total: export.file.tensors.count)
+        let file = try openOutput(destination.weightsPath, overwrite: force)
+        overflows = try GGUFWriter(progress: progress.update).write(export.file, from: checkpoint.store, to: file)
+        try file.commit()
+        progress.finish()
+        written = [destination.weightsPath]
+        let types = Set(export.file.tensors.map { "\($0.type)" }).sorted().joined(separator: ", ")
+        status("wrote \(destination.weightsPath): GGUF v3, \(export.file.tensors.count) tensors (\(types)), \(export.file.metadata.count) metadata keys, vocabulary \(vocabulary.count) tokens")
+        if !export.dropped.isEmpty {
+            status("note: left out \(export.dropped.count) tensor(s) llama.cpp's BERT has no place for: \(export.dropped.prefix(4).joined(separator: ", "))\(export.dropped.count > 4 ? ", …" : "")")
+        }
+        if model.architecture == .sequenceClassification {
+            status("note: llama.cpp feeds token type 0 at every position; a sentence pair's second segment gets transformers' type-1 embedding only there")
+        }
     }
     let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
         .filter { !($0 == "config.json" && model.report.ignoredConfig) }
@@ -217,4 +248,35 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
     for line in companions { status(line) }
     if overflows > 0 { status("note: \(grouped(overflows)) finite values exceeded the \(dtypeName) range and became ±inf") }
     return .success
+}
+
+/// The pooling a sentence-transformers folder configures (modules.json's Pooling module, or 1_Pooling/config.json),
+/// or nil when the folder has none.
+func sentenceTransformersPooling(besideWeights weights: String) -> GGUFExport.Pooling? {
+    let folder = FilePath.directory(of: weights)
+    func json(_ path: String) -> JSONValue? {
+        guard FilePath.isRegularFile(path), let file = try? MappedFile(path: path) else { return nil }
+        return file.withBytes { try? JSONParser.parse($0) }
+    }
+    var poolingFolder = "1_Pooling"
+    if let modules = json(FilePath.join(folder, "modules.json"))?.arrayValue {
+        for module in modules where module["type"]?.stringValue?.hasSuffix(".Pooling") == true {
+            if let path = module["path"]?.stringValue, !path.contains(".."), !path.hasPrefix("/") { poolingFolder = path }
+        }
+    }
+    guard let config = json(FilePath.join(FilePath.join(folder, poolingFolder), "config.json")) else {
+        return nil
+    }
+    if config["pooling_mode_cls_token"]?.boolValue == true { return .cls }
+    if config["pooling_mode_mean_tokens"]?.boolValue == true { return .mean }
+    if config["pooling_mode_lasttoken"]?.boolValue == true { return .last }
+    return nil
+}
+
+/// A model's name for metadata: its folder's name, or the file's name without its extension.
+func modelName(_ weights: String) -> String {
+    let folder = FilePath.fileName(of: FilePath.directory(of: weights))
+    if !folder.isEmpty, folder != ".", folder != "/" { return folder }
+    let file = FilePath.fileName(of: weights)
+    return String(file.prefix { $0 != "." })
 }

@@ -58,6 +58,9 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     var out = ""
     out += "File:          \(shown(summary.weightsFile)) (\(humanSize(summary.fileSize)))\n"
     out += "Format:        \(summary.format), \(summary.layout), \(summary.naming)\n"
+    for (label, value) in summary.graph {
+        out += label + ":" + String(repeating: " ", count: max(1, 14 - label.count)) + shown(value) + "\n"
+    }
     var architecture = summary.architectureName
     if let labels = summary.configuration.numLabels {
         let names = (0..<labels).compactMap { summary.configuration.id2label[$0].map(shown) }
