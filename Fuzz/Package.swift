@@ -25,6 +25,7 @@ let package = Package(
         fuzzer("FuzzPickle", ["TensorFormats"]),
         fuzzer("FuzzTFCheckpoint", ["TensorFormats"]),
         fuzzer("FuzzKerasArchive", ["TensorFormats", "HDF5Formats", "BERTGraph"]),
+        fuzzer("FuzzONNX", ["TensorFormats", "BERTGraph"]),
     ],
     swiftLanguageModes: [.v6]
 )

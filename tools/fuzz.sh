@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer FuzzPickle FuzzTFCheckpoint FuzzKerasArchive"}
+targets=${FUZZ_TARGETS:-"FuzzSafetensors FuzzHDF5 FuzzHDF5Types FuzzKerasConfig FuzzGolden FuzzConfig FuzzTokenizer FuzzPickle FuzzTFCheckpoint FuzzKerasArchive FuzzONNX"}
 (cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 | tail -n 3)
 bin=Fuzz/.build/debug
 seed() {  # target, files…
@@ -22,6 +22,8 @@ seed FuzzPickle fixtures/pt-bin/*.bin fixtures/pt-bin/*.pt fixtures/pt-bin-hosti
 seed FuzzKerasArchive fixtures/keras3-archive/*.keras fixtures/keras3-archive-hostile/*.keras
 # FuzzTFCheckpoint: index files TensorFlow wrote (TF1 Saver, TF2 object graph) and the damaged copies.
 seed FuzzTFCheckpoint fixtures/tf-ckpt/*/*.index fixtures/tf-ckpt-hostile/*.index
+# FuzzONNX: graphs torch exported (TorchScript and dynamo) and the hostile files (external data, framing, dims).
+seed FuzzONNX fixtures/onnx-torch/*/model.onnx fixtures/onnx-hostile/*.onnx
 # FuzzHDF5Types: byte 0 picks the template (even: float types, odd: string types), then the datatype message,
 # then a mask of which messages get it; seeds are the templates' own valid messages.
 mkdir -p Fuzz/corpus/FuzzHDF5Types
@@ -50,7 +52,7 @@ for target in $targets; do
   # again within seconds; fork mode keeps fuzzing past it and reports each crash it collects.
   case "$target" in FuzzHDF5|FuzzHDF5Types|FuzzKerasArchive) extra=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1) ;; esac
   # The Keras archives Keras writes for the fixture models are 10-180 KB.
-  max_len=65536; [ "$target" = FuzzKerasArchive ] && max_len=262144
+  max_len=65536; [ "$target" = FuzzKerasArchive ] && max_len=262144; [ "$target" = FuzzONNX ] && max_len=393216
   "$bin/$target" "Fuzz/corpus/$target" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="Fuzz/crashes/$target/" -print_final_stats=1 "${extra[@]}" >"$log" 2>&1 || true
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -n 1 || true)

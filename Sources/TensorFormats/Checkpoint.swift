@@ -22,7 +22,7 @@ public struct Checkpoint: Sendable {
     /// Weight file names looked for in a model folder, in order of preference (HF conventions first).
     public static let weightFileNames = [
         "model.safetensors.index.json", "model.safetensors", "tf_model.h5.index.json", "tf_model.h5",
-        "pytorch_model.bin.index.json", "pytorch_model.bin", "model.weights.h5", "weights.h5", "model.h5",
+        "pytorch_model.bin.index.json", "pytorch_model.bin", "model.weights.h5", "weights.h5", "model.h5", "model.onnx",
     ]
 
     /// Shard index names, for the hint when one shard is given alone.
@@ -70,7 +70,7 @@ public struct Checkpoint: Sendable {
             return (FilePath.join(directory, first), Array(present.dropFirst()))
         }
         let others = FilePath.contents(of: directory).filter {
-            ($0.hasSuffix(".safetensors") || $0.hasSuffix(".h5") || ($0.hasSuffix(".bin") && !nonWeightPickles.contains($0)))
+            ($0.hasSuffix(".safetensors") || $0.hasSuffix(".h5") || $0.hasSuffix(".onnx") || ($0.hasSuffix(".bin") && !nonWeightPickles.contains($0)))
                 && FilePath.isRegularFile(FilePath.join(directory, $0))
         }
         if others.isEmpty, let index = tensorflowIndex(in: directory) { return (index, []) }
@@ -79,7 +79,7 @@ public struct Checkpoint: Sendable {
         }
         guard others.count == 1 else {
             let reason = others.isEmpty
-                ? "the folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")), *.safetensors, *.h5, *.bin)"
+                ? "the folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")), *.safetensors, *.h5, *.bin, *.onnx)"
                 : "the folder holds several weights files (\(others.joined(separator: ", "))); name one"
             throw TensorFormatError.emptyDirectory(path: directory, reason: reason)
         }
@@ -94,7 +94,7 @@ public struct Checkpoint: Sendable {
         guard !names.contains("saved_model.pb") else { return nil }
         let state = FilePath.join(directory, "checkpoint")
         if FilePath.isRegularFile(state), let text = try? MappedFile(path: state), text.count < 1 << 20 {
-            let lines = String(decoding: text.bytes, as: UTF8.self).split(separator: "\n")
+            let lines = text.withBytes { String(decoding: $0, as: UTF8.self) }.split(separator: "\n")
             if let line = lines.first(where: { $0.hasPrefix("model_checkpoint_path:") }),
                let open = line.firstIndex(of: "\""), let close = line.lastIndex(of: "\""), open < close {
                 let name = String(line[line.index(after: open)..<close])
