@@ -45,11 +45,11 @@ TF_SRC = "tf-seqcls"
 # entry in foreign/ -> the phrase naming its format (written to foreign/expected.json)
 EXPECTED = {
     "saved_model": "TensorFlow SavedModel",
-    "model.onnx": "ONNX model",
     "model.gguf": "GGUF",
     "torchscript.pt": "TorchScript archive",
     "lfs-pointer.safetensors": "Git LFS pointer",
 }
+# model.onnx stays in the folder but is no longer foreign: ONNX is read (a model without BERT weights, exit 3).
 # PyTorch pickle checkpoints (pytorch_model.bin, legacy torch.save) and TensorFlow checkpoints are read since 0.2.0:
 # tools/make_pickle_fixtures.py and tools/make_tf_checkpoint_fixtures.py write them (fixtures/pt-bin/, fixtures/tf-ckpt/).
 # Keras 3 .keras archives are read since 0.2.0 too: model.keras stays here (the keras3/ fixture's weights, saved whole

@@ -65,6 +65,14 @@ struct ONNXReadTests {
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     }
 
+    @Test("an ONNX model that holds no BERT weights is read and said to hold none")
+    func notBERT() throws {
+        let path = Fixtures.path("foreign/model.onnx")
+        let result = try bertinspect("summary", path)
+        #expect(result.code == 3)
+        #expect(result.stderr.contains("\(path): unsupported checkpoint: no BERT word embeddings"), "\(result.stderr)")
+    }
+
     @Test("the valid controls beside the hostile files are read, inline and external")
     func controls() throws {
         for name in ["control-inline", "control-external"] {
