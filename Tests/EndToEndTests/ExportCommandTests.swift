@@ -137,3 +137,107 @@ struct ONNXExportTests {
         #expect(dtype.stderr.contains("--to onnx writes f32 or f16 weights"))
     }
 }
+
+/// A GGUF file as the test reads it (ggml `docs/gguf.md`, v3): metadata values rendered as text with their type,
+/// tensor infos, and each tensor's bytes. Only for comparing two files; it trusts its input.
+private struct GGUFFile {
+    var metadata: [String: String] = [:]
+    var tensors: [String: (type: UInt32, ne: [UInt64], bytes: [UInt8])] = [:]
+    var order: [String] = []
+
+    init(path: String) throws {
+        let data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var at = 0
+        func u32() -> UInt32 { defer { at += 4 }; return data[at..<(at + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+        func u64() -> UInt64 { defer { at += 8 }; return data[at..<(at + 8)].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+        func string() -> String {
+            let count = Int(u64())
+            defer { at += count }
+            return String(decoding: data[at..<(at + count)], as: UTF8.self)
+        }
+        func value(_ type: UInt32) -> String {
+            switch type {
+            case 0, 1: at += 1; return "\(type):\(data[at - 1])"
+            case 2, 3: at += 2; return "\(type):\(data[at - 2]),\(data[at - 1])"
+            case 4, 5, 6: return "\(type):\(u32())"
+            case 7: at += 1; return "bool:\(data[at - 1])"
+            case 8: return "string:\(string())"
+            case 9:
+                let element = u32()
+                let count = Int(u64())
+                return "array<\(element)>:" + (0..<count).map { _ in value(element) }.joined(separator: "|")
+            case 10, 11, 12: return "\(type):\(u64())"
+            default: return "?"
+            }
+        }
+        #expect(Array(data[0..<4]) == Array("GGUF".utf8))
+        at = 4
+        #expect(u32() == 3)
+        let tensorCount = Int(u64())
+        let keyCount = Int(u64())
+        for _ in 0..<keyCount {
+            let key = string()
+            metadata[key] = value(u32())
+        }
+        var infos: [(String, UInt32, [UInt64], Int)] = []
+        for _ in 0..<tensorCount {
+            let name = string()
+            let dims = Int(u32())
+            let ne = (0..<dims).map { _ in u64() }
+            let type = u32()
+            infos.append((name, type, ne, Int(u64())))
+        }
+        let start = (at + 31) / 32 * 32
+        for (index, info) in infos.enumerated() {
+            let end = index + 1 < infos.count ? infos[index + 1].3 : data.count - start
+            var bytes = Array(data[(start + info.3)..<(start + end)])
+            // Trailing alignment padding is not part of the tensor: compare the payload only.
+            let elements = info.2.reduce(1, *)
+            let size = info.1 == 0 ? Int(elements) * 4 : info.1 == 8 ? Int(elements) / 32 * 34 : Int(elements) * 2
+            bytes = Array(bytes.prefix(size))
+            tensors[info.0] = (info.1, info.2, bytes)
+            order.append(info.0)
+        }
+    }
+}
+
+@Suite("convert --to gguf")
+struct GGUFExportTests {
+    /// Keys that describe rather than define the model: the converter derives them from the folder's name.
+    static let descriptive: Set<String> = ["general.name", "general.size_label"]
+
+    @Test("writes what llama.cpp's own converter writes: every tensor with the same type, shape and bytes (Q8_0 blocks included), every key with the same value",
+          arguments: [("pt-seqcls", "f32"), ("pt-seqcls", "q8_0"), ("pt-base", "f16")])
+    func matchesLlamaCpp(source: String, dtype: String) throws {
+        let work = try temporaryFolder()
+        let out = FilePath.join(work, "model.gguf")
+        let result = try bertinspect("convert", Fixtures.path(source), "--to", "gguf", "--dtype", dtype, "-o", out)
+        #expect(result.code == 0, "\(result.stderr)")
+        let ours = try GGUFFile(path: out)
+        let reference = try GGUFFile(path: Fixtures.path("gguf-llamacpp/\(source)-\(dtype).gguf"))
+        #expect(reference.order.count >= 37 && reference.metadata.count >= 19, "the reference file was read")
+        for name in reference.order {
+            let want = try #require(reference.tensors[name])
+            let got = try #require(ours.tensors[name], "\(name) missing")
+            #expect(got.type == want.type, "\(name)")
+            #expect(got.ne == want.ne, "\(name)")
+            #expect(got.bytes == want.bytes, "\(name)")
+        }
+        for (key, value) in reference.metadata where !Self.descriptive.contains(key) {
+            #expect(ours.metadata[key] == value, "\(key)")
+        }
+        // The one addition: a sequence classifier's pooler, as `cls`, which llama.cpp's RANK pooling applies.
+        let extra = Set(ours.order).subtracting(reference.order)
+        #expect(extra == (source == "pt-seqcls" ? ["cls.weight", "cls.bias"] : []))
+    }
+
+    @Test("the notebook's CNN heads cannot be GGUF: exit 3 naming the Conv1D layer, nothing written")
+    func cnnRefused() throws {
+        let work = try temporaryFolder()
+        let out = FilePath.join(work, "model.gguf")
+        let result = try bertinspect("convert", Fixtures.path("keras-bert-cnn-functional"), "--to", "gguf", "-o", out)
+        #expect(result.code == 3)
+        #expect(result.stderr.contains("no Conv1D layer for the CNN head ('conv1d"), "\(result.stderr)")
+        #expect(!FilePath.isRegularFile(out))
+    }
+}
