@@ -91,25 +91,25 @@ public struct GGUFWriter {
         header.raw([UInt8](repeating: 0, count: Self.padded(header.bytes.count, model.alignment) - header.bytes.count))
         try header.bytes.withUnsafeBytes { try file.write($0) }
 
-        let largest = model.tensors.map { $0.shape.reduce(1, *) * 4 }.max() ?? 0
+        // Whole tensors are rendered only when their axes move (a TensorFlow kernel); the rest stream in pieces.
+        let largest = model.tensors.map { $0.source.keepsOrder ? WritePlan.Entry.streamChunk * 4 : $0.shape.reduce(1, *) * 4 }.max() ?? 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
         defer { buffer.deallocate() }
         var output: [UInt8] = []
         var overflows = 0
         for tensor in model.tensors {
             var entry = tensor.source
-            let count = tensor.shape.reduce(1, *)
             switch tensor.type {
             case .f32, .f16, .bf16:
                 entry.dtype = tensor.type == .f32 ? .f32 : tensor.type == .f16 ? .f16 : .bf16
-                overflows += try entry.render(from: store, into: buffer)
-                try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<tensor.byteCount]))
+                overflows += try entry.stream(from: store, buffer: buffer) { try file.write($0) }
             case .q8_0:
                 entry.dtype = .f32
-                overflows += try entry.render(from: store, into: buffer)
-                output.removeAll(keepingCapacity: true)
-                Self.quantizeQ8_0(UnsafeRawBufferPointer(rebasing: buffer[0..<(count * 4)]), into: &output)
-                try output.withUnsafeBytes { try file.write($0) }
+                overflows += try entry.stream(from: store, buffer: buffer, granule: 32) { values in
+                    output.removeAll(keepingCapacity: true)
+                    Self.quantizeQ8_0(values, into: &output)
+                    try output.withUnsafeBytes { try file.write($0) }
+                }
             }
             let padding = Self.padded(tensor.byteCount, model.alignment) - tensor.byteCount
             if padding > 0 { try [UInt8](repeating: 0, count: padding).withUnsafeBytes { try file.write($0) } }

@@ -78,19 +78,16 @@ public struct ONNXWriter {
             prefix.lengthPrefix(5, length: header.count + (inline ? initializer.byteCount : 0))
             try write(prefix, to: file)
             try write(header, to: file)
-            let bytes: UnsafeRawBufferPointer
             switch initializer.content {
             case let .entry(entry):
-                overflows += try entry.render(from: store, into: buffer)
-                bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<entry.byteCount])
                 if inline {
-                    try file.write(bytes)
+                    overflows += try entry.stream(from: store, buffer: buffer) { try file.write($0) }
                 } else if let externalData, let offset = externalOffsets[index] {
                     if offset > externalWritten {
                         let padding = [UInt8](repeating: 0, count: offset - externalWritten)
                         try padding.withUnsafeBytes { try externalData.file.write($0) }
                     }
-                    try externalData.file.write(bytes)
+                    overflows += try entry.stream(from: store, buffer: buffer) { try externalData.file.write($0) }
                     externalWritten = offset + entry.byteCount
                 }
             case let .literal(literal):

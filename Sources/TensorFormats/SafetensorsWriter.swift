@@ -36,15 +36,9 @@ public struct SafetensorsWriter: CheckpointWriter {
         defer { buffer.deallocate() }
         var overflows = 0
         for entry in plan.entries {
-            if entry.isVerbatim {
-                // Same type and layout: written straight from the source's mapping, no copy.
-                try store.withBytes(of: entry.source) { try file.write($0) }
-                store.discardPages(of: entry.source)
-                progress?()
-                continue
-            }
-            overflows += try entry.render(from: store, into: buffer)
-            try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<entry.byteCount]))
+            // Same type and layout: straight from the source's mapping, a piece at a time; a type change converts a
+            // piece at a time; moved axes are rendered whole.
+            overflows += try entry.stream(from: store, buffer: buffer) { try file.write($0) }
             progress?()
         }
         return overflows

@@ -59,6 +59,49 @@ public protocol CheckpointWriter {
 }
 
 extension WritePlan.Entry {
+    /// Elements converted per piece by `stream` (4 MiB of float32).
+    public static let streamChunk = 1 << 20
+
+    /// Whether the output keeps the source's element order (no axis moves).
+    public var keepsOrder: Bool {
+        guard case let .permute(order) = layout else { return true }
+        return order == Array(0..<order.count)
+    }
+
+    /// Produces this entry's bytes piece by piece, in order; each piece holds a whole number of `granule` elements
+    /// (Q8_0 blocks need 32). An entry that keeps its element order is read and converted `streamChunk` elements
+    /// at a time, and the source's pages are let go as it goes, so memory holds one piece rather than the tensor (a
+    /// bert-base word embedding is 89 MB); a permuted entry is rendered whole into `buffer` (at least `byteCount`
+    /// long). Returns the number of values that overflowed to infinity.
+    public func stream(from store: any TensorStore, buffer: UnsafeMutableRawBufferPointer, granule: Int = 1,
+                       _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        guard keepsOrder else {
+            let overflows = try render(from: store, into: buffer)
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<byteCount]))
+            return overflows
+        }
+        let count = shape.reduce(1, *)
+        let chunk = max(granule, Self.streamChunk / granule * granule)
+        var overflows = 0
+        try store.withBytes(of: source) { bytes in
+            var start = 0
+            while start < count {
+                let end = min(count, start + chunk)
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[(start * source.dtype.size)..<(end * source.dtype.size)])
+                if source.dtype == dtype {
+                    try body(piece)
+                } else {
+                    overflows += transformTensor(piece, from: source.dtype, shape: [end - start], layout: .none, to: dtype, into: buffer)
+                    try body(UnsafeRawBufferPointer(rebasing: buffer[0..<((end - start) * dtype.size)]))
+                }
+                store.discardPages(of: source)
+                start = end
+            }
+        }
+        store.discardPages(of: source)
+        return overflows
+    }
+
     /// Produces this entry's bytes into `buffer` (at least `byteCount` long); returns overflow count.
     public func render(from store: any TensorStore, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let overflows = try store.withBytes(of: source) { bytes in
