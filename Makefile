@@ -5,7 +5,7 @@ BIN := .build/debug/bertinspect
 EXAMPLE := fixtures/tf-seqcls
 PYTHON ?= /root/refenv/bin/python
 
-.PHONY: all setup build release test demo man fixtures malformed interop interop-light report-check fuzz bench-summary bench-convert clean
+.PHONY: all setup build release test demo man fixtures malformed interop interop-light report-check fuzz bench-summary bench-convert bench-export clean
 
 all: build
 
@@ -81,6 +81,11 @@ fuzz: setup
 
 bench-summary: release
 	$(PYTHON) tools/bench_summary.py --binary .build/release/bertinspect
+
+# convert --to onnx (standard, fused) and --to gguf (f32, f16, q8_0) on bert-base against a durable (fsync) copy of
+# the same model.safetensors: median of 3 runs, ratio to the copy, peak RSS (goals: at most 1.5x, 150 MB).
+bench-export: release
+	$(PYTHON) tools/bench_export.py --binary .build/release/bertinspect
 
 clean:
 	rm -rf .build

@@ -12,6 +12,10 @@ Rows, per shape and thread count:
     graph (optimize_model(model_type="bert", num_heads=12, hidden_size=768)) in WORKDIR/onnx/model-fused.onnx;
     both timed (CPUExecutionProvider, intra-op threads = threads, inter-op 1, ORT_SEQUENTIAL, ORT_ENABLE_ALL),
     both printed, the faster one is the ORT row of the table;
+  - with --bertinspect-onnx, ONNX Runtime (same sessions, same ids) on bertinspect's own exports of bert-base-pt,
+    `BIN convert bert-base-pt --to onnx --graph standard|fused` (WORKDIR/onnx/bertinspect-standard.onnx,
+    bertinspect-fused.onnx, re-exported on every run), beside the torch.onnx.export graphs: printed per shape and
+    as the table's columns "ORT bi-std" / "ORT bi-fus" and "fus÷ORT" (bertinspect's fused graph over the ORT column);
   - PyTorch eager, BertForSequenceClassification under torch.no_grad() (torch.set_num_threads);
   - TensorFlow, TFBertForSequenceClassification (tf-keras): a tf.function around the call, and model.predict(ids,
     batch_size=batch) the notebook's way (intra-op threads = threads, inter-op 1);
@@ -55,6 +59,8 @@ parser.add_argument("--seq-len", type=int)
 parser.add_argument("--ort-python", default="/root/ortenv/bin/python", help="python of the ONNX Runtime venv")
 parser.add_argument("--skip", nargs="*", default=[], choices=("ort", "torch", "tensorflow", "sgemm"),
                     help="peers to leave out")
+parser.add_argument("--bertinspect-onnx", action="store_true",
+                    help="also time ONNX Runtime on bertinspect's own --to onnx exports (standard and fused graphs)")
 args = parser.parse_args()
 pt_dir = os.path.join(args.workdir, "bert-base-pt")
 tf_dir = os.path.join(args.workdir, "bert-base-tf")
@@ -192,6 +198,22 @@ if ort_ok:
         ort_ok = False
     else:
         print(f"onnx graphs: {result.stdout.strip().splitlines()[-1]}")
+extra_models = []   # ort_peer.py --extra-model LABEL=PATH: bertinspect's own exports
+ORT_LABELS = {"onnx": "onnxruntime exported graph", "onnx-fused": "onnxruntime fused BERT graph",
+              "bertinspect-standard": "onnxruntime on bertinspect's standard graph",
+              "bertinspect-fused": "onnxruntime on bertinspect's fused graph"}
+if ort_ok and args.bertinspect_onnx:
+    for graph in ("standard", "fused"):
+        path = os.path.join(onnx_dir, f"bertinspect-{graph}.onnx")
+        start = time.perf_counter()
+        result = subprocess.run([args.binary, "convert", pt_dir, "--to", "onnx", "--graph", graph, "-o", path, "--force"],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            print(f"bertinspect --to onnx --graph {graph} failed (exit {result.returncode}): {result.stderr[-800:]}")
+            continue
+        status = (result.stdout.strip() or result.stderr.strip()).splitlines()[-1]
+        print(f"bertinspect onnx ({time.perf_counter() - start:.1f} s): {status}")
+        extra_models.append(f"bertinspect-{graph}={path}")
 
 shape_arg = ",".join(f"{b}x{t}" for b, t in shapes)
 table = []   # one dict per (shape, threads)
@@ -206,12 +228,12 @@ for threads in args.threads:
                                             ours)
     if ort_ok:
         data = run_peer([args.ort_python, os.path.join(TOOLS, "ort_peer.py"), "bench", onnx_dir, "--threads", str(threads),
-                         "--runs", str(args.runs), "--shapes", *[f"{b}x{t}" for b, t in shapes]], threads, "onnxruntime")
+                         "--runs", str(args.runs), "--shapes", *[f"{b}x{t}" for b, t in shapes],
+                         *[a for m in extra_models for a in ("--extra-model", m)]], threads, "onnxruntime")
         if data:
             for row in data["rows"]:
                 per_shape[(row["batch"], row["length"])][row["graph"]] = (
-                    f"onnxruntime {'exported graph' if row['graph'] == 'onnx' else 'fused BERT graph'} ({data['extra']})",
-                    row["median"], row)
+                    f"{ORT_LABELS.get(row['graph'], 'onnxruntime ' + row['graph'])} ({data['extra']})", row["median"], row)
     for framework, folder in (("torch", pt_dir), ("tensorflow", tf_dir)):
         if framework in args.skip:
             continue
@@ -244,6 +266,7 @@ for threads in args.threads:
                       "ort": B / ort_best if ort_best else None, "ort_graph": ort_which,
                       "torch": seqs("pytorch"), "tf": seqs("tensorflow tf.function"), "tf_predict": seqs("tensorflow predict"),
                       "sgemm": seqs("sgemm"), "gflops": F / ours_s / 1e9, "core": rows["bertinspect"][2]["openblas_core"],
+                      "bi_std": seqs("bertinspect-standard"), "bi_fused": seqs("bertinspect-fused"),
                       "ours_threads": rows["bertinspect"][2].get("threads", threads)})
 
 
@@ -254,16 +277,26 @@ def cell(value, width=8, fmt="{:.2f}"):
 print(f"\nSummary (sequences/s, median of {args.runs}; ORT = the faster of the exported and fused graphs)")
 print(f"CPU: {cpu_model}, {os.cpu_count()} cores, AVX-512: {avx512}; OPENBLAS_CORETYPE={env_note['OPENBLAS_CORETYPE']}, "
       f"OPENBLAS_L2_SIZE={env_note['OPENBLAS_L2_SIZE']}")
-header = (f"{'batch':>5} {'len':>5} {'thr':>4} {'bertinspect':>11} {'ORT':>8} {'graph':>6} {'PyTorch':>8} {'TF fn':>8} "
-          f"{'TF pred':>8} {'sgemm':>8} {'÷ORT':>6} {'÷PT':>6} {'GFLOP/s':>8}  OpenBLAS")
+bi_cols = args.bertinspect_onnx and ort_ok
+header = (f"{'batch':>5} {'len':>5} {'thr':>4} {'bertinspect':>11} {'ORT':>8} {'graph':>6} "
+          + (f"{'ORT bi-std':>10} {'ORT bi-fus':>10} {'fus÷ORT':>7} " if bi_cols else "")
+          + f"{'PyTorch':>8} {'TF fn':>8} {'TF pred':>8} {'sgemm':>8} {'÷ORT':>6} {'÷PT':>6} {'GFLOP/s':>8}  OpenBLAS")
 print(header)
 print("-" * len(header))
 for r in table:
     ratio_ort = r["bertinspect"] / r["ort"] if r["ort"] else None
     ratio_pt = r["bertinspect"] / r["torch"] if r["torch"] else None
+    bi = ""
+    if bi_cols:
+        ratio_bi = r["bi_fused"] / r["ort"] if r["bi_fused"] and r["ort"] else None
+        bi = f"{cell(r['bi_std'], 10)} {cell(r['bi_fused'], 10)} {cell(ratio_bi, 7)} "
     print(f"{r['batch']:>5} {r['length']:>5} {r['threads']:>4} {cell(r['bertinspect'], 11)} {cell(r['ort'])} "
-          f"{(r['ort_graph'] or '—'):>6} {cell(r['torch'])} {cell(r['tf'])} {cell(r['tf_predict'])} {cell(r['sgemm'])} "
+          f"{(r['ort_graph'] or '—'):>6} {bi}{cell(r['torch'])} {cell(r['tf'])} {cell(r['tf_predict'])} {cell(r['sgemm'])} "
           f"{cell(ratio_ort, 6)} {cell(ratio_pt, 6)} {cell(r['gflops'], 8, '{:.1f}')}  {r['core']} ({r['ours_threads']} thr)")
 print("÷ORT, ÷PT: bertinspect sequences/s over the peer's (above 1: bertinspect is faster). Threads: bertinspect "
       "--threads, ORT intra_op_num_threads (inter-op 1), torch.set_num_threads, TF intra-op (inter-op 1); "
       "OMP_NUM_THREADS = threads for every peer.")
+if bi_cols:
+    print("ORT bi-std, ORT bi-fus: ONNX Runtime (same session options) on bertinspect's --to onnx --graph standard / fused "
+          "exports; fus÷ORT: bi-fus sequences/s over the ORT column (torch.onnx.export graphs; above 1: bertinspect's "
+          "fused graph runs faster).")

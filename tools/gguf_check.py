@@ -609,6 +609,44 @@ def check_embeddings(rep, gguf_path, hf_folder, texts, pooling, ctx, min_cos):
 
 # ---------------------------------------------------------------- main
 
+def check_classification(rep, gguf_path, golden_path, vocab_path, ctx, atol):
+    """llama.cpp's classification (RANK) pooling against the framework's logits: for every golden row with one
+    segment (token_type_ids all 0), the text is rebuilt from the golden's ids and vocab.txt, llama.cpp must tokenize
+    it to the same ids, and the first num_labels values llama.cpp returns must equal the golden logits within atol.
+    With the pooler kept as `cls`, llama.cpp computes classifier(tanh(pooler(h_CLS))) as transformers does."""
+    import llama_cpp
+    golden = json.load(open(golden_path))
+    vocab = open(vocab_path, encoding="utf-8").read().split("\n")
+    llm = llama_cpp.Llama(model_path=gguf_path, embedding=True, pooling_type=llama_cpp.LLAMA_POOLING_TYPE_RANK,
+                          n_ctx=ctx, n_batch=ctx, n_ubatch=ctx, verbose=False)
+    inputs = golden["inputs"]
+    compared = 0
+    for ids, mask, types, want in zip(inputs["input_ids"], inputs["attention_mask"], inputs["token_type_ids"],
+                                      golden["outputs"]["logits"]):
+        n = sum(mask)
+        if any(types[:n]):
+            continue  # llama.cpp feeds token type 0 everywhere: a pair's second segment is not comparable
+        words = []
+        for i in ids[1:n - 1]:
+            piece = vocab[i]
+            if piece.startswith("##") and words:
+                words[-1] += piece[2:]
+            else:
+                words.append(piece)
+        text = " ".join(words)
+        tokens = llm.tokenize(text.encode("utf-8"), add_bos=True)
+        if tokens != ids[:n]:
+            rep.add("classification", False, f"llama.cpp tokenizes {text!r} as {tokens}, the golden has {ids[:n]}")
+            return
+        got = np.asarray(llm.embed(text, normalize=False)[:len(want)], dtype=np.float64)
+        diff = float(np.abs(got - np.asarray(want, dtype=np.float64)).max())
+        rep.add("classification", diff <= atol, f"{text!r}: llama.cpp {np.round(got, 7).tolist()} vs golden "
+                f"{np.round(want, 7).tolist()}, max |diff| {diff:.2e} (atol {atol})")
+        compared += 1
+    if compared == 0:
+        rep.add("classification", False, "the golden file has no single-segment row to compare")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gguf", required=True)
@@ -621,6 +659,9 @@ def main(argv=None):
     parser.add_argument("--pooler", choices=("auto", "keep", "drop"), default="auto")
     parser.add_argument("--type-policy", choices=("llama.cpp", "lenient"), default="llama.cpp")
     parser.add_argument("--min-cosine", type=float, default=1 - 1e-3)
+    parser.add_argument("--classify-against", metavar="GOLDEN",
+                        help="golden.json of a sequence classifier: llama.cpp's RANK pooling must give its logits")
+    parser.add_argument("--classify-atol", type=float, default=1e-5)
     args = parser.parse_args(argv)  # exits 2 on a usage error
     try:
         if not os.path.isfile(args.gguf):
@@ -660,6 +701,15 @@ def main(argv=None):
                                  args.min_cosine)
             except Exception as e:
                 rep.add("embeddings", False, f"{type(e).__name__}: {e}")
+    if args.classify_against:
+        if not rep.ok():
+            rep.add("classification", False, "skipped: static checks failed")
+        else:
+            ctx = int(field_value(reader.fields["bert.context_length"]))
+            try:
+                check_classification(rep, args.gguf, args.classify_against, vocab, ctx, args.classify_atol)
+            except Exception as e:
+                rep.add("classification", False, f"{type(e).__name__}: {e}")
     print(json.dumps(rep.as_json(), indent=1, ensure_ascii=False))
     return 0 if rep.ok() else 1
 

@@ -19,7 +19,7 @@ Environment: /root/ortenv (tools/requirements-ort.txt: onnx, onnxruntime, numpy)
    attention_mask == 1 (padded positions differ between frameworks). At least one golden output must be
    compared.
 3. Dynamic axes: the first golden row cut to 5 tokens, batch 1. Must run; outputs must be finite, logits
-   [1, num_labels], pooler_output [1, hidden], last_hidden_state [1, 5, hidden] (sizes from the golden);
+   [1, num_labels], pooler_output [1, hidden], last_hidden_state and per-token logits [1, 5, …] (sizes from the golden);
    any other output must have batch dimension 1. Values are not compared.
 
 Prints one JSON object {"ok", "checks", "failures", "max_abs_diff", "model", "ir_version", "opsets", "ops"}
@@ -211,7 +211,7 @@ def runtime_checks(rep, path, golden, atol):
         want = None
         if name in g_out:
             gshape = list(np.asarray(g_out[name]).shape)
-            if name == "last_hidden_state":
+            if name == "last_hidden_state" or len(gshape) == 3:  # per-token outputs follow the sequence
                 want = [1, 5] + gshape[2:]
             else:
                 want = [1] + gshape[1:]

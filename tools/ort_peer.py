@@ -6,7 +6,10 @@
                          output logits, to OUTDIR/model.onnx; then onnxruntime.transformers' BERT fusion
                          (optimize_model(model_type="bert", num_heads, hidden_size) from config.json) to
                          OUTDIR/model-fused.onnx. Both are cached: redone only when the weights or config are newer.
-  bench OUTDIR           times both graphs on random ids (the same ids as the other peers) for each --shapes entry.
+  bench OUTDIR           times both graphs on random ids (the same ids as the other peers) for each --shapes entry;
+                         each --extra-model LABEL=PATH (repeatable) is timed the same way under graph LABEL, fed the
+                         inputs it declares among input_ids / attention_mask / token_type_ids, all its outputs fetched
+                         (tools/bench_forward.py --bertinspect-onnx: bertinspect's own exports).
   eval OUTDIR            real-text throughput: texts of a CSV tokenized with transformers' BertTokenizer
                          (truncation, --max-length), batches of --batch-size in file order, each padded to its longest;
                          the faster graph (--graph auto: a 2 × 256 probe) or, with --backend torch, PyTorch eager on the
@@ -103,19 +106,22 @@ def random_ids(batch, length):
     return np.random.RandomState(0).randint(1000, 28000, size=(batch, length)).astype("int32")
 
 
-def bench(outdir, threads, runs, shapes):
+def bench(outdir, threads, runs, shapes, extra_models=()):
     import onnxruntime as ort
 
     results = []
-    for label, path in zip(("onnx", "onnx-fused"), graph_paths(outdir)):
+    graphs = [(label, path, ["logits"]) for label, path in zip(("onnx", "onnx-fused"), graph_paths(outdir))]
+    graphs += [(label, path, None) for label, path in extra_models]
+    for label, path, outputs in graphs:
         sess = session(path, threads)
+        declared = {i.name for i in sess.get_inputs()}
         for batch, length in shapes:
-            x = feeds(random_ids(batch, length))
-            sess.run(["logits"], x)
+            x = {k: v for k, v in feeds(random_ids(batch, length)).items() if k in declared}
+            sess.run(outputs, x)
             times = []
             for _ in range(runs):
                 start = time.perf_counter()
-                sess.run(["logits"], x)
+                sess.run(outputs, x)
                 times.append(time.perf_counter() - start)
             results.append({"graph": label, "batch": batch, "length": length, "median": statistics.median(times),
                             "min": min(times), "max": max(times)})
@@ -220,6 +226,8 @@ def main():
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--shapes", nargs="+", required=True, help="BATCHxLENGTH, e.g. 8x128 1x128")
+    p.add_argument("--extra-model", action="append", default=[], metavar="LABEL=PATH",
+                   help="also time this ONNX file, reported as graph LABEL (repeatable)")
     p = sub.add_parser("eval")
     p.add_argument("outdir")
     p.add_argument("--threads", type=int, required=True)
@@ -238,7 +246,13 @@ def main():
         result = export(args.folder, args.outdir, args.opset)
     elif args.command == "bench":
         shapes = [tuple(int(v) for v in s.lower().split("x")) for s in args.shapes]
-        result = bench(args.outdir, args.threads, args.runs, shapes)
+        extra = []
+        for item in args.extra_model:
+            label, sep, path = item.partition("=")
+            if not sep or not label or not path:
+                parser.error(f"--extra-model {item!r}: expected LABEL=PATH")
+            extra.append((label, path))
+        result = bench(args.outdir, args.threads, args.runs, shapes, extra)
     else:
         result = evaluate(args.outdir, args.threads, args.input, args.text_column, args.count, args.vocab, args.max_length,
                           args.batch_size, args.graph, not args.no_lower_case, args.backend)

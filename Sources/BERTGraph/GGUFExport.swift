@@ -27,7 +27,7 @@ public enum GGUFExport {
     /// What an export writes, and what it leaves out.
     public struct Export: Sendable {
         public var file: GGUFModel
-        /// Canonical names of parameters not written (heads llama.cpp's BERT has no tensor for).
+        /// Names (as the source's safetensors conversion names them) of parameters not written (heads llama.cpp's BERT has no tensor for).
         public var dropped: [String]
     }
 
@@ -43,14 +43,20 @@ public enum GGUFExport {
     }
 
     /// The GGUF of `model`, whose parameters `plan` (a safetensors conversion plan of it) names and lays out.
-    public static func export(_ model: BERTModel, plan: WritePlan, type: GGUFModel.TensorType, vocabulary: Vocabulary,
-                              pooling: Pooling?, name: String, path: String) throws(GraphError) -> Export {
+    /// Refuses a model GGUF cannot express (the notebook's CNN heads), naming the layer; call it before reading
+    /// the vocabulary, which such a model may not have.
+    public static func checkExpressible(_ model: BERTModel, path: String) throws(GraphError) {
         switch model.architecture {
         case .bertCNN, .kerasCNN:
             let layer = model.kerasLayers.first { $0.kind == .conv1D }?.name ?? "the CNN head"
             throw .unsupported(path: path, reason: "GGUF's BERT (llama.cpp) has no Conv1D layer for the CNN head ('\(layer)'); export it with --to onnx instead")
         default: break
         }
+    }
+
+    public static func export(_ model: BERTModel, plan: WritePlan, type: GGUFModel.TensorType, vocabulary: Vocabulary,
+                              pooling: Pooling?, name: String, path: String) throws(GraphError) -> Export {
+        try checkExpressible(model, path: path)
         let c = model.configuration
         guard vocabulary.tokens.count == c.vocabSize else {
             throw .unsupported(path: path, reason: "the vocabulary has \(vocabulary.tokens.count) tokens but the word embeddings \(c.vocabSize) rows; GGUF needs the model's own vocab.txt")
@@ -63,7 +69,7 @@ public enum GGUFExport {
         var dropped: [String] = []
         for (parameter, entry) in zip(model.parameters, plan.entries) {
             guard let ggufName = tensorName(parameter.spec, classifier: classifier) else {
-                dropped.append(parameter.spec.name)
+                dropped.append(entry.name)
                 continue
             }
             let shape = entry.shape

@@ -213,6 +213,7 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
         status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(tensorCount) initializers, \(humanSize(bytes)) \(dtypeName)")
     } else {
         guard let type = GGUFExport.tensorType(dtypeName) else { throw UsageError("--to gguf writes f32, f16, bf16 or q8_0, got --dtype \(dtypeName)") }
+        try GGUFExport.checkExpressible(model, path: checkpoint.weightsPath)
         guard let vocabPath = checkpoint.vocabPath else {
             throw TensorFormatError.invalidCompanion(path: checkpoint.path, reason: "no vocab.txt beside the weights: GGUF carries the tokenizer, so it needs the model's vocabulary")
         }
