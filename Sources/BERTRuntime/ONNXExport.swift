@@ -12,8 +12,9 @@ import TensorFormats
 ///   layer is one `Gemm(transB=1)` on the stored `[out, in]` weight; GELU is the erf form transformers uses.
 /// - `fused`: onnxruntime's `com.microsoft` operators (EmbedLayerNormalization, Attention, SkipLayerNormalization,
 ///   BiasGelu / FastGelu), the graph onnxruntime's own BERT optimizer produces. The weights these operators take
-///   transposed or concatenated are made from the stored ones by `Transpose` / `Concat` nodes that onnxruntime folds
-///   into constants when it loads the model.
+///   transposed (`[in, out]`) or packed (Q, K and V side by side) are stored so, under generated names
+///   (`bertinspect::transposed::…`, `bertinspect::packed::…`); their nodes carry torch-style scoped names
+///   (`/bert/encoder/layer.0/attention/self/Attention`), from which a reader recovers each parameter.
 public enum ONNXExport {
     public enum Graph: String, Sendable, CaseIterable {
         case standard
@@ -66,8 +67,12 @@ public enum ONNXExport {
         let configuration: BERTConfiguration
         let options: Options
         var onnx: ONNXModel
-        /// Initializer name of each parameter, by canonical name.
-        var parameterNames: [String: String] = [:]
+        /// Each parameter's plan entry (in the export's element type), by canonical name.
+        var entries: [String: WritePlan.Entry] = [:]
+        /// Canonical names in plan order.
+        var order: [String] = []
+        /// Canonical names whose entry is already an initializer.
+        var added: Set<String> = []
         /// The float32 value of each f16 initializer, once cast.
         var casts: [String: String] = [:]
         var counter = 0
@@ -88,8 +93,8 @@ public enum ONNXExport {
             for (parameter, entry) in zip(model.parameters, plan.entries) {
                 var entry = entry
                 entry.dtype = options.dtype
-                parameterNames[parameter.spec.name] = entry.name
-                onnx.initializers.append(ONNXModel.Initializer(name: entry.name, content: .entry(entry)))
+                entries[parameter.spec.name] = entry
+                order.append(parameter.spec.name)
             }
             switch configuration.hiddenAct {
             case "gelu": activation = .gelu
@@ -137,11 +142,15 @@ public enum ONNXExport {
         mutating func int64s(_ values: [Int64]) -> String { constant(.int64(values)) }
         mutating func scalar(_ value: Float) -> String { constant(.float([value], dims: [])) }
 
-        /// The float32 value of parameter `canonical` (its initializer, cast when stored as f16).
-        mutating func parameter(_ canonical: String) throws(RuntimeError) -> String {
-            guard let name = parameterNames[canonical] else {
+        func entry(_ canonical: String) throws(RuntimeError) -> WritePlan.Entry {
+            guard let entry = entries[canonical] else {
                 throw .incompleteModel(path: "", problem: "parameter '\(canonical)' is not in the model")
             }
+            return entry
+        }
+
+        /// The float32 value of initializer `name` (cast when the weights are stored as f16).
+        mutating func float32(_ name: String) -> String {
             guard options.dtype != .f32 else { return name }
             if let cast = casts[name] { return cast }
             let cast = add("Cast", [name], [("to", .int(ONNXModel.ElementType.float.rawValue))], name: name + "/cast")
@@ -149,7 +158,36 @@ public enum ONNXExport {
             return cast
         }
 
-        func has(_ canonical: String) -> Bool { parameterNames[canonical] != nil }
+        /// The float32 value of parameter `canonical`: its initializer, under its HF name, added on first use.
+        mutating func parameter(_ canonical: String) throws(RuntimeError) -> String {
+            let entry = try entry(canonical)
+            if added.insert(canonical).inserted {
+                onnx.initializers.append(ONNXModel.Initializer(name: entry.name, content: .entry(entry)))
+            }
+            return float32(entry.name)
+        }
+
+        /// Adds the parameters no node uses (the pooler of a CNN model), so that the file holds the whole model.
+        mutating func addUnused() {
+            for canonical in order where added.insert(canonical).inserted {
+                let entry = entries[canonical]!
+                onnx.initializers.append(ONNXModel.Initializer(name: entry.name, content: .entry(entry)))
+            }
+        }
+
+        func has(_ canonical: String) -> Bool { entries[canonical] != nil }
+
+        /// The module path of a parameter as the file names it (`bert.encoder.layer.0.attention.output.dense`).
+        func module(_ canonical: String) throws(RuntimeError) -> String {
+            let name = try entry(canonical).name
+            return String(name.split(separator: ".").dropLast().joined(separator: "."))
+        }
+
+        /// A node name in the form torch's exporter gives it (`/bert/encoder/layer.0/…/dense/MatMul`): readers take
+        /// the module path from it, and so learn which parameters a packed or transposed initializer holds.
+        static func scopedName(_ module: String, _ op: String) -> String {
+            "/" + module.split(separator: ".").joined(separator: "/") + "/" + op
+        }
 
         /// `x · Wᵀ + b` for a 2-D `x` and a stored `[out, in]` weight.
         mutating func dense(_ x: String, _ prefix: String) throws(RuntimeError) -> String {
@@ -252,6 +290,7 @@ public enum ONNXExport {
                 }
                 output("logits", try cnnHead(features, cnn), [batch, .value(cnn.output.outputs)])
             }
+            addUnused()
         }
 
         /// `[batch, sequence] + trailing` as a shape tensor.
@@ -307,9 +346,16 @@ public enum ONNXExport {
             return add("Reshape", [x, hiddenShape], name: "last_hidden_state")
         }
 
-        /// A stored `[out, in]` weight as the `[in, out]` matrix MatMul takes (folded by onnxruntime at load).
-        mutating func transposed(_ canonical: String) throws(RuntimeError) -> String {
-            add("Transpose", [try parameter(canonical)], [("perm", .ints([1, 0]))], name: canonical + "/transposed")
+        /// `x · Wᵀ` for a 3-D `x`: MatMul on the `[in, out]` matrix, stored transposed (what onnxruntime's fused graph
+        /// takes, so nothing is folded at load) under a generated name; the node's torch-style name says whose it is.
+        mutating func matMul(_ x: String, _ prefix: String) throws(RuntimeError) -> String {
+            let weight = try entry(prefix + ".weight")
+            let name = "bertinspect::transposed::" + weight.name
+            added.insert(prefix + ".weight")
+            onnx.initializers.append(ONNXModel.Initializer(name: name, content: .combined([weight], transposed: true)))
+            let node = Self.scopedName(try module(prefix + ".weight"), "MatMul")
+            onnx.nodes.append(ONNXModel.Node("MatMul", inputs: [x, float32(name)], outputs: [node], name: node))
+            return node
         }
 
         /// The encoder on onnxruntime's fused operators.
@@ -334,28 +380,35 @@ public enum ONNXExport {
             var x = embedded
             for layer in 0..<configuration.numHiddenLayers {
                 let base = "\(prefix)encoder.layer.\(layer)."
+                // Attention takes Q, K and V packed: weights [hidden, 3·hidden] (the transposed kernels side by side)
+                // and biases [3·hidden], stored packed so that nothing is folded at load.
                 let projections = ["query", "key", "value"].map { base + "attention.self." + $0 }
-                var weights: [String] = []
-                var biases: [String] = []
+                var weights: [WritePlan.Entry] = []
+                var biases: [WritePlan.Entry] = []
                 for projection in projections {
-                    weights.append(try transposed(projection + ".weight"))
-                    biases.append(try parameter(projection + ".bias"))
+                    weights.append(try entry(projection + ".weight"))
+                    biases.append(try entry(projection + ".bias"))
+                    added.formUnion([projection + ".weight", projection + ".bias"])
                 }
-                let qkvWeight = add("Concat", weights, [("axis", .int(1))], name: base + "attention.self.qkv_weight")
-                let qkvBias = add("Concat", biases, [("axis", .int(0))], name: base + "attention.self.qkv_bias")
-                var attentionInputs = [x, qkvWeight, qkvBias]
+                let scope = try module(projections[0] + ".weight").split(separator: ".").dropLast().joined(separator: ".")
+                let qkvWeight = "bertinspect::packed::\(scope).qkv.weight"
+                let qkvBias = "bertinspect::packed::\(scope).qkv.bias"
+                onnx.initializers.append(ONNXModel.Initializer(name: qkvWeight, content: .combined(weights, transposed: true)))
+                onnx.initializers.append(ONNXModel.Initializer(name: qkvBias, content: .combined(biases, transposed: false)))
+                var attentionInputs = [x, float32(qkvWeight), float32(qkvBias)]
                 if !idsOnly { attentionInputs.append(maskIndex) }
-                let attention = add("Attention", attentionInputs, [("num_heads", .int(configuration.numAttentionHeads))],
-                                    domain: "com.microsoft", name: base + "attention.self")
-                let projected = add("MatMul", [attention, try transposed(base + "attention.output.dense.weight")])
+                let attention = Self.scopedName(scope, "Attention")
+                onnx.nodes.append(ONNXModel.Node("Attention", domain: "com.microsoft", inputs: attentionInputs, outputs: [attention], name: attention,
+                                                 attributes: [("num_heads", .int(configuration.numAttentionHeads))]))
+                let projected = try matMul(attention, base + "attention.output.dense")
                 let normed = add("SkipLayerNormalization", [projected, x, try parameter(base + "attention.output.LayerNorm.weight"),
                                                             try parameter(base + "attention.output.LayerNorm.bias"),
                                                             try parameter(base + "attention.output.dense.bias")],
                                  [epsilon], domain: "com.microsoft", name: base + "attention.output.LayerNorm", outputs: 4)
-                let up = add("MatMul", [normed, try transposed(base + "intermediate.dense.weight")])
+                let up = try matMul(normed, base + "intermediate.dense")
                 let gelu = add(activation == .gelu ? "BiasGelu" : "FastGelu", [up, try parameter(base + "intermediate.dense.bias")],
                                domain: "com.microsoft", name: base + "intermediate")
-                let down = add("MatMul", [gelu, try transposed(base + "output.dense.weight")])
+                let down = try matMul(gelu, base + "output.dense")
                 x = add("SkipLayerNormalization", [down, normed, try parameter(base + "output.LayerNorm.weight"),
                                                    try parameter(base + "output.LayerNorm.bias"), try parameter(base + "output.dense.bias")],
                         [epsilon], domain: "com.microsoft", name: base + "output.LayerNorm", outputs: 4)

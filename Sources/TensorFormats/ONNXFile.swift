@@ -41,9 +41,18 @@ public final class ONNXFile: TensorStore, Sendable {
 
     struct Entry: Sendable {
         var source: Source
-        /// The stored shape (before transposing back).
+        /// The stored shape (before slicing and transposing back).
         var storedShape: [Int]
         var transposed: Bool
+        /// A part of a packed initializer: columns of a matrix, or elements of a vector.
+        var part: Range<Int>? = nil
+
+        /// The shape presented: the part taken, then transposed.
+        var shape: [Int] {
+            var shape = storedShape
+            if let part { shape[shape.count - 1] = part.count }
+            return transposed ? shape.reversed() : shape
+        }
     }
 
     private let files: [MappedFile]
@@ -103,12 +112,12 @@ public final class ONNXFile: TensorStore, Sendable {
 
         // Names: each initializer under its own name when it is a state-dict name, and under the name of each module
         // that consumes it.
-        var presented: [(name: String, dtype: DType, initializer: String, transposed: Bool)] = []
+        var presented: [(name: String, dtype: DType, initializer: String, transposed: Bool, part: Range<Int>?)] = []
         var taken = Set<String>()
-        func present(_ name: String, _ initializer: String, transposed: Bool) {
+        func present(_ name: String, _ initializer: String, transposed: Bool, part: Range<Int>? = nil) {
             guard let source = sources[initializer], !taken.contains(name) else { return }
             taken.insert(name)
-            presented.append((name, source.tensor.dtype, initializer, transposed))
+            presented.append((name, source.tensor.dtype, initializer, transposed, part))
         }
         for name in order where Self.isStateDictName(name) { present(name, name, transposed: false) }
         var zeroBiases: [(name: String, like: String, count: Int)] = []
@@ -131,6 +140,17 @@ public final class ONNXFile: TensorStore, Sendable {
                     present(scope + ".weight", input, transposed: !node.transB)
                 case ("Gemm", 2):
                     present(scope + ".bias", input, transposed: false)
+                case ("Attention", 1) where rank == 2 && node.domain == "com.microsoft":
+                    // Q, K and V packed side by side: [hidden, 3·hidden] holds the three transposed kernels.
+                    let width = sources[input]!.tensor.dims[1] / 3
+                    for (i, projection) in ["query", "key", "value"].enumerated() {
+                        present("\(scope).\(projection).weight", input, transposed: true, part: (i * width)..<((i + 1) * width))
+                    }
+                case ("Attention", 2) where rank == 1 && node.domain == "com.microsoft":
+                    let width = sources[input]!.tensor.dims[0] / 3
+                    for (i, projection) in ["query", "key", "value"].enumerated() {
+                        present("\(scope).\(projection).bias", input, transposed: false, part: (i * width)..<((i + 1) * width))
+                    }
                 default:
                     break
                 }
@@ -143,7 +163,7 @@ public final class ONNXFile: TensorStore, Sendable {
         for bias in zeroBiases where !taken.contains(bias.name) {
             let dtype = sources[bias.like]!.tensor.dtype
             taken.insert(bias.name)
-            presented.append((bias.name, dtype, "", false))
+            presented.append((bias.name, dtype, "", false, nil))
             owned[bias.name] = Entry(source: .owned([UInt8](repeating: 0, count: bias.count * dtype.size)), storedShape: [bias.count], transposed: false)
         }
 
@@ -153,10 +173,10 @@ public final class ONNXFile: TensorStore, Sendable {
             let entry = owned[item.name] ?? {
                 var entry = sources[item.initializer]!.entry
                 entry.transposed = item.transposed
+                entry.part = item.part
                 return entry
             }()
-            let shape = entry.transposed ? entry.storedShape.reversed() : entry.storedShape
-            tensors.append(StoredTensor(name: item.name, dtype: item.dtype, shape: shape))
+            tensors.append(StoredTensor(name: item.name, dtype: item.dtype, shape: entry.shape))
             entries[item.name] = entry
         }
         let used = Set(presented.map(\.initializer))
@@ -172,7 +192,7 @@ public final class ONNXFile: TensorStore, Sendable {
     /// Whether an initializer's own name is a PyTorch state-dict name (`bert.pooler.dense.weight`), not one an
     /// exporter generated (`onnx::MatMul_12`, `val_98`, `clone_1`).
     static func isStateDictName(_ name: String) -> Bool {
-        !name.hasPrefix("onnx::") && name.contains(".") && !name.hasPrefix(".") && !name.hasSuffix(".")
+        !name.contains("::") && name.contains(".") && !name.hasPrefix(".") && !name.hasSuffix(".")
     }
 
     /// The path of external data `location`, refused unless it stays inside the model's folder through no symbolic
@@ -211,11 +231,33 @@ public final class ONNXFile: TensorStore, Sendable {
             throw TensorFormatError.shardMismatch(path: path, tensor: tensor.name, reason: "is not in this file")
         }
         return try withStoredBytes(entry) { stored in
-            guard entry.transposed, entry.storedShape.count == 2 else { return try body(stored) }
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(stored.count, 1), alignment: 16)
+            let size = tensor.dtype.size
+            var bytes = stored
+            var shape = entry.storedShape
+            var sliced: UnsafeMutableRawBufferPointer?
+            defer { sliced?.deallocate() }
+            if let part = entry.part {
+                if shape.count == 1 {
+                    bytes = UnsafeRawBufferPointer(rebasing: stored[(part.lowerBound * size)..<(part.upperBound * size)])
+                } else if shape.count == 2 {
+                    // Columns `part` of each row, gathered into a [rows, part.count] matrix.
+                    let rows = shape[0], columns = shape[1]
+                    let gathered = UnsafeMutableRawBufferPointer.allocate(byteCount: max(rows * part.count * size, 1), alignment: 16)
+                    for row in 0..<rows {
+                        let from = (row * columns + part.lowerBound) * size
+                        gathered.baseAddress!.advanced(by: row * part.count * size)
+                            .copyMemory(from: stored.baseAddress!.advanced(by: from), byteCount: part.count * size)
+                    }
+                    sliced = gathered
+                    bytes = UnsafeRawBufferPointer(rebasing: gathered[0..<(rows * part.count * size)])
+                    shape = [rows, part.count]
+                }
+            }
+            guard entry.transposed, shape.count == 2 else { return try body(bytes) }
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
             defer { buffer.deallocate() }
-            transformTensor(stored, from: tensor.dtype, shape: entry.storedShape, layout: .permute([1, 0]), to: tensor.dtype, into: buffer)
-            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<stored.count]))
+            transformTensor(bytes, from: tensor.dtype, shape: shape, layout: .permute([1, 0]), to: tensor.dtype, into: buffer)
+            return try body(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes.count]))
         }
     }
 
@@ -229,7 +271,7 @@ public final class ONNXFile: TensorStore, Sendable {
     }
 
     public func hasStableView(of tensor: StoredTensor) -> Bool {
-        guard let entry = entries[tensor.name], !entry.transposed, case .mapped = entry.source else { return false }
+        guard let entry = entries[tensor.name], !entry.transposed, entry.part == nil, case .mapped = entry.source else { return false }
         return true
     }
 

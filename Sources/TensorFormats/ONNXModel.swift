@@ -111,6 +111,10 @@ public struct ONNXModel: Sendable {
             case entry(WritePlan.Entry)
             /// Held in memory.
             case literal(Literal)
+            /// Several parameters joined into one tensor (a fused operator's packed weight): with `transposed`, each
+            /// `[out, in]` weight is transposed to `[in, out]` and they are placed side by side (`[in, Σ out]`);
+            /// without, vectors are joined end to end. All entries share one element type.
+            case combined([WritePlan.Entry], transposed: Bool)
         }
 
         public var name: String
@@ -125,6 +129,7 @@ public struct ONNXModel: Sendable {
             switch content {
             case let .entry(entry): return ElementType(entry.dtype) ?? .float
             case let .literal(literal): return literal.elementType
+            case let .combined(entries, _): return entries.first.flatMap { ElementType($0.dtype) } ?? .float
             }
         }
 
@@ -132,13 +137,23 @@ public struct ONNXModel: Sendable {
             switch content {
             case let .entry(entry): return entry.shape
             case let .literal(literal): return literal.dims
+            case let .combined(entries, transposed):
+                if transposed { return [entries.first?.shape.last ?? 0, entries.reduce(0) { $0 + $1.shape[0] }] }
+                return [entries.reduce(0) { $0 + $1.shape.reduce(1, *) }]
             }
+        }
+
+        /// Whether the initializer holds model parameters (written as external data when asked), not a constant.
+        public var isParameter: Bool {
+            if case .literal = content { return false }
+            return true
         }
 
         public var byteCount: Int {
             switch content {
             case let .entry(entry): return entry.byteCount
             case let .literal(literal): return literal.bytes.count
+            case let .combined(entries, _): return entries.reduce(0) { $0 + $1.byteCount }
             }
         }
     }

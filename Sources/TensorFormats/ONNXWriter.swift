@@ -24,7 +24,7 @@ public struct ONNXWriter {
         var externalOffsets: [Int?] = []
         var externalEnd = 0
         for initializer in model.initializers {
-            if externalData != nil, case .entry = initializer.content {
+            if externalData != nil, initializer.isParameter {
                 let offset = (externalEnd + Self.externalAlignment - 1) / Self.externalAlignment * Self.externalAlignment
                 externalOffsets.append(offset)
                 externalEnd = offset + initializer.byteCount
@@ -66,7 +66,10 @@ public struct ONNXWriter {
         try write(head, to: file)
         try write(graphHead, to: file)
 
-        let largest = model.initializers.map(\.byteCount).max() ?? 0
+        let largest = model.initializers.map { initializer in
+            if case let .combined(entries, _) = initializer.content { return entries.map(\.byteCount).max() ?? 0 }
+            return initializer.byteCount
+        }.max() ?? 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
         defer { buffer.deallocate() }
         var overflows = 0
@@ -90,6 +93,20 @@ public struct ONNXWriter {
                     overflows += try entry.stream(from: store, buffer: buffer) { try externalData.file.write($0) }
                     externalWritten = offset + entry.byteCount
                 }
+            case let .combined(entries, transposed):
+                let joined = UnsafeMutableRawBufferPointer.allocate(byteCount: max(initializer.byteCount, 1), alignment: 64)
+                defer { joined.deallocate() }
+                overflows += try Self.join(entries, transposed: transposed, from: store, into: joined, scratch: buffer)
+                let bytes = UnsafeRawBufferPointer(joined)
+                if inline {
+                    try file.write(bytes)
+                } else if let externalData, let offset = externalOffsets[index] {
+                    if offset > externalWritten {
+                        try [UInt8](repeating: 0, count: offset - externalWritten).withUnsafeBytes { try externalData.file.write($0) }
+                    }
+                    try externalData.file.write(bytes)
+                    externalWritten = offset + initializer.byteCount
+                }
             case let .literal(literal):
                 try literal.bytes.withUnsafeBytes { try file.write($0) }
             }
@@ -111,6 +128,37 @@ public struct ONNXWriter {
             tail.message(14, entry)
         }
         try write(tail, to: file)
+        return overflows
+    }
+
+    /// Renders `entries` into `output` joined as `ONNXModel.Initializer.Content.combined` describes; `scratch` holds
+    /// one rendered entry at a time.
+    static func join(_ entries: [WritePlan.Entry], transposed: Bool, from store: any TensorStore,
+                     into output: UnsafeMutableRawBufferPointer, scratch: UnsafeMutableRawBufferPointer) throws -> Int {
+        var overflows = 0
+        guard transposed else {
+            var offset = 0
+            for entry in entries {
+                overflows += try entry.render(from: store, into: UnsafeMutableRawBufferPointer(rebasing: output[offset..<(offset + entry.byteCount)]))
+                offset += entry.byteCount
+            }
+            return overflows
+        }
+        let total = entries.reduce(0) { $0 + $1.shape[0] }
+        var column = 0
+        for entry in entries {
+            overflows += try entry.render(from: store, into: scratch)
+            let rows = entry.shape[0], inputs = entry.shape[1], size = entry.dtype.size
+            // Row r of the [out, in] weight becomes column (column + r) of the [in, Σ out] result.
+            for r in 0..<rows {
+                for c in 0..<inputs {
+                    let from = (r * inputs + c) * size
+                    let to = (c * total + column + r) * size
+                    for b in 0..<size { output[to + b] = scratch[from + b] }
+                }
+            }
+            column += rows
+        }
         return overflows
     }
 

@@ -210,7 +210,7 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
         progress.finish()
         tensorCount = plan.entries.count
         bytes = weightBytes
-        status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(tensorCount) initializers, \(humanSize(bytes)) \(dtypeName)")
+        status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(graph.initializers.count) initializers, \(humanSize(bytes)) \(dtypeName)")
     } else {
         guard let type = GGUFExport.tensorType(dtypeName) else { throw UsageError("--to gguf writes f32, f16, bf16 or q8_0, got --dtype \(dtypeName)") }
         try GGUFExport.checkExpressible(model, path: checkpoint.weightsPath)
