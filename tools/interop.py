@@ -437,6 +437,10 @@ def exports_full():
                 tool_check(f"onnx_check pt-seqcls ({graph}, --opset {opset})", "onnx_check.py", onnx, "--golden",
                            golden_for("pt-seqcls"), "--atol", "1e-5", "--expect-graph", graph, "--opset", opset, detail=diffs)
     for graph in ("standard", "fused"):
+        onnx = export_onnx("tf-seqcls", graph, "--max-length", "8")
+        if onnx:
+            tool_check(f"onnx_check tf-seqcls ({graph}, --max-length 8: static sequence axis)", "onnx_check.py", onnx, "--golden",
+                       golden_for("tf-seqcls"), "--atol", "1e-5", "--expect-graph", graph, "--static", detail=diffs)
         onnx = export_onnx("pt-base", graph, "--external-data")
         if onnx:
             check(os.path.isfile(onnx + ".data"), f"pt-base --external-data ({graph}): no {onnx}.data")

@@ -133,7 +133,7 @@ def elem_name(ort_type):
     return ort_type.replace("tensor(", "").rstrip(")")
 
 
-def runtime_checks(rep, path, golden, atol):
+def runtime_checks(rep, path, golden, atol, static=False):
     import numpy as np
     import onnxruntime as ort
 
@@ -198,8 +198,8 @@ def runtime_checks(rep, path, golden, atol):
             f"{compared} golden output(s) compared" if compared else
             f"no golden output among the model's outputs {out_names}")
 
-    # Dynamic axes: batch 1, sequence 5.
-    short = {k: v[:1, :5] for k, v in feed.items()}
+    # Dynamic axes: batch 1, sequence 5 (with --static, a fixed sequence axis: batch 1 only).
+    short = {k: v[:1] if static else v[:1, :5] for k, v in feed.items()}
     try:
         res = dict(zip(out_names, sess.run(None, short)))
     except Exception as e:  # noqa: BLE001
@@ -212,7 +212,7 @@ def runtime_checks(rep, path, golden, atol):
         if name in g_out:
             gshape = list(np.asarray(g_out[name]).shape)
             if name == "last_hidden_state" or len(gshape) == 3:  # per-token outputs follow the sequence
-                want = [1, 5] + gshape[2:]
+                want = [1, gshape[1] if static else 5] + gshape[2:]
             else:
                 want = [1] + gshape[1:]
         if want is not None and list(arr.shape) != want:
@@ -244,6 +244,7 @@ def main(argv=None):
     parser.add_argument("--atol", type=float, default=1e-5)
     parser.add_argument("--expect-graph", choices=("standard", "fused"))
     parser.add_argument("--opset", type=int)
+    parser.add_argument("--static", action="store_true", help="the sequence axis is fixed (convert --max-length)")
     args = parser.parse_args(argv)  # argparse exits 2 on a usage error
 
     if not os.path.isfile(args.model):
@@ -260,7 +261,7 @@ def main(argv=None):
 
     rep = Report(args.model)
     static_checks(rep, args.model, args)
-    runtime_checks(rep, args.model, golden, args.atol)
+    runtime_checks(rep, args.model, golden, args.atol, static=args.static)
     try:
         print(render(rep.as_json()), flush=True)
     except BrokenPipeError:

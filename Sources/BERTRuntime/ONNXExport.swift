@@ -28,12 +28,16 @@ public enum ONNXExport {
         public var opset: Int
         /// Stored element type of the weights: f32, or f16 (cast to float32 in the graph, which computes in float32).
         public var dtype: DType
+        /// A fixed sequence length for the inputs and outputs (for runtimes that need static shapes); nil keeps the
+        /// `sequence` axis free.
+        public var sequenceLength: Int?
         public var producerVersion: String
 
-        public init(graph: Graph = .standard, opset: Int = 17, dtype: DType = .f32, producerVersion: String) {
+        public init(graph: Graph = .standard, opset: Int = 17, dtype: DType = .f32, sequenceLength: Int? = nil, producerVersion: String) {
             self.graph = graph
             self.opset = opset
             self.dtype = dtype
+            self.sequenceLength = sequenceLength
             self.producerVersion = producerVersion
         }
     }
@@ -110,6 +114,9 @@ public enum ONNXExport {
                 if options.graph == .fused, activation == .relu {
                     throw .unsupported(reason: "hidden_act 'relu' in --graph fused (onnxruntime's fused operators implement GELU); use --graph standard")
                 }
+            }
+            if let length = options.sequenceLength, model.architecture.hasEncoder, length > configuration.maxPositionEmbeddings || length < 1 {
+                throw .unsupported(reason: "a sequence length of \(length): the model's position embeddings hold \(configuration.maxPositionEmbeddings)")
             }
             if (model.architecture == .sequenceClassification || model.architecture == .preTraining), !model.hasPooler {
                 throw .unsupported(reason: "\(model.architectureName) needs a pooler and the checkpoint has none")
@@ -231,7 +238,7 @@ public enum ONNXExport {
 
         mutating func build() throws(RuntimeError) {
             let batch = ONNXModel.Dimension.parameter("batch")
-            let sequence = ONNXModel.Dimension.parameter("sequence")
+            let sequence = options.sequenceLength.map { ONNXModel.Dimension.value($0) } ?? .parameter("sequence")
             let idsOnly = cnn != nil
             onnx.inputs.append(ONNXModel.ValueInfo(name: "input_ids", elementType: .int64, shape: [batch, sequence]))
             if !idsOnly {

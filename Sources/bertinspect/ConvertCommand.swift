@@ -24,7 +24,8 @@ let convertCommand = Command(
     parameter an initializer under its HF PyTorch name. --graph standard uses only standard ONNX operators (any
     runtime); --graph fused uses onnxruntime's com.microsoft operators (EmbedLayerNormalization, Attention,
     SkipLayerNormalization, BiasGelu) for its fastest path. --dtype f16 stores float16 weights that the graph casts
-    to float32. Weights over 2 GB, or --external-data, go to OUT.data beside the model.
+    to float32. Weights over 2 GB, or --external-data, go to OUT.data beside the model. --max-length N fixes the
+    sequence axis at N tokens for runtimes that need static shapes.
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder.", count: 1...1)],
     options: [
@@ -37,6 +38,8 @@ let convertCommand = Command(
                default: "standard", choices: ["standard", "fused"]),
         .value("--opset", placeholder: "N", help: "ONNX only: the ai.onnx opset.", default: "17", range: ONNXExport.opsets),
         .flag("--external-data", help: "ONNX only: write the weights to OUT.data beside the model (always above 2 GB)."),
+        .value("--max-length", placeholder: "N", help: "ONNX only: fix the sequence axis at N tokens (static shapes); default: free.",
+               range: 1...1_000_000),
         .flag("--with-config", help: "With a file OUT, also write config.json and the tokenizer files beside it."),
         SharedOptions.force,
     ],
@@ -51,7 +54,7 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     if let target = parsed.value("--to"), target == "onnx" || target == "gguf" {
         return try runExport(parsed, path: path, target: target)
     }
-    for option in ["--graph", "--opset", "--external-data"] where parsed.has(option) || parsed.value(option) != nil {
+    for option in ["--graph", "--opset", "--external-data", "--max-length"] where parsed.has(option) || parsed.value(option) != nil {
         throw UsageError("\(option) applies to --to onnx only")
     }
     guard let targetName = parsed.value("--to"), let target = ConversionTarget(rawValue: targetName == "keras" ? "h5" : targetName) else {
@@ -159,7 +162,7 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
         guard dtypeName == "f32" || dtypeName == "f16" else { throw UsageError("--to onnx writes f32 or f16 weights, got --dtype \(dtypeName)") }
         if parsed.value("--max-shard-size") != nil { throw UsageError("--max-shard-size is supported for safetensors output only") }
     } else {
-        for option in ["--graph", "--opset", "--external-data", "--max-shard-size"] where parsed.has(option) || parsed.value(option) != nil {
+        for option in ["--graph", "--opset", "--external-data", "--max-shard-size", "--max-length"] where parsed.has(option) || parsed.value(option) != nil {
             throw UsageError("\(option) does not apply to --to gguf")
         }
     }
@@ -171,16 +174,20 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
     }
     let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
     let model = try ModelLoader.load(checkpoint)
+    if let length = parsed.value("--max-length").map({ _ in parsed.integer("--max-length", default: 0) }), model.architecture.hasEncoder,
+       length > model.configuration.maxPositionEmbeddings {
+        throw UsageError("--max-length \(length) is more than this model's max_position_embeddings (\(model.configuration.maxPositionEmbeddings)); use \(model.configuration.maxPositionEmbeddings) or less")
+    }
     let destination = try OutputLocation(input: checkpoint.weightsPath, output: output, fileName: "model" + suffix,
                                          withCompanions: parsed.has("--with-config"))
     let plan = try Conversion.plan(model, store: checkpoint.store, target: .safetensors, dtype: nil, metadata: [:])
     var written: [String] = []
     var overflows = 0
-    var tensorCount = 0
     var bytes = 0
     if onnx {
         let options = ONNXExport.Options(graph: ONNXExport.Graph(rawValue: parsed.value("--graph") ?? "standard") ?? .standard,
                                          opset: parsed.integer("--opset", default: 17), dtype: dtypeName == "f16" ? .f16 : .f32,
+                                         sequenceLength: parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 0) },
                                          producerVersion: toolVersion)
         var graph = try ONNXExport.model(model, plan: plan, options: options)
         graph.metadata = [("bertinspect.source", FilePath.fileName(of: checkpoint.weightsPath)), ("bertinspect.graph", options.graph.rawValue)]
@@ -208,7 +215,6 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
         try file.commit()
         written.insert(destination.weightsPath, at: 0)
         progress.finish()
-        tensorCount = plan.entries.count
         bytes = weightBytes
         status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(graph.initializers.count) initializers, \(humanSize(bytes)) \(dtypeName)")
     } else {

@@ -135,6 +135,23 @@ struct ONNXExportTests {
         let dtype = try bertinspect("convert", Fixtures.path("pt-seqcls"), "--to", "onnx", "--dtype", "q8_0", "-o", FilePath.join(work, "y.onnx"))
         #expect(dtype.code == 2)
         #expect(dtype.stderr.contains("--to onnx writes f32 or f16 weights"))
+        let long = try bertinspect("convert", Fixtures.path("pt-seqcls"), "--to", "onnx", "--max-length", "65", "-o", FilePath.join(work, "z.onnx"))
+        #expect(long.code == 2)
+        #expect(long.stderr.contains("--max-length 65 is more than this model's max_position_embeddings (64)"), "\(long.stderr)")
+        #expect(!FilePath.isRegularFile(FilePath.join(work, "z.onnx")))
+    }
+
+    @Test("--max-length N fixes the sequence axis of every input and output; without it the axis is free")
+    func staticShapes() throws {
+        let work = try temporaryFolder()
+        for (extra, sequence) in [([] as [String], "sequence"), (["--max-length", "8"], "8")] {
+            let out = FilePath.join(work, "m\(sequence).onnx")
+            let result = try bertinspect(arguments: ["convert", Fixtures.path("pt-base"), "--to", "onnx", "-o", out] + extra)
+            #expect(result.code == 0, "\(result.stderr)")
+            let graph = try #require(try JSONParser.parse(try bertinspect("summary", out, "--json").stdout)["graph"])
+            #expect(graph["inputs"]?.stringValue == "input_ids i64 [batch, \(sequence)]; attention_mask i64 [batch, \(sequence)]; token_type_ids i64 [batch, \(sequence)]")
+            #expect(graph["outputs"]?.stringValue == "last_hidden_state f32 [batch, \(sequence), 32]; pooler_output f32 [batch, 32]")
+        }
     }
 }
 
