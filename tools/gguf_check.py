@@ -691,25 +691,22 @@ def main(argv=None):
         static_checks(rep, reader, source, cfg, vocab, args)
     except Exception as e:  # a malformed file must fail a check, never crash the checker
         rep.add("internal", False, f"checker stopped on {type(e).__name__}: {e}")
+    # Runtime checks in llama.cpp, each only once the file passed the static ones.
+    runtime = []
     if args.embeddings_against:
-        if not rep.ok():
-            rep.add("embeddings", False, "skipped: static checks failed")
-        else:
-            ctx = int(field_value(reader.fields["bert.context_length"]))
-            try:
-                check_embeddings(rep, args.gguf, args.embeddings_against, args.texts, args.pooling or "mean", ctx,
-                                 args.min_cosine)
-            except Exception as e:
-                rep.add("embeddings", False, f"{type(e).__name__}: {e}")
+        runtime.append(("embeddings", lambda ctx: check_embeddings(rep, args.gguf, args.embeddings_against, args.texts,
+                                                                   args.pooling or "mean", ctx, args.min_cosine)))
     if args.classify_against:
+        runtime.append(("classification", lambda ctx: check_classification(rep, args.gguf, args.classify_against, vocab, ctx,
+                                                                           args.classify_atol)))
+    for name, run in runtime:
         if not rep.ok():
-            rep.add("classification", False, "skipped: static checks failed")
-        else:
-            ctx = int(field_value(reader.fields["bert.context_length"]))
-            try:
-                check_classification(rep, args.gguf, args.classify_against, vocab, ctx, args.classify_atol)
-            except Exception as e:
-                rep.add("classification", False, f"{type(e).__name__}: {e}")
+            rep.add(name, False, "skipped: static checks failed")
+            continue
+        try:
+            run(int(field_value(reader.fields["bert.context_length"])))
+        except Exception as e:
+            rep.add(name, False, f"{type(e).__name__}: {e}")
     print(json.dumps(rep.as_json(), indent=1, ensure_ascii=False))
     return 0 if rep.ok() else 1
 

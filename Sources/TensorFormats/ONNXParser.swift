@@ -66,6 +66,18 @@ extension ONNXFile {
             return text
         }
 
+        /// A StringStringEntryProto (key 1, value 2): metadata_props and external_data entries.
+        func stringPair(_ range: Range<Int>?, _ what: String) throws(TensorFormatError) -> (key: String, value: String) {
+            guard let range else { throw malformed("a \(what) is not a message") }
+            var key = ""
+            var value = ""
+            try fields(range, what) { number, _, inner throws(TensorFormatError) in
+                if number == 1 { key = try string(inner, what + " key") }
+                if number == 2 { value = try string(inner, what + " value") }
+            }
+            return (key, value)
+        }
+
         func model() throws(TensorFormatError) -> Model {
             var model = Model()
             var graph: Range<Int>?
@@ -90,13 +102,7 @@ extension ONNXFile {
                     }
                     opsets.append("\(domain.isEmpty ? "ai.onnx" : domain) \(version)")
                 case 14:
-                    guard let payload else { throw malformed("a metadata entry is not a message") }
-                    var key = ""
-                    var text = ""
-                    try fields(payload, "metadata entry") { number, _, inner throws(TensorFormatError) in
-                        if number == 1 { key = try string(inner, "metadata key") }
-                        if number == 2 { text = try string(inner, "metadata value") }
-                    }
+                    let (key, text) = try stringPair(payload, "metadata entry")
                     if !key.isEmpty, !key.hasPrefix("onnx.") { model.metadata[key] = text }
                 default: break
                 }
@@ -184,13 +190,7 @@ extension ONNXFile {
                     if attribute == "transB" { node.transB = integer != 0 }
                     if attribute == "num_heads" { node.heads = Int(truncatingIfNeeded: integer) }
                 case 9:
-                    guard let payload else { throw malformed("a node metadata entry is not a message") }
-                    var key = ""
-                    var text = ""
-                    try fields(payload, "node metadata") { number, _, inner throws(TensorFormatError) in
-                        if number == 1 { key = try string(inner, "metadata key") }
-                        if number == 2 { text = try string(inner, "metadata value") }
-                    }
+                    let (key, text) = try stringPair(payload, "node metadata entry")
                     if key == "namespace" { namespace = text }
                 default: break
                 }
@@ -294,13 +294,7 @@ extension ONNXFile {
                     }
                     typed = bytes
                 case 13:
-                    guard let payload else { throw malformed("an external data entry is not a message") }
-                    var key = ""
-                    var text = ""
-                    try fields(payload, "external data entry") { number, _, inner throws(TensorFormatError) in
-                        if number == 1 { key = try string(inner, "external data key") }
-                        if number == 2 { text = try string(inner, "external data value") }
-                    }
+                    let (key, text) = try stringPair(payload, "external data entry")
                     external[key] = text
                 case 14: location = value
                 default: break
