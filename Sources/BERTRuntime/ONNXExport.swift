@@ -359,7 +359,7 @@ public enum ONNXExport {
             let weight = try entry(prefix + ".weight")
             let name = "bertinspect::transposed::" + weight.name
             added.insert(prefix + ".weight")
-            onnx.initializers.append(ONNXModel.Initializer(name: name, content: .combined([weight], transposed: true)))
+            onnx.initializers.append(ONNXModel.Initializer(name: name, content: .entry(weight.transposedEntry)))
             let node = Self.scopedName(try module(prefix + ".weight"), "MatMul")
             onnx.nodes.append(ONNXModel.Node("MatMul", inputs: [x, float32(name)], outputs: [node], name: node))
             return node

@@ -147,17 +147,17 @@ public struct ONNXWriter {
         let total = entries.reduce(0) { $0 + $1.shape[0] }
         var column = 0
         for entry in entries {
-            overflows += try entry.render(from: store, into: scratch)
-            let rows = entry.shape[0], inputs = entry.shape[1], size = entry.dtype.size
-            // Row r of the [out, in] weight becomes column (column + r) of the [in, Σ out] result.
-            for r in 0..<rows {
-                for c in 0..<inputs {
-                    let from = (r * inputs + c) * size
-                    let to = (c * total + column + r) * size
-                    for b in 0..<size { output[to + b] = scratch[from + b] }
-                }
+            // The [out, in] weight rendered straight into [in, out] (one transposition composed with the source's
+            // own layout change: a TensorFlow kernel is already [in, out] and moves as it is).
+            let transposed = entry.transposedEntry
+            overflows += try transposed.render(from: store, into: scratch)
+            let inputs = transposed.shape[0], width = transposed.shape[1], size = entry.dtype.size
+            // Row c of the [in, out] block fills columns column ..< column + out of row c of the result.
+            for c in 0..<inputs {
+                (output.baseAddress! + (c * total + column) * size)
+                    .copyMemory(from: scratch.baseAddress! + c * width * size, byteCount: width * size)
             }
-            column += rows
+            column += width
         }
         return overflows
     }

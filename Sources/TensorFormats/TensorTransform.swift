@@ -21,11 +21,21 @@ public func transformTensor(
         permute(source, elementSize: sourceType.size, shape: shape, layout: layout, into: output)
         return 0
     }
-    let floats = decodeFloats(source, dtype: sourceType) ?? []
-    let converted = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count * targetType.size, 1), alignment: 16)
-    defer { converted.deallocate() }
+    // float32 sources are read in place; other types are widened first. Without a layout change the values go
+    // straight into `output`.
+    let floats: [Float]? = sourceType == .f32 ? nil : decodeFloats(source, dtype: sourceType)
+    guard sourceType == .f32 || floats != nil else {
+        // Not a floating-point type: nothing to convert (the loader binds only floating-point parameters).
+        _ = output.initializeMemory(as: UInt8.self, repeating: 0)
+        return 0
+    }
+    let keepsOrder: Bool
+    if case let .permute(order) = layout { keepsOrder = order == Array(0..<order.count) } else { keepsOrder = true }
+    let converted = keepsOrder ? output : UnsafeMutableRawBufferPointer.allocate(byteCount: max(count * targetType.size, 1), alignment: 16)
+    defer { if !keepsOrder { converted.deallocate() } }
     var overflows = 0
-    for (i, value) in floats.enumerated() {
+    for i in 0..<count {
+        let value = floats?[i] ?? Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
         switch targetType {
         case .f32: converted.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
         case .f64: converted.storeBytes(of: Double(value).bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self)
@@ -40,7 +50,9 @@ public func transformTensor(
         default: preconditionFailure("conversion to \(targetType) is not offered")
         }
     }
-    permute(UnsafeRawBufferPointer(converted), elementSize: targetType.size, shape: shape, layout: layout, into: output)
+    if !keepsOrder {
+        permute(UnsafeRawBufferPointer(converted), elementSize: targetType.size, shape: shape, layout: layout, into: output)
+    }
     return overflows
 }
 

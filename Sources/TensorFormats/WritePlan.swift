@@ -62,6 +62,15 @@ extension WritePlan.Entry {
     /// Elements converted per piece by `stream` (4 MiB of float32).
     public static let streamChunk = 1 << 20
 
+    /// This 2-D entry with its output transposed (`[out, in]` → `[in, out]`): the transposition composed with the
+    /// entry's own layout change, so that a source already in the transposed layout is moved as it is.
+    public var transposedEntry: WritePlan.Entry {
+        var entry = self
+        entry.shape = shape.reversed()
+        entry.layout = keepsOrder ? .permute([1, 0]) : .none
+        return entry
+    }
+
     /// Whether the output keeps the source's element order (no axis moves).
     public var keepsOrder: Bool {
         guard case let .permute(order) = layout else { return true }
