@@ -52,8 +52,17 @@ public enum ONNXExport {
         }
     }
 
-    /// The graph of `model`, whose parameters `plan` (a safetensors conversion plan of it) names and lays out.
-    public static func model(_ model: BERTModel, plan: WritePlan, options: Options) throws(RuntimeError) -> ONNXModel {
+    /// The graph of `model`, whose parameters `plan` (a safetensors conversion plan of it) names and lays out; what
+    /// cannot be expressed is an error naming `path` (the checkpoint) and the layer or setting.
+    public static func model(_ model: BERTModel, plan: WritePlan, options: Options, path: String) throws(GraphError) -> ONNXModel {
+        do {
+            return try graph(model, plan: plan, options: options)
+        } catch {
+            throw .unsupported(path: path, reason: "cannot be exported to ONNX: \(error.reason)")
+        }
+    }
+
+    static func graph(_ model: BERTModel, plan: WritePlan, options: Options) throws(RuntimeError) -> ONNXModel {
         guard opsets.contains(options.opset) else {
             throw .unsupported(reason: "opset \(options.opset); bertinspect writes opsets \(opsets.lowerBound) to \(opsets.upperBound)")
         }

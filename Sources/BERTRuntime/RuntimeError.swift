@@ -38,6 +38,15 @@ public enum RuntimeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// An error about a model or an input that did not name the file it concerns, with that file's path.
     indirect case inFile(path: String, RuntimeError)
 
+    /// What is wrong, without the sentence around it (for a caller that names the file itself).
+    public var reason: String {
+        switch self {
+        case let .unsupported(reason): return reason
+        case let .incompleteModel(_, problem): return problem
+        default: return description
+        }
+    }
+
     /// The error as one sentence naming what to fix.
     public var description: String {
         switch self {

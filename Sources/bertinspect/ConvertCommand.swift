@@ -189,7 +189,7 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
                                          opset: parsed.integer("--opset", default: 17), dtype: dtypeName == "f16" ? .f16 : .f32,
                                          sequenceLength: parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 0) },
                                          producerVersion: toolVersion)
-        var graph = try ONNXExport.model(model, plan: plan, options: options)
+        var graph = try ONNXExport.model(model, plan: plan, options: options, path: checkpoint.weightsPath)
         graph.metadata = [("bertinspect.source", FilePath.fileName(of: checkpoint.weightsPath)), ("bertinspect.graph", options.graph.rawValue)]
         // The plan's records (Keras layers of the CNN models, a frozen state) travel as metadata_props, so that the
         // file reads back as the same model.

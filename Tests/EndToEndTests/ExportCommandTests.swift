@@ -141,6 +141,26 @@ struct ONNXExportTests {
         #expect(!FilePath.isRegularFile(FilePath.join(work, "z.onnx")))
     }
 
+    @Test("what the fused operators cannot express exits 3 naming the weights file and the setting; nothing is written")
+    func fusedRelu() throws {
+        let work = try temporaryFolder()
+        for name in ["model.safetensors", "vocab.txt"] {
+            try FileManager.default.copyItem(atPath: Fixtures.path("pt-seqcls/" + name), toPath: FilePath.join(work, name))
+        }
+        // The fixture's own config.json with ReLU as the hidden activation (a configuration transformers accepts).
+        var config = try String(contentsOfFile: Fixtures.path("pt-seqcls/config.json"), encoding: .utf8)
+        config = config.replacingOccurrences(of: "\"hidden_act\": \"gelu\"", with: "\"hidden_act\": \"relu\"")
+        #expect(config.contains("\"relu\""))
+        try config.write(toFile: FilePath.join(work, "config.json"), atomically: true, encoding: .utf8)
+        let out = FilePath.join(work, "out.onnx")
+        let result = try bertinspect("convert", work, "--to", "onnx", "--graph", "fused", "-o", out)
+        #expect(result.code == 3)
+        #expect(result.stderr.contains("\(FilePath.join(work, "model.safetensors")): unsupported checkpoint: cannot be exported to ONNX: hidden_act 'relu' in --graph fused"), "\(result.stderr)")
+        #expect(!FilePath.isRegularFile(out))
+        let standard = try bertinspect("convert", work, "--to", "onnx", "-o", out)
+        #expect(standard.code == 0, "\(standard.stderr)")
+    }
+
     @Test("--max-length N fixes the sequence axis of every input and output; without it the axis is free")
     func staticShapes() throws {
         let work = try temporaryFolder()
