@@ -41,7 +41,7 @@ public enum StoreLayout: String, Sendable, Hashable {
         case .keras3Archive: return "Keras 3 .keras (zip)"
         case .pytorchZip, .pytorchLegacy: return "PyTorch pickle (read without executing it)"
         case .tensorflowGoogleBERT, .tensorflowV1, .tensorflowV2, .tensorflowModelGarden: return "TensorFlow checkpoint"
-        case .onnx: return "ONNX"
+        case .onnx: return "ONNX model"
         }
     }
 }

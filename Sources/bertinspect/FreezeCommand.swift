@@ -46,7 +46,7 @@ func runFreeze(_ parsed: ParsedArguments, freezing: Bool) throws -> ExitCode {
         throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "freezing a sharded checkpoint; convert it to one file first")
     }
     if !store.layout.recordsFrozenState && store.layout != .keras3Archive {
-        throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "a \(store.layout.container) cannot record frozen layers (bertinspect writes only safetensors and HDF5); convert it first: bertinspect convert \(path) --to safetensors")
+        throw TensorFormatError.unsupported(path: checkpoint.weightsPath, reason: "\(store.layout.container.first.map { "AEIOU".contains($0) } == true ? "an" : "a") \(store.layout.container) cannot record frozen layers (bertinspect writes only safetensors and HDF5); convert it first: bertinspect convert \(path) --to safetensors")
     }
     let model = try ModelLoader.load(checkpoint)
     let change = Freezing(model, prefixes: try LayerSpec.resolve(spec, model: model), freezing: freezing, metadata: store.metadata)

@@ -73,6 +73,18 @@ struct ONNXReadTests {
         #expect(result.stderr.contains("\(path): unsupported checkpoint: no BERT word embeddings"), "\(result.stderr)")
     }
 
+    @Test("freeze refuses an ONNX model (no place for a frozen record) and says to convert first; nothing is written")
+    func freezeRefused() throws {
+        let work = try temporaryFolder()
+        let out = FilePath.join(work, "frozen.onnx")
+        let path = Fixtures.path("onnx-torch/torchscript/model.onnx")
+        let result = try bertinspect("freeze", path, "--layers", "bert", "-o", out)
+        #expect(result.code == 3)
+        #expect(result.stderr.contains("an ONNX model cannot record frozen layers"), "\(result.stderr)")
+        #expect(result.stderr.contains("bertinspect convert \(path) --to safetensors"), "\(result.stderr)")
+        #expect(!FilePath.isRegularFile(out))
+    }
+
     @Test("the valid controls beside the hostile files are read, inline and external")
     func controls() throws {
         for name in ["control-inline", "control-external"] {
