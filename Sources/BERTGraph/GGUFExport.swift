@@ -42,7 +42,6 @@ public enum GGUFExport {
         }
     }
 
-    /// The GGUF of `model`, whose parameters `plan` (a safetensors conversion plan of it) names and lays out.
     /// Refuses a model GGUF cannot express (the notebook's CNN heads), naming the layer; call it before reading
     /// the vocabulary, which such a model may not have.
     public static func checkExpressible(_ model: BERTModel, path: String) throws(GraphError) {
@@ -54,6 +53,7 @@ public enum GGUFExport {
         }
     }
 
+    /// The GGUF of `model`, whose parameters `plan` (a safetensors conversion plan of it) names and lays out.
     public static func export(_ model: BERTModel, plan: WritePlan, type: GGUFModel.TensorType, vocabulary: Vocabulary,
                               pooling: Pooling?, name: String, path: String) throws(GraphError) -> Export {
         try checkExpressible(model, path: path)

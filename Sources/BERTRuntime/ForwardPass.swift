@@ -1,6 +1,36 @@
 import BERTGraph
 import TensorFormats
 
+/// What the forward pass of `model` is made of, checked: the feed-forward activation (`hidden_act`) and the CNN head
+/// of the notebook's models. Refuses a model the runtime cannot compute (heads not dividing the hidden size, a
+/// classifier without its pooler, an activation it does not implement). The ONNX exporter builds the same pass.
+func modelStructure(_ model: BERTModel) throws(RuntimeError) -> (activation: Activation, cnn: CNNHead?) {
+    let configuration = model.configuration
+    if model.architecture.hasEncoder {
+        guard configuration.numAttentionHeads > 0, configuration.hiddenSize % configuration.numAttentionHeads == 0 else {
+            throw .unsupported(
+                reason: "hidden_size \(configuration.hiddenSize) is not a multiple of num_attention_heads \(configuration.numAttentionHeads)")
+        }
+        switch model.architecture {
+        case .sequenceClassification, .preTraining:
+            guard model.hasPooler else {
+                throw .unsupported(reason: "\(model.architecture.className ?? model.architectureName) needs a pooler and the checkpoint has none")
+            }
+        default: break
+        }
+    }
+    let activation: Activation
+    switch configuration.hiddenAct {
+    case "gelu": activation = .gelu
+    case "gelu_new", "gelu_pytorch_tanh": activation = .geluTanh
+    case "relu": activation = .relu
+    default:
+        throw .unsupported(reason: "hidden_act '\(configuration.hiddenAct)' (the runtime implements 'gelu' (exact erf), 'gelu_new' (tanh approximation) and 'relu')")
+    }
+    let cnn = model.architecture == .bertCNN || model.architecture == .kerasCNN ? try CNNHead.resolve(model) : nil
+    return (activation, cnn)
+}
+
 /// A model's weights in a backend's buffers, ready to run batches through.
 ///
 /// Written once against `ComputeBackend`; mirrors transformers' `modeling_bert.py` (`BertEmbeddings`,
@@ -32,27 +62,7 @@ public struct ForwardPass<Backend: ComputeBackend>: Sendable {
     /// Uploads `weights` to `backend` and checks that `model` is something the runtime can run.
     public init(model: BERTModel, weights: ModelWeights, backend: Backend) throws {
         let configuration = model.configuration
-        if model.architecture.hasEncoder {
-            guard configuration.numAttentionHeads > 0, configuration.hiddenSize % configuration.numAttentionHeads == 0 else {
-                throw RuntimeError.unsupported(
-                    reason: "hidden_size \(configuration.hiddenSize) is not a multiple of num_attention_heads \(configuration.numAttentionHeads)")
-            }
-            switch model.architecture {
-            case .sequenceClassification, .preTraining:
-                guard model.hasPooler else {
-                    throw RuntimeError.unsupported(reason: "\(model.architecture.className) needs a pooler and the checkpoint has none")
-                }
-            default: break
-            }
-        }
-        switch configuration.hiddenAct {
-        case "gelu": activation = .gelu
-        case "gelu_new", "gelu_pytorch_tanh": activation = .geluTanh
-        case "relu": activation = .relu
-        default:
-            throw RuntimeError.unsupported(reason: "hidden_act '\(configuration.hiddenAct)' (the runtime implements 'gelu' (exact erf), 'gelu_new' (tanh approximation) and 'relu')")
-        }
-        cnn = model.architecture == .bertCNN || model.architecture == .kerasCNN ? try CNNHead.resolve(model) : nil
+        (activation, cnn) = try modelStructure(model)
         var uploaded: [String: Weight] = [:]
         for (name, tensor) in weights.tensors {
             uploaded[name] = Weight(buffer: try backend.makeWeightBuffer(tensor.values), shape: tensor.spec.shape,

@@ -71,6 +71,13 @@ public enum ONNXExport {
         }
         var builder = try Builder(model: model, plan: plan, options: options)
         try builder.build()
+        // The plan's records (the CNN models' Keras layers, a frozen state) and the head count travel as
+        // metadata_props, so that the file reads back as the same model.
+        builder.onnx.metadata = [("bertinspect.graph", options.graph.rawValue)]
+            + plan.metadata.sorted { $0.key < $1.key }.filter { $0.key != "format" }.map { ($0.key, $0.value) }
+        if model.architecture.hasEncoder {
+            builder.onnx.metadata.append((StoreMetadataKey.attentionHeads, String(model.configuration.numAttentionHeads)))
+        }
         return builder.onnx
     }
 
@@ -82,8 +89,6 @@ public enum ONNXExport {
         var onnx: ONNXModel
         /// Each parameter's plan entry (in the export's element type), by canonical name.
         var entries: [String: WritePlan.Entry] = [:]
-        /// Canonical names in plan order.
-        var order: [String] = []
         /// Canonical names whose entry is already an initializer.
         var added: Set<String> = []
         /// The float32 value of each f16 initializer, once cast.
@@ -107,30 +112,14 @@ public enum ONNXExport {
                 var entry = entry
                 entry.dtype = options.dtype
                 entries[parameter.spec.name] = entry
-                order.append(parameter.spec.name)
             }
-            switch configuration.hiddenAct {
-            case "gelu": activation = .gelu
-            case "gelu_new", "gelu_pytorch_tanh": activation = .geluTanh
-            case "relu": activation = .relu
-            default:
-                throw .unsupported(reason: "hidden_act '\(configuration.hiddenAct)' (the exporter writes 'gelu', 'gelu_new' and 'relu')")
-            }
-            if model.architecture.hasEncoder {
-                guard configuration.numAttentionHeads > 0, configuration.hiddenSize % configuration.numAttentionHeads == 0 else {
-                    throw .unsupported(reason: "hidden_size \(configuration.hiddenSize) is not a multiple of num_attention_heads \(configuration.numAttentionHeads)")
-                }
-                if options.graph == .fused, activation == .relu {
-                    throw .unsupported(reason: "hidden_act 'relu' in --graph fused (onnxruntime's fused operators implement GELU); use --graph standard")
-                }
+            (activation, cnn) = try modelStructure(model)
+            if options.graph == .fused, model.architecture.hasEncoder, activation == .relu {
+                throw .unsupported(reason: "hidden_act 'relu' in --graph fused (onnxruntime's fused operators implement GELU); use --graph standard")
             }
             if let length = options.sequenceLength, model.architecture.hasEncoder, length > configuration.maxPositionEmbeddings || length < 1 {
                 throw .unsupported(reason: "a sequence length of \(length): the model's position embeddings hold \(configuration.maxPositionEmbeddings)")
             }
-            if (model.architecture == .sequenceClassification || model.architecture == .preTraining), !model.hasPooler {
-                throw .unsupported(reason: "\(model.architectureName) needs a pooler and the checkpoint has none")
-            }
-            cnn = model.architecture == .bertCNN || model.architecture == .kerasCNN ? try CNNHead.resolve(model) : nil
         }
 
         // MARK: Nodes
@@ -185,7 +174,7 @@ public enum ONNXExport {
 
         /// Adds the parameters no node uses (the pooler of a CNN model), so that the file holds the whole model.
         mutating func addUnused() {
-            for canonical in order where added.insert(canonical).inserted {
+            for canonical in model.parameters.map(\.spec.name) where added.insert(canonical).inserted {
                 let entry = entries[canonical]!
                 onnx.initializers.append(ONNXModel.Initializer(name: entry.name, content: .entry(entry)))
             }
@@ -266,7 +255,7 @@ public enum ONNXExport {
                 onnx.outputs.append(ONNXModel.ValueInfo(name: name, elementType: .float, shape: shape))
             }
             func pooled(_ hidden: String) throws(RuntimeError) -> String {
-                let first = add("Gather", [hidden, int64s([0]).self], [("axis", .int(1))], name: "cls_token")
+                let first = add("Gather", [hidden, int64s([0])], [("axis", .int(1))], name: "cls_token")
                 let squeezed = add("Squeeze", [first, int64s([1])])
                 return add("Tanh", [try dense(squeezed, prefix + "pooler.dense")], name: "pooler_output")
             }

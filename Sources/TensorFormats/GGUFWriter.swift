@@ -30,6 +30,15 @@ public struct GGUFModel: Sendable {
             }
         }
 
+        /// The element type values are rendered in before writing: the type itself, float32 for Q8_0's blocks.
+        public var renderedType: DType {
+            switch self {
+            case .f32, .q8_0: return .f32
+            case .f16: return .f16
+            case .bf16: return .bf16
+            }
+        }
+
         /// Bytes of a tensor of `count` elements (a whole number of blocks).
         public func byteCount(_ count: Int) -> Int { count / block.elements * block.bytes }
     }
@@ -91,25 +100,24 @@ public struct GGUFWriter {
         header.raw([UInt8](repeating: 0, count: Self.padded(header.bytes.count, model.alignment) - header.bytes.count))
         try header.bytes.withUnsafeBytes { try file.write($0) }
 
-        // Whole tensors are rendered only when their axes move (a TensorFlow kernel); the rest stream in pieces.
-        let largest = model.tensors.map { $0.source.keepsOrder ? WritePlan.Entry.streamChunk * 4 : $0.shape.reduce(1, *) * 4 }.max() ?? 0
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
+        let entries = model.tensors.map { tensor in
+            var entry = tensor.source
+            entry.dtype = tensor.type.renderedType
+            return entry
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(entries.map(\.streamBufferBytes).max() ?? 0, 1), alignment: 64)
         defer { buffer.deallocate() }
         var output: [UInt8] = []
         var overflows = 0
-        for tensor in model.tensors {
-            var entry = tensor.source
-            switch tensor.type {
-            case .f32, .f16, .bf16:
-                entry.dtype = tensor.type == .f32 ? .f32 : tensor.type == .f16 ? .f16 : .bf16
-                overflows += try entry.stream(from: store, buffer: buffer) { try file.write($0) }
-            case .q8_0:
-                entry.dtype = .f32
+        for (tensor, entry) in zip(model.tensors, entries) {
+            if tensor.type == .q8_0 {
                 overflows += try entry.stream(from: store, buffer: buffer, granule: 32) { values in
                     output.removeAll(keepingCapacity: true)
                     Self.quantizeQ8_0(values, into: &output)
                     try output.withUnsafeBytes { try file.write($0) }
                 }
+            } else {
+                overflows += try entry.stream(from: store, buffer: buffer) { try file.write($0) }
             }
             let padding = Self.padded(tensor.byteCount, model.alignment) - tensor.byteCount
             if padding > 0 { try [UInt8](repeating: 0, count: padding).withUnsafeBytes { try file.write($0) } }

@@ -62,7 +62,7 @@ public final class ONNXFile: TensorStore, Sendable {
         self.path = path
         let model = try MappedFile(path: path)
         var files = [model]
-        var parsed = try Parser(path: path, bytes: model.bytes).model()
+        let parsed = try Parser(path: path, bytes: model.bytes).model()
         let folder = FilePath.directory(of: path)
 
         // Initializers: validated, their bytes located.
@@ -71,8 +71,7 @@ public final class ONNXFile: TensorStore, Sendable {
         var externalFiles: [String: Int] = [:]
         for tensor in parsed.initializers {
             guard sources[tensor.name] == nil else { throw .duplicateTensor(path: path, tensor: tensor.name) }
-            guard let count = checkedByteCount(shape: tensor.dims, elementSize: 1),
-                  let byteCount = checkedByteCount(shape: tensor.dims, elementSize: tensor.dtype.size), count >= 0 else {
+            guard let byteCount = checkedByteCount(shape: tensor.dims, elementSize: tensor.dtype.size) else {
                 throw .invalidShape(path: path, tensor: tensor.name)
             }
             let source: Source
@@ -111,81 +110,70 @@ public final class ONNXFile: TensorStore, Sendable {
         }
 
         // Names: each initializer under its own name when it is a state-dict name, and under the name of each module
-        // that consumes it.
-        var presented: [(name: String, dtype: DType, initializer: String, transposed: Bool, part: Range<Int>?)] = []
-        var taken = Set<String>()
+        // that consumes it; the first claim on a name wins.
+        var tensors: [StoredTensor] = []
+        var entries: [String: Entry] = [:]
+        var used = Set<String>()
+        func present(_ name: String, _ entry: Entry, dtype: DType) {
+            guard entries[name] == nil else { return }
+            entries[name] = entry
+            tensors.append(StoredTensor(name: name, dtype: dtype, shape: entry.shape))
+        }
         func present(_ name: String, _ initializer: String, transposed: Bool, part: Range<Int>? = nil) {
-            guard let source = sources[initializer], !taken.contains(name) else { return }
-            taken.insert(name)
-            presented.append((name, source.tensor.dtype, initializer, transposed, part))
+            guard let source = sources[initializer], entries[name] == nil else { return }
+            var entry = source.entry
+            entry.transposed = transposed
+            entry.part = part
+            present(name, entry, dtype: source.tensor.dtype)
+            used.insert(initializer)
         }
         for name in order where Self.isStateDictName(name) { present(name, name, transposed: false) }
-        var zeroBiases: [(name: String, like: String, count: Int)] = []
+        var zeroBiases: [(name: String, like: DType, count: Int)] = []
         for node in parsed.nodes {
-            if node.opType == "Identity", node.inputs.count == 1, sources[node.inputs[0]] != nil, let output = node.outputs.first,
-               Self.isStateDictName(output) {
+            if node.opType == "Identity", node.inputs.count == 1, let output = node.outputs.first, Self.isStateDictName(output) {
                 present(output, node.inputs[0], transposed: false)
             }
             guard let scope = node.scope, !scope.isEmpty else { continue }
-            for (index, input) in node.inputs.enumerated() where sources[input] != nil {
-                let rank = sources[input]!.tensor.dims.count
+            for (index, input) in node.inputs.enumerated() {
+                guard let dims = sources[input]?.tensor.dims else { continue }
                 switch (node.opType, index) {
                 case ("Gather", 0), ("LayerNormalization", 1):
                     present(scope + ".weight", input, transposed: false)
                 case ("LayerNormalization", 2), ("Add", _):
                     present(scope + ".bias", input, transposed: false)
-                case ("MatMul", 1) where rank == 2:
+                case ("MatMul", 1) where dims.count == 2:
                     present(scope + ".weight", input, transposed: true)
-                case ("Gemm", 1) where rank == 2:
+                case ("Gemm", 1) where dims.count == 2:
                     present(scope + ".weight", input, transposed: !node.transB)
                 case ("Gemm", 2):
                     present(scope + ".bias", input, transposed: false)
-                case ("Attention", 1) where rank == 2 && node.domain == "com.microsoft":
-                    // Q, K and V packed side by side: [hidden, 3·hidden] holds the three transposed kernels.
-                    let width = sources[input]!.tensor.dims[1] / 3
+                case ("Attention", 1) where dims.count == 2 && node.domain == "com.microsoft",
+                     ("Attention", 2) where dims.count == 1 && node.domain == "com.microsoft":
+                    // Q, K and V packed side by side: [hidden, 3·hidden] holds the three transposed kernels, [3·hidden]
+                    // the three biases.
+                    let width = dims[dims.count - 1] / 3
                     for (i, projection) in ["query", "key", "value"].enumerated() {
-                        present("\(scope).\(projection).weight", input, transposed: true, part: (i * width)..<((i + 1) * width))
-                    }
-                case ("Attention", 2) where rank == 1 && node.domain == "com.microsoft":
-                    let width = sources[input]!.tensor.dims[0] / 3
-                    for (i, projection) in ["query", "key", "value"].enumerated() {
-                        present("\(scope).\(projection).bias", input, transposed: false, part: (i * width)..<((i + 1) * width))
+                        present("\(scope).\(projection).\(index == 1 ? "weight" : "bias")", input, transposed: index == 1,
+                                part: (i * width)..<((i + 1) * width))
                     }
                 default:
                     break
                 }
             }
-            if node.opType == "Gemm", node.inputs.count == 2, let weight = sources[node.inputs[1]], weight.tensor.dims.count == 2 {
-                zeroBiases.append((scope + ".bias", node.inputs[1], node.transB ? weight.tensor.dims[0] : weight.tensor.dims[1]))
+            if node.opType == "Gemm", node.inputs.count == 2, let weight = sources[node.inputs[1]]?.tensor, weight.dims.count == 2 {
+                zeroBiases.append((scope + ".bias", weight.dtype, node.transB ? weight.dims[0] : weight.dims[1]))
             }
         }
-        var owned: [String: Entry] = [:]
-        for bias in zeroBiases where !taken.contains(bias.name) {
-            let dtype = sources[bias.like]!.tensor.dtype
-            taken.insert(bias.name)
-            presented.append((bias.name, dtype, "", false, nil))
-            owned[bias.name] = Entry(source: .owned([UInt8](repeating: 0, count: bias.count * dtype.size)), storedShape: [bias.count], transposed: false)
+        // A Gemm whose all-zero bias the exporter dropped: the bias it had.
+        for bias in zeroBiases {
+            present(bias.name, Entry(source: .owned([UInt8](repeating: 0, count: bias.count * bias.like.size)), storedShape: [bias.count], transposed: false),
+                    dtype: bias.like)
         }
-
-        var tensors: [StoredTensor] = []
-        var entries: [String: Entry] = [:]
-        for item in presented {
-            let entry = owned[item.name] ?? {
-                var entry = sources[item.initializer]!.entry
-                entry.transposed = item.transposed
-                entry.part = item.part
-                return entry
-            }()
-            tensors.append(StoredTensor(name: item.name, dtype: item.dtype, shape: entry.shape))
-            entries[item.name] = entry
-        }
-        let used = Set(presented.map(\.initializer))
         unlistedNames = order.filter { !used.contains($0) }
         self.tensors = tensors
         self.entries = entries
         self.files = files
         fileSize = files.reduce(0) { $0 + $1.count }
-        parsed.metadata["onnx.initializers"] = String(order.count)
         metadata = parsed.metadata
     }
 

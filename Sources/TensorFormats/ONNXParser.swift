@@ -110,57 +110,53 @@ extension ONNXFile {
             guard let graph else { throw malformed("the model holds no graph") }
             model.metadata["onnx.producer"] = [producer, producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
             model.metadata["onnx.opsets"] = opsets.joined(separator: ", ")
-            var inputs: [String] = []
-            var outputs: [String] = []
+            let main = try self.graph(graph, depth: 0)
+            model.nodes = main.nodes
+            model.initializers = main.initializers
+            if let heads = main.nodes.lazy.compactMap(\.heads).first(where: { $0 > 0 }), model.metadata[StoreMetadataKey.attentionHeads] == nil {
+                model.metadata[StoreMetadataKey.attentionHeads] = String(heads)
+            }
+            // Graph inputs that are initializers (older exporters list them) are not the model's inputs.
+            let initializerNames = Set(main.initializers.map(\.name))
+            model.metadata["onnx.inputs"] = main.inputs.filter { !initializerNames.contains(String($0.prefix { $0 != " " })) }.joined(separator: "; ")
+            model.metadata["onnx.outputs"] = main.outputs.joined(separator: "; ")
+            model.metadata["onnx.nodes"] = String(main.nodes.count)
             var counts: [String: Int] = [:]
-            try self.graph(graph, depth: 0, into: &model, inputs: &inputs, outputs: &outputs, counts: &counts)
-            model.metadata["onnx.inputs"] = inputs.joined(separator: "; ")
-            model.metadata["onnx.outputs"] = outputs.joined(separator: "; ")
-            model.metadata["onnx.nodes"] = String(model.nodes.count)
+            for node in main.nodes { counts[node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)", default: 0] += 1 }
             model.metadata["onnx.ops"] = counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             return model
         }
 
-        /// Reads a graph; the main graph (depth 0) fills `model`, sub-graphs are only walked.
-        func graph(_ range: Range<Int>, depth: Int, into model: inout Model, inputs: inout [String], outputs: inout [String],
-                   counts: inout [String: Int]) throws(TensorFormatError) {
+        /// One graph: its nodes, initializers, and inputs and outputs as `summary` shows them (`name type [dims]`).
+        struct Graph {
+            var nodes: [Node] = []
+            var initializers: [Tensor] = []
+            var inputs: [String] = []
+            var outputs: [String] = []
+        }
+
+        /// Reads the graph in `range`; its sub-graphs (If/Loop/Scan bodies) are read too, only to bound their depth.
+        func graph(_ range: Range<Int>, depth: Int) throws(TensorFormatError) -> Graph {
             guard depth <= ONNXFile.maximumGraphDepth else {
                 throw malformed("sub-graphs are nested more than \(ONNXFile.maximumGraphDepth) levels deep")
             }
-            var nodes: [Node] = []
+            var graph = Graph()
             var subgraphs: [Range<Int>] = []
-            var initializers: [Tensor] = []
-            var ins: [String] = []
-            var outs: [String] = []
             try fields(range, "graph") { number, _, payload throws(TensorFormatError) in
                 guard let payload, [1, 5, 11, 12].contains(number) else { return }
                 switch number {
-                case 1: nodes.append(try node(payload, subgraphs: &subgraphs))
+                case 1: graph.nodes.append(try node(payload, subgraphs: &subgraphs))
                 case 5:
-                    guard initializers.count < ONNXFile.maximumInitializers else {
+                    guard graph.initializers.count < ONNXFile.maximumInitializers else {
                         throw malformed("more than \(ONNXFile.maximumInitializers) initializers")
                     }
-                    initializers.append(try tensor(payload))
-                case 11: ins.append(try valueInfo(payload))
-                default: outs.append(try valueInfo(payload))
+                    graph.initializers.append(try tensor(payload))
+                case 11: graph.inputs.append(try valueInfo(payload))
+                default: graph.outputs.append(try valueInfo(payload))
                 }
             }
-            for subgraph in subgraphs {
-                var ignored = Model()
-                var a: [String] = [], b: [String] = []
-                var c: [String: Int] = [:]
-                try graph(subgraph, depth: depth + 1, into: &ignored, inputs: &a, outputs: &b, counts: &c)
-            }
-            guard depth == 0 else { return }
-            for node in nodes { counts[node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)", default: 0] += 1 }
-            model.nodes = nodes
-            model.initializers = initializers
-            if let heads = nodes.lazy.compactMap(\.heads).first(where: { $0 > 0 }), model.metadata[StoreMetadataKey.attentionHeads] == nil {
-                model.metadata[StoreMetadataKey.attentionHeads] = String(heads)
-            }
-            let initializerNames = Set(initializers.map(\.name))
-            inputs = ins.filter { !initializerNames.contains(String($0.prefix { $0 != " " })) }
-            outputs = outs
+            for subgraph in subgraphs { _ = try self.graph(subgraph, depth: depth + 1) }
+            return graph
         }
 
         func node(_ range: Range<Int>, subgraphs: inout [Range<Int>]) throws(TensorFormatError) -> Node {

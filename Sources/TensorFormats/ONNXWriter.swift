@@ -66,9 +66,13 @@ public struct ONNXWriter {
         try write(head, to: file)
         try write(graphHead, to: file)
 
+        // One buffer: a streamed piece, or a whole entry that is rendered whole (moved axes, a packed weight's part).
         let largest = model.initializers.map { initializer in
-            if case let .combined(entries, _) = initializer.content { return entries.map(\.byteCount).max() ?? 0 }
-            return initializer.byteCount
+            switch initializer.content {
+            case let .entry(entry): return entry.streamBufferBytes
+            case let .combined(entries, _): return entries.map(\.byteCount).max() ?? 0
+            case .literal: return 0
+            }
         }.max() ?? 0
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(largest, 1), alignment: 64)
         defer { buffer.deallocate() }
@@ -76,39 +80,29 @@ public struct ONNXWriter {
         var externalWritten = 0
         for (index, initializer) in model.initializers.enumerated() {
             let header = headers[index]
-            let inline = externalOffsets[index] == nil
             var prefix = ProtobufMessage()
-            prefix.lengthPrefix(5, length: header.count + (inline ? initializer.byteCount : 0))
+            prefix.lengthPrefix(5, length: header.count + (externalOffsets[index] == nil ? initializer.byteCount : 0))
             try write(prefix, to: file)
             try write(header, to: file)
+            // The bytes go right after the header, or to their offset in the external data file.
+            var target = file
+            if let externalData, let offset = externalOffsets[index] {
+                if offset > externalWritten {
+                    try [UInt8](repeating: 0, count: offset - externalWritten).withUnsafeBytes { try externalData.file.write($0) }
+                }
+                externalWritten = offset + initializer.byteCount
+                target = externalData.file
+            }
             switch initializer.content {
             case let .entry(entry):
-                if inline {
-                    overflows += try entry.stream(from: store, buffer: buffer) { try file.write($0) }
-                } else if let externalData, let offset = externalOffsets[index] {
-                    if offset > externalWritten {
-                        let padding = [UInt8](repeating: 0, count: offset - externalWritten)
-                        try padding.withUnsafeBytes { try externalData.file.write($0) }
-                    }
-                    overflows += try entry.stream(from: store, buffer: buffer) { try externalData.file.write($0) }
-                    externalWritten = offset + entry.byteCount
-                }
+                overflows += try entry.stream(from: store, buffer: buffer) { try target.write($0) }
             case let .combined(entries, transposed):
                 let joined = UnsafeMutableRawBufferPointer.allocate(byteCount: max(initializer.byteCount, 1), alignment: 64)
                 defer { joined.deallocate() }
                 overflows += try Self.join(entries, transposed: transposed, from: store, into: joined, scratch: buffer)
-                let bytes = UnsafeRawBufferPointer(joined)
-                if inline {
-                    try file.write(bytes)
-                } else if let externalData, let offset = externalOffsets[index] {
-                    if offset > externalWritten {
-                        try [UInt8](repeating: 0, count: offset - externalWritten).withUnsafeBytes { try externalData.file.write($0) }
-                    }
-                    try externalData.file.write(bytes)
-                    externalWritten = offset + initializer.byteCount
-                }
+                try target.write(UnsafeRawBufferPointer(joined))
             case let .literal(literal):
-                try literal.bytes.withUnsafeBytes { try file.write($0) }
+                try literal.bytes.withUnsafeBytes { try target.write($0) }
             }
             progress()
         }
@@ -121,12 +115,7 @@ public struct ONNXWriter {
             opset.integer(2, version)
             tail.message(8, opset)
         }
-        for (key, value) in model.metadata {
-            var entry = ProtobufMessage()
-            entry.string(1, key)
-            entry.string(2, value)
-            tail.message(14, entry)
-        }
+        for (key, value) in model.metadata { tail.message(14, Self.stringPair(key, value)) }
         try write(tail, to: file)
         return overflows
     }
@@ -183,14 +172,19 @@ public struct ONNXWriter {
             tensor.lengthPrefix(9, length: length)
         case let .external(location, offset, length):
             for (key, value) in [("location", location), ("offset", String(offset)), ("length", String(length))] {
-                var entry = ProtobufMessage()
-                entry.string(1, key)
-                entry.string(2, value)
-                tensor.message(13, entry)
+                tensor.message(13, stringPair(key, value))
             }
             tensor.integer(14, 1)
         }
         return tensor
+    }
+
+    /// A StringStringEntryProto (metadata_props, external_data).
+    static func stringPair(_ key: String, _ value: String) -> ProtobufMessage {
+        var entry = ProtobufMessage()
+        entry.string(1, key)
+        entry.string(2, value)
+        return entry
     }
 
     static func literalTensor(_ literal: ONNXModel.Literal, name: String = "") -> ProtobufMessage {

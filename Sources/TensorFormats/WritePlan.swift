@@ -71,6 +71,11 @@ extension WritePlan.Entry {
         return entry
     }
 
+    /// Bytes of buffer `stream` needs: one piece when the elements keep their order, the whole tensor otherwise.
+    public var streamBufferBytes: Int {
+        keepsOrder ? min(shape.reduce(1, *), Self.streamChunk) * dtype.size : byteCount
+    }
+
     /// Whether the output keeps the source's element order (no axis moves).
     public var keepsOrder: Bool {
         guard case let .permute(order) = layout else { return true }

@@ -130,22 +130,28 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
         written = [destination.weightsPath]
     }
     progress.finish()
-    // The files from_pretrained reads beside the weights; another model's config.json (model_type not bert) is not
-    // carried over, and a config.json is written from the model where the folder has none.
-    let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
-        .filter { !($0 == "config.json" && model.report.ignoredConfig) }
-    let open = { (path: String) throws -> AtomicFile in try openOutput(path, overwrite: force) }
-    var companions = try destination.copyCompanions(names, besideInput: checkpoint.weightsPath, open: open).map { "copied \($0)" }
-    if model.architecture.hasEncoder, try destination.writeCompanionIfMissing("config.json", contents: ConfigWriter.configJSON(for: model), open: open) {
-        let assumed = model.configuration.sources.filter { $0.value == .assumed }.map(\.key).sorted()
-        companions.append("wrote config.json from the tensors" + (assumed.isEmpty ? "" : "; assumed: \(assumed.joined(separator: ", "))"))
-    }
+    let companions = try writeCompanions(destination, checkpoint: checkpoint, model: model, force: force)
     let bytes = plan.entries.reduce(0) { $0 + $1.byteCount }
     let types = Set(plan.entries.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
     status("wrote \(written.joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
     for line in companions { status(line) }
     if overflows > 0 { status("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
     return .success
+}
+
+/// Copies the files from_pretrained reads beside the weights into the output folder (another model's config.json,
+/// model_type not bert, is not carried over) and writes a config.json from the model where the folder has none;
+/// returns what it did, a status line each.
+func writeCompanions(_ destination: OutputLocation, checkpoint: Checkpoint, model: BERTModel, force: Bool) throws -> [String] {
+    let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
+        .filter { !($0 == "config.json" && model.report.ignoredConfig) }
+    let open = { (path: String) throws -> AtomicFile in try openOutput(path, overwrite: force) }
+    var lines = try destination.copyCompanions(names, besideInput: checkpoint.weightsPath, open: open).map { "copied \($0)" }
+    if model.architecture.hasEncoder, try destination.writeCompanionIfMissing("config.json", contents: ConfigWriter.configJSON(for: model), open: open) {
+        let assumed = model.configuration.sources.filter { $0.value == .assumed }.map(\.key).sorted()
+        lines.append("wrote config.json from the tensors" + (assumed.isEmpty ? "" : "; assumed: \(assumed.joined(separator: ", "))"))
+    }
+    return lines
 }
 
 /// The SHA-256 of a file, streamed from its mapping.
@@ -174,8 +180,8 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
     }
     let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
     let model = try ModelLoader.load(checkpoint)
-    if let length = parsed.value("--max-length").map({ _ in parsed.integer("--max-length", default: 0) }), model.architecture.hasEncoder,
-       length > model.configuration.maxPositionEmbeddings {
+    let sequenceLength = parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 0) }
+    if let length = sequenceLength, model.architecture.hasEncoder, length > model.configuration.maxPositionEmbeddings {
         throw UsageError("--max-length \(length) is more than this model's max_position_embeddings (\(model.configuration.maxPositionEmbeddings)); use \(model.configuration.maxPositionEmbeddings) or less")
     }
     let destination = try OutputLocation(input: checkpoint.weightsPath, output: output, fileName: "model" + suffix,
@@ -183,20 +189,13 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
     let plan = try Conversion.plan(model, store: checkpoint.store, target: .safetensors, dtype: nil, metadata: [:])
     var written: [String] = []
     var overflows = 0
-    var bytes = 0
     if onnx {
         let options = ONNXExport.Options(graph: ONNXExport.Graph(rawValue: parsed.value("--graph") ?? "standard") ?? .standard,
                                          opset: parsed.integer("--opset", default: 17), dtype: dtypeName == "f16" ? .f16 : .f32,
-                                         sequenceLength: parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 0) },
+                                         sequenceLength: sequenceLength,
                                          producerVersion: toolVersion)
         var graph = try ONNXExport.model(model, plan: plan, options: options, path: checkpoint.weightsPath)
-        graph.metadata = [("bertinspect.source", FilePath.fileName(of: checkpoint.weightsPath)), ("bertinspect.graph", options.graph.rawValue)]
-        // The plan's records (Keras layers of the CNN models, a frozen state) travel as metadata_props, so that the
-        // file reads back as the same model.
-        for (key, value) in plan.metadata.sorted(by: { $0.key < $1.key }) where key != "format" { graph.metadata.append((key, value)) }
-        if model.architecture.hasEncoder {
-            graph.metadata.append((StoreMetadataKey.attentionHeads, String(model.configuration.numAttentionHeads)))
-        }
+        graph.metadata.insert(("bertinspect.source", FilePath.fileName(of: checkpoint.weightsPath)), at: 0)
         let weightBytes = graph.initializers.reduce(0) { $0 + $1.byteCount }
         let external = parsed.has("--external-data") || weightBytes >= ONNXWriter.inlineLimit
         try destination.prepare()
@@ -215,8 +214,7 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
         try file.commit()
         written.insert(destination.weightsPath, at: 0)
         progress.finish()
-        bytes = weightBytes
-        status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(graph.initializers.count) initializers, \(humanSize(bytes)) \(dtypeName)")
+        status("wrote \(written.joined(separator: ", ")): \(options.graph.rawValue) graph, opset \(options.opset), \(graph.nodes.count) nodes, \(graph.initializers.count) initializers, \(humanSize(weightBytes)) \(dtypeName)")
     } else {
         guard let type = GGUFExport.tensorType(dtypeName) else { throw UsageError("--to gguf writes f32, f16, bf16 or q8_0, got --dtype \(dtypeName)") }
         try GGUFExport.checkExpressible(model, path: checkpoint.weightsPath)
@@ -245,14 +243,7 @@ func runExport(_ parsed: ParsedArguments, path: String, target: String) throws -
             status("note: llama.cpp feeds token type 0 at every position; a sentence pair's second segment gets transformers' type-1 embedding only there")
         }
     }
-    let names = ["config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"]
-        .filter { !($0 == "config.json" && model.report.ignoredConfig) }
-    let open = { (path: String) throws -> AtomicFile in try openOutput(path, overwrite: force) }
-    var companions = try destination.copyCompanions(names, besideInput: checkpoint.weightsPath, open: open).map { "copied \($0)" }
-    if model.architecture.hasEncoder, try destination.writeCompanionIfMissing("config.json", contents: ConfigWriter.configJSON(for: model), open: open) {
-        companions.append("wrote config.json from the tensors")
-    }
-    for line in companions { status(line) }
+    for line in try writeCompanions(destination, checkpoint: checkpoint, model: model, force: force) { status(line) }
     if overflows > 0 { status("note: \(grouped(overflows)) finite values exceeded the \(dtypeName) range and became ±inf") }
     return .success
 }
