@@ -55,8 +55,11 @@ public struct BERTModel: Sendable {
 
     /// Total, trainable and non-trainable parameter counts (each tensor once; buffers never).
     public var parameterCounts: (total: Int, trainable: Int, nonTrainable: Int) {
-        let total = parameters.reduce(0) { $0 + $1.spec.elementCount }
-        let trainable = parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount }
+        var total = 0, trainable = 0
+        for parameter in parameters {
+            total += parameter.spec.elementCount
+            if parameter.trainable { trainable += parameter.spec.elementCount }
+        }
         return (total, trainable, total - trainable)
     }
 

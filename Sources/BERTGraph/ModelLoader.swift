@@ -13,8 +13,10 @@ public enum ModelLoader {
     /// Throws only when the tensors do not form any model bertinspect knows.
     public static func load(_ checkpoint: Checkpoint) throws -> BERTModel {
         let store = checkpoint.store
-        let names = Set(store.tensors.map(\.name))
-        let byName = Dictionary(store.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var byName: [String: StoredTensor] = [:]
+        byName.reserveCapacity(store.tensors.count)
+        for tensor in store.tensors where byName[tensor.name] == nil { byName[tensor.name] = tensor }
+        let names = byName.keys
         let family: NamingFamily = store.layout.isKeras3 ? .keras3
             : (store.tensors.contains { $0.name.utf8.contains(UInt8(ascii: "/")) } ? .tensorflow : .pytorch)
         let suffix = family == .tensorflow && store.tensors.contains(where: { $0.name.hasSuffix(":0") }) ? ":0" : ""
@@ -180,13 +182,17 @@ public enum ModelLoader {
         }
 
         // 7. Everything else in the file: buffers, tied copies, or unexpected.
-        let boundWeightNames = Set(bound.map { weightName($0.stored.name, family: family) })
+        var boundWeightNames: Set<String>?  // made when first needed: most files hold no tensor outside the model
+        func copiesBoundWeight(_ name: String) -> Bool {
+            if boundWeightNames == nil { boundWeightNames = Set(bound.map { weightName($0.stored.name, family: family) }) }
+            return boundWeightNames!.contains(weightName(name, family: family))
+        }
         for tensor in store.tensors where !used.contains(tensor.name) {
             if tensor.name.hasSuffix("position_ids") {
                 report.ignoredBuffers.append(tensor.name)
             } else if family == .pytorch, tensor.name == "cls.predictions.decoder.weight" || tensor.name == "cls.predictions.decoder.bias" {
                 report.tiedCopies.append(tensor.name)
-            } else if family != .pytorch, boundWeightNames.contains(weightName(tensor.name, family: family)) {
+            } else if family != .pytorch, copiesBoundWeight(tensor.name) {
                 report.tiedCopies.append(tensor.name)
             } else {
                 report.unexpected.append(tensor.name)
@@ -220,7 +226,7 @@ public enum ModelLoader {
     ]
 
     /// The prefix before the main layer's names, chosen among all word-embedding tensors as the one with an encoder.
-    static func mainLayerPrefix(names: Set<String>, family: NamingFamily, suffix: String) -> String? {
+    static func mainLayerPrefix(names: Dictionary<String, StoredTensor>.Keys, family: NamingFamily, suffix: String) -> String? {
         let marker = family == .pytorch ? "embeddings.word_embeddings.weight" : "embeddings/word_embeddings/weight" + suffix
         let probe = family == .pytorch ? "encoder.layer.0.attention.self.query.weight" : "encoder/layer_._0/attention/self/query/kernel" + suffix
         let candidates = names.filter { $0.hasSuffix(marker) }.map { String($0.dropLast(marker.count)) }
@@ -266,8 +272,8 @@ public enum ModelLoader {
         let declared = config?["architectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if heads.contains("mlm___cls") { return heads.contains("nsp___cls") ? .preTraining : .maskedLM }
         if heads.contains("classifier") {
-            if declared.contains(where: { $0.contains("TokenClassification") }) { return .tokenClassification }
-            if declared.contains(where: { $0.contains("SequenceClassification") }) { return .sequenceClassification }
+            if declared.contains(where: { contains($0, "TokenClassification") }) { return .tokenClassification }
+            if declared.contains(where: { contains($0, "SequenceClassification") }) { return .sequenceClassification }
             return hasPooler ? .sequenceClassification : .tokenClassification
         }
         return .bertModel
@@ -306,10 +312,22 @@ public enum ModelLoader {
         return layers
     }
 
-    /// The name of the top-level layer owning `spec`: the longest matching parameter prefix.
+    /// Whether `needle` occurs in `text`, compared byte for byte.
+    static func contains(_ text: String, _ needle: String) -> Bool {
+        let haystack = Array(text.utf8), pattern = Array(needle.utf8)
+        guard !pattern.isEmpty else { return true }
+        guard haystack.count >= pattern.count else { return false }
+        return (0...(haystack.count - pattern.count)).contains { start in haystack[start..<(start + pattern.count)].elementsEqual(pattern) }
+    }
+
+    /// The name of the top-level layer owning `spec`: the longest matching parameter prefix (the first of equals).
     static func owningLayer(_ spec: ParameterSpec, topLevel: [TopLevelLayer]) -> String {
-        topLevel.filter { $0.parameterPrefix.map { spec.path.starts(with: $0) } ?? false }
-            .max { ($0.parameterPrefix?.count ?? 0) < ($1.parameterPrefix?.count ?? 0) }?.name ?? spec.path[0]
+        var best: (name: String, length: Int)?
+        for layer in topLevel {
+            guard let prefix = layer.parameterPrefix, spec.path.starts(with: prefix) else { continue }
+            if best == nil || prefix.count > best!.length { best = (layer.name, prefix.count) }
+        }
+        return best?.name ?? spec.path[0]
     }
 
     /// A Keras layer outside BERT from its unused tensors: Embedding, Conv1D or Dense by name and rank.

@@ -69,14 +69,17 @@ public struct ModelSummary: Sendable {
     public var dtypes: [DType: Int]
     public var layers: [SummaryNode]
     public var warnings: [String]
+    /// Every stored tensor, in file order; empty unless asked for (`listingTensors`).
     public var tensors: [TensorRow]
+    /// How many tensors the file stores.
+    public var tensorCount: Int
     public var frozen: [String]
     /// What an ONNX file's graph holds (IR version, opsets, producer, inputs, outputs, operator counts), as labelled
     /// lines; empty for weights-only formats.
     public var graph: [(label: String, value: String)]
 
-    /// Summarises `model`, loaded from `checkpoint`.
-    public init(model: BERTModel, checkpoint: Checkpoint) {
+    /// Summarises `model`, loaded from `checkpoint`; `listingTensors` also lists every stored tensor (`--tensors`).
+    public init(model: BERTModel, checkpoint: Checkpoint, listingTensors: Bool = true) {
         let store = checkpoint.store
         path = checkpoint.path
         weightsFile = checkpoint.weightsPath
@@ -98,16 +101,29 @@ public struct ModelSummary: Sendable {
         trainable = model.trainableRecorded ? counts.trainable : nil
         nonTrainable = model.trainableRecorded ? counts.nonTrainable : nil
         bytes = store.tensors.reduce(0) { $0 + $1.byteCount }
-        parameterBytes = model.parameters.reduce(0) { $0 + $1.spec.elementCount * $1.stored.dtype.size }
-        trainableBytes = model.trainableRecorded
-            ? model.parameters.filter(\.trainable).reduce(0) { $0 + $1.spec.elementCount * $1.stored.dtype.size } : nil
-        let tied = Set(model.report.tiedCopies)
+        var parameterBytes = 0, trainableBytes = 0
+        var dtypes: [DType: Int] = [:]
+        for parameter in model.parameters {
+            let count = parameter.spec.elementCount
+            parameterBytes += count * parameter.stored.dtype.size
+            if parameter.trainable { trainableBytes += count * parameter.stored.dtype.size }
+            dtypes[parameter.stored.dtype, default: 0] += count
+        }
+        self.parameterBytes = parameterBytes
+        self.trainableBytes = model.trainableRecorded ? trainableBytes : nil
+        self.dtypes = dtypes
         tiedNames = model.report.tiedCopies
-        tiedValues = store.tensors.filter { tied.contains($0.name) }.reduce(0) { $0 + $1.elementCount }
+        if tiedNames.isEmpty {
+            tiedValues = 0
+        } else {
+            let tied = Set(model.report.tiedCopies)
+            tiedValues = store.tensors.filter { tied.contains($0.name) }.reduce(0) { $0 + $1.elementCount }
+        }
         fileSize = store.fileSize
-        dtypes = model.parameters.reduce(into: [:]) { $0[$1.stored.dtype, default: 0] += $1.spec.elementCount }
-        let owned = model.parametersByLayer
-        layers = model.layers.map { Self.node(for: $0, owned: owned[$0.name] ?? [], recorded: model.trainableRecorded) }
+        layers = model.layers.map { layer in
+            let owned = model.parameters.indices.filter { model.parameters[$0].layer == layer.name }
+            return Self.node(for: layer, all: model.parameters, owned: owned, recorded: model.trainableRecorded)
+        }
         frozen = model.frozenPrefixes.map { $0.joined(separator: ".") }
 
         let report = model.report
@@ -132,6 +148,11 @@ public struct ModelSummary: Sendable {
         }
         self.warnings = warnings
 
+        tensorCount = store.tensors.count
+        guard listingTensors else {
+            tensors = []
+            return
+        }
         var canonical: [String: String] = [:]
         for parameter in model.parameters { canonical[parameter.stored.name] = parameter.spec.name }
         for name in report.ignoredBuffers { canonical[name] = "(buffer, ignored)" }
@@ -145,36 +166,46 @@ public struct ModelSummary: Sendable {
         names.prefix(5).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
     }
 
-    /// The subtree of a top-level layer, built from the canonical paths of the parameters it owns.
-    static func node(for layer: TopLevelLayer, owned: [BoundParameter], recorded: Bool) -> SummaryNode {
+    /// The subtree of a top-level layer, built from the canonical paths of the parameters it owns (`owned`: indices
+    /// into `all`).
+    static func node(for layer: TopLevelLayer, all: [BoundParameter], owned: [Int], recorded: Bool) -> SummaryNode {
         guard let prefix = layer.parameterPrefix else {
             return SummaryNode(name: layer.name, type: layer.className, parameters: 0, trainableParameters: 0, dims: nil, shape: nil, children: [])
         }
-        var root = build(name: layer.name, type: layer.className, depth: prefix.count, parameters: owned, recorded: recorded)
-        if root.dims == nil, owned.count <= 2 { (root.dims, root.shape) = (dims(of: owned), shape(of: owned)) }
+        var root = build(name: layer.name, type: layer.className, depth: prefix.count, all: all, members: owned, recorded: recorded)
+        if root.dims == nil, owned.count <= 2 {
+            let own = owned.map { all[$0] }
+            (root.dims, root.shape) = (dims(of: own), shape(of: own))
+        }
         return root
-    }
-
-    private static func build(name: String, type: String, depth: Int, parameters: [BoundParameter], recorded: Bool) -> SummaryNode {
-        build(name: name, type: type, depth: depth, all: parameters, members: Array(parameters.indices), recorded: recorded)
     }
 
     /// The node for `members` (indices into `all`, so that the recursion moves integers, not parameters).
     private static func build(name: String, type: String, depth: Int, all: [BoundParameter], members: [Int], recorded: Bool) -> SummaryNode {
         var children: [SummaryNode] = []
-        var order: [String] = []
-        var groups: [String: [Int]] = [:]
-        for i in members where all[i].spec.path.count > depth + 1 {
-            let path = all[i].spec.path
-            var key = path[depth]
-            if key == "layer", path.count > depth + 2, Int(path[depth + 1]) != nil {
-                key = "layer." + path[depth + 1]
+        // Children in first-seen order. A module has a handful of children, so a linear search over short keys
+        // costs less than hashing every parameter's key.
+        var groups: [(key: String, members: [Int])] = []
+        for i in members {
+            let key: String
+            do {
+                let path = all[i].spec.path
+                guard path.count > depth + 1 else { continue }
+                if path[depth] == "layer", path.count > depth + 2, Int(path[depth + 1]) != nil {
+                    key = "layer." + path[depth + 1]
+                } else {
+                    key = path[depth]
+                }
             }
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(i)
+            if let last = groups.indices.last, groups[last].key == key {
+                groups[last].members.append(i)
+            } else if let found = groups.firstIndex(where: { $0.key == key }) {
+                groups[found].members.append(i)
+            } else {
+                groups.append((key, [i]))
+            }
         }
-        for key in order {
-            let childMembers = groups[key]!
+        for (key, childMembers) in groups {
             let childDepth = depth + (key.hasPrefix("layer.") ? 2 : 1)
             let childType = moduleType(key, parent: name)
             var child = build(name: key, type: childType, depth: childDepth, all: all, members: childMembers, recorded: recorded)

@@ -56,6 +56,8 @@ public struct NamingScheme: Sendable, Hashable {
             return spec.path[1] == "bias" ? (layer.count > 1 ? layer[1] : "") : layer[0]
         }
         switch family {
+        case .pytorch where !gammaBeta && (mainPrefix == "bert." || spec.path.first != "bert"):
+            return spec.name  // the canonical name is the PyTorch name
         case .pytorch:
             let path = spec.path
             let inMain = path.first == "bert"

@@ -55,24 +55,37 @@ extension BERTConfiguration {
     /// Every parameter of the BERT main layer, in the order transformers creates them.
     func mainLayerParameters(pooler: Bool) -> [ParameterSpec] {
         let h = hiddenSize, i = intermediateSize
-        var specs: [ParameterSpec] = [
-            ParameterSpec(path: ["bert", "embeddings", "word_embeddings", "weight"], shape: [vocabSize, h], kind: .embedding),
-            ParameterSpec(path: ["bert", "embeddings", "position_embeddings", "weight"], shape: [maxPositionEmbeddings, h], kind: .embedding),
-            ParameterSpec(path: ["bert", "embeddings", "token_type_embeddings", "weight"], shape: [typeVocabSize, h], kind: .embedding),
-        ]
-        specs += Self.norm(["bert", "embeddings", "LayerNorm"], h)
-        for layer in 0..<numHiddenLayers {
-            let base = ["bert", "encoder", "layer", String(layer)]
-            for projection in ["query", "key", "value"] {
-                specs += Self.linear(base + ["attention", "self", projection], out: h, in: h)
-            }
-            specs += Self.linear(base + ["attention", "output", "dense"], out: h, in: h)
-            specs += Self.norm(base + ["attention", "output", "LayerNorm"], h)
-            specs += Self.linear(base + ["intermediate", "dense"], out: i, in: h)
-            specs += Self.linear(base + ["output", "dense"], out: h, in: i)
-            specs += Self.norm(base + ["output", "LayerNorm"], h)
+        var specs: [ParameterSpec] = []
+        specs.reserveCapacity(6 + 16 * min(max(0, numHiddenLayers), ModelLoader.maximumEncoderLayers) + 2)
+        func add(_ base: [String], _ leaf: String, _ shape: [Int], _ kind: ParameterKind) {
+            var path = base
+            path.append(leaf)
+            specs.append(ParameterSpec(path: path, shape: shape, kind: kind))
         }
-        if pooler { specs += Self.linear(["bert", "pooler", "dense"], out: h, in: h) }
+        func linear(_ base: [String], out: Int, in inputs: Int) {
+            add(base, "weight", [out, inputs], .linearWeight)
+            add(base, "bias", [out], .bias)
+        }
+        func norm(_ base: [String]) {
+            add(base, "weight", [h], .normWeight)
+            add(base, "bias", [h], .normBias)
+        }
+        add(["bert", "embeddings", "word_embeddings"], "weight", [vocabSize, h], .embedding)
+        add(["bert", "embeddings", "position_embeddings"], "weight", [maxPositionEmbeddings, h], .embedding)
+        add(["bert", "embeddings", "token_type_embeddings"], "weight", [typeVocabSize, h], .embedding)
+        norm(["bert", "embeddings", "LayerNorm"])
+        for layer in 0..<max(0, numHiddenLayers) {
+            let index = String(layer)
+            for projection in ["query", "key", "value"] {
+                linear(["bert", "encoder", "layer", index, "attention", "self", projection], out: h, in: h)
+            }
+            linear(["bert", "encoder", "layer", index, "attention", "output", "dense"], out: h, in: h)
+            norm(["bert", "encoder", "layer", index, "attention", "output", "LayerNorm"])
+            linear(["bert", "encoder", "layer", index, "intermediate", "dense"], out: i, in: h)
+            linear(["bert", "encoder", "layer", index, "output", "dense"], out: h, in: i)
+            norm(["bert", "encoder", "layer", index, "output", "LayerNorm"])
+        }
+        if pooler { linear(["bert", "pooler", "dense"], out: h, in: h) }
         return specs
     }
 

@@ -67,7 +67,9 @@ public final class SafetensorsFile: TensorStore, Sendable {
         let headerLength = Int(length)
         guard 8 + headerLength <= bytes.count else { throw .headerBeyondFile(path: path, length: length, fileSize: bytes.count) }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<(8 + headerLength)])
-        guard String(validating: headerBytes, as: UTF8.self) != nil else { throw .headerNotUTF8(path: path) }
+        guard headerBytes.allSatisfy({ $0 < 0x80 }) || String(validating: headerBytes, as: UTF8.self) != nil else {
+            throw .headerNotUTF8(path: path)  // (an ASCII header is UTF-8 without making a String of it)
+        }
         guard headerLength > 0, headerBytes[0] == UInt8(ascii: "{") else { throw .headerNotObject(path: path) }
         var metadata: [String: String] = [:]
         var entries: [(tensor: StoredTensor, begin: Int, end: Int)] = []

@@ -12,6 +12,26 @@ let commands: [Command] = [
     tokenizeCommand, completionsCommand,
 ]
 
+/// The command called `name`, initialising only its own description (`commands` builds all of them).
+func command(named name: String) -> Command? {
+    switch name {
+    case "summary": return summaryCommand
+    case "convert": return convertCommand
+    case "freeze": return freezeCommand
+    case "unfreeze": return unfreezeCommand
+    case "diff": return diffCommand
+    case "stats": return statsCommand
+    case "report": return reportCommand
+    case "run": return runCommand
+    case "eval": return evalCommand
+    case "verify": return verifyCommand
+    case "bench": return benchCommand
+    case "tokenize": return tokenizeCommand
+    case "completions": return completionsCommand
+    default: return nil
+    }
+}
+
 /// The exit codes, as help, README and the man page list them.
 let exitCodeLines = [
     ("0", "success"), ("1", "a check ran and found a difference (verify, diff)"), ("2", "usage error"),
@@ -55,13 +75,13 @@ func runMain(_ arguments: [String]) -> ExitCode {
             emit(usage(), terminator: "")
             return .success
         }
-        guard let command = commands.first(where: { $0.name == arguments[1] }) else { return unknownCommand(arguments[1]) }
+        guard let command = command(named: arguments[1]) else { return unknownCommand(arguments[1]) }
         emit(command.help, terminator: "")
         return .success
     default:
         break
     }
-    guard let command = commands.first(where: { $0.name == first }) else { return unknownCommand(first) }
+    guard let command = command(named: first) else { return unknownCommand(first) }
     do {
         let parsed = try ParsedArguments(Array(arguments.dropFirst()), for: command)
         if parsed.wantsHelp {

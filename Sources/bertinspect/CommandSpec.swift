@@ -132,8 +132,6 @@ struct ParsedArguments {
     /// overflow-checked, choices are checked, and an unknown option suggests the closest known one.
     init(_ arguments: [String], for command: Command) throws {
         let options = command.allOptions
-        var byName: [String: OptionSpec] = [:]
-        for option in options { for name in option.names { byName[name] = option } }
         var index = 0
         var optionsEnded = false
         while index < arguments.count {
@@ -150,7 +148,7 @@ struct ParsedArguments {
                 name = String(argument[..<equals])
                 inline = String(argument[argument.index(after: equals)...])
             }
-            guard let option = byName[name] else {
+            guard let option = options.last(where: { $0.names.contains(name) }) else {
                 let known = options.flatMap(\.names)
                 let hint = closest(to: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
                 throw UsageError("unknown option '\(name)'\(hint)")

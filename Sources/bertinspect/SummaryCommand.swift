@@ -31,7 +31,7 @@ func runSummary(_ parsed: ParsedArguments) throws -> ExitCode {
         do {
             let checkpoint = try Checkpoint.open(path, formats: checkpointFormats)
             let model = try ModelLoader.load(checkpoint)
-            let summary = ModelSummary(model: model, checkpoint: checkpoint)
+            let summary = ModelSummary(model: model, checkpoint: checkpoint, listingTensors: parsed.has("--tensors"))
             if parsed.has("--json") {
                 print(summary.json(includeTensors: parsed.has("--tensors")).serialized())
             } else {
@@ -133,7 +133,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     if summary.tiedValues > 0 {
         out += "Tied: + \(grouped(summary.tiedValues)) values stored again as \(summary.tiedNames.prefix(2).map(shown).joined(separator: ", "))\(summary.tiedNames.count > 2 ? " and \(summary.tiedNames.count - 2) more" : ""), counted once\n"
     }
-    out += "Stored: \(dtypeText.joined(separator: ", ")) params; \(humanSize(summary.bytes)) of tensor data in \(summary.tensors.count) tensors\n"
+    out += "Stored: \(dtypeText.joined(separator: ", ")) params; \(humanSize(summary.bytes)) of tensor data in \(summary.tensorCount) tensors\n"
 
     if tensors {
         out += "\nTensors:\n"

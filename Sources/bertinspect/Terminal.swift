@@ -10,7 +10,7 @@ func shown(_ text: String) -> String {
 
 /// `text` with control characters escaped; with `keepingNewlines`, the line breaks the output itself made stay.
 func escaped(_ text: String, keepingNewlines: Bool) -> String {
-    guard text.unicodeScalars.contains(where: { isControl($0) }) else { return text }
+    guard hasControlCharacter(text, keepingNewlines: keepingNewlines) else { return text }
     var out = ""
     out.reserveCapacity(text.utf8.count + 16)
     for scalar in text.unicodeScalars {
@@ -24,6 +24,21 @@ func escaped(_ text: String, keepingNewlines: Bool) -> String {
         }
     }
     return out
+}
+
+/// Whether `text` holds a character `escaped` changes, by its UTF-8 bytes: C0 controls and DEL are single bytes,
+/// C1 controls (U+0080–U+009F) are 0xC2 followed by 0x80–0x9F.
+private func hasControlCharacter(_ text: String, keepingNewlines: Bool) -> Bool {
+    var previous: UInt8 = 0
+    for byte in text.utf8 {
+        if byte < 0x20 {
+            if !(keepingNewlines && byte == 0x0A) { return true }
+        } else if byte == 0x7F || (previous == 0xC2 && byte >= 0x80 && byte <= 0x9F) {
+            return true
+        }
+        previous = byte
+    }
+    return false
 }
 
 /// C0 and C1 control characters and DEL.

@@ -305,6 +305,28 @@ struct CommandLineDescriptionTests {
 }
 
 /// Every subcommand, as a user finds them in `bertinspect --help`.
+@Suite("Command lookup")
+struct CommandLookupTests {
+    @Test("every command the overview lists runs its own help, by 'CMD --help' and 'help CMD'")
+    func everyListedCommandResolves() throws {
+        let overview = try bertinspect(arguments: ["--help"], timeout: 30).stdout
+        let section = try #require(overview.components(separatedBy: "Commands:\n").dropFirst().first)
+        let listed = section.split(separator: "\n").prefix { $0.hasPrefix("  ") }.map { String($0.dropFirst(2).prefix { $0 != " " }) }
+        #expect(listed.count == 13)
+        #expect(Set(commandNames).isSubset(of: Set(listed)))
+        for name in listed {
+            for arguments in [[name, "--help"], ["help", name]] {
+                let result = try bertinspect(arguments: arguments, timeout: 30)
+                #expect(result.code == 0, "\(arguments)")
+                #expect(result.stdout.hasPrefix("Usage: bertinspect \(name) ") || result.stdout.contains("\nUsage: bertinspect \(name) "), "\(arguments)")
+            }
+        }
+        let unknown = try bertinspect(arguments: ["sumary", "x"], timeout: 30)
+        #expect(unknown.code == 2)
+        #expect(unknown.stderr == "bertinspect: unknown command 'sumary' (did you mean 'summary'?); see 'bertinspect --help'\n")
+    }
+}
+
 let commandNames = ["summary", "convert", "freeze", "unfreeze", "diff", "stats", "report", "run", "verify", "bench", "tokenize", "completions"]
 
 @Suite("Several PATHs and colour")
