@@ -15,7 +15,7 @@ public enum ModelLoader {
         let store = checkpoint.store
         var byName: [String: StoredTensor] = [:]
         byName.reserveCapacity(store.tensors.count)
-        for tensor in store.tensors where byName[tensor.name] == nil { byName[tensor.name] = tensor }
+        for tensor in store.tensors.reversed() { byName[tensor.name] = tensor }  // (the first of equal names stays)
         let names = byName.keys
         let family: NamingFamily = store.layout.isKeras3 ? .keras3
             : (store.tensors.contains { $0.name.utf8.contains(UInt8(ascii: "/")) } ? .tensorflow : .pytorch)

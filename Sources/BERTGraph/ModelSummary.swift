@@ -103,11 +103,17 @@ public struct ModelSummary: Sendable {
         bytes = store.tensors.reduce(0) { $0 + $1.byteCount }
         var parameterBytes = 0, trainableBytes = 0
         var dtypes: [DType: Int] = [:]
-        for parameter in model.parameters {
-            let count = parameter.spec.elementCount
-            parameterBytes += count * parameter.stored.dtype.size
-            if parameter.trainable { trainableBytes += count * parameter.stored.dtype.size }
-            dtypes[parameter.stored.dtype, default: 0] += count
+        // Top-level layer → indices of the parameters it owns, in binding order.
+        var owned = [[Int]](repeating: [], count: model.layers.count)
+        let layerNames = model.layers.map(\.name)
+        model.parameters.withUnsafeBufferPointer { parameters in
+            for index in parameters.indices {
+                let count = parameters[index].spec.elementCount, dtype = parameters[index].stored.dtype
+                parameterBytes += count * dtype.size
+                if parameters[index].trainable { trainableBytes += count * dtype.size }
+                dtypes[dtype, default: 0] += count
+                for layer in layerNames.indices where layerNames[layer] == parameters[index].layer { owned[layer].append(index) }
+            }
         }
         self.parameterBytes = parameterBytes
         self.trainableBytes = model.trainableRecorded ? trainableBytes : nil
@@ -120,9 +126,8 @@ public struct ModelSummary: Sendable {
             tiedValues = store.tensors.filter { tied.contains($0.name) }.reduce(0) { $0 + $1.elementCount }
         }
         fileSize = store.fileSize
-        layers = model.layers.map { layer in
-            let owned = model.parameters.indices.filter { model.parameters[$0].layer == layer.name }
-            return Self.node(for: layer, all: model.parameters, owned: owned, recorded: model.trainableRecorded)
+        layers = model.layers.indices.map {
+            Self.node(for: model.layers[$0], all: model.parameters, owned: owned[$0], recorded: model.trainableRecorded)
         }
         frozen = model.frozenPrefixes.map { $0.joined(separator: ".") }
 

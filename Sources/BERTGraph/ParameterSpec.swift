@@ -28,7 +28,24 @@ public struct ParameterSpec: Sendable, Hashable {
         self.path = path
         self.shape = shape
         self.kind = kind
-        name = path.joined(separator: ".")
+        name = Self.joined(path)
+    }
+
+    /// `path` joined with dots, written straight into one string buffer (`joined(separator:)` is several times
+    /// slower here, and a model has hundreds of parameters).
+    static func joined(_ path: [String]) -> String {
+        guard !path.isEmpty else { return "" }
+        let count = path.reduce(path.count - 1) { $0 + $1.utf8.count }
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var at = 0
+            for component in path {
+                let (_, end) = UnsafeMutableBufferPointer(rebasing: buffer[at...]).initialize(from: component.utf8)
+                at += end
+                // A dot after every component but the last: only after the last is the buffer full.
+                if at < count { buffer[at] = UInt8(ascii: "."); at += 1 }
+            }
+            return at
+        }
     }
 
     /// Number of values.

@@ -160,6 +160,19 @@ struct NamingSchemeTests {
         #expect(model.parameterCounts.total == reference["parameters"]?["total"]?.intValue)
     }
 
+    @Test("a canonical name is the path joined with dots, empty and non-ASCII components kept")
+    func canonicalNames() {
+        func name(_ path: [String]) -> String { ParameterSpec(path: path, shape: [], kind: .bias).name }
+        #expect(name(["bert", "encoder", "layer", "11", "output", "LayerNorm", "bias"]) == "bert.encoder.layer.11.output.LayerNorm.bias")
+        #expect(name(["conv1d_1", "weight"]) == "conv1d_1.weight")
+        #expect(name(["a", "", "b"]) == "a..b")
+        #expect(name(["", "x"]) == ".x")
+        #expect(name(["x", ""]) == "x.")
+        #expect(name(["x"]) == "x")
+        #expect(name([]) == "")
+        #expect(name(["têtë", "couche_très_longue_au_delà_de_quinze_octets"]) == "têtë.couche_très_longue_au_delà_de_quinze_octets")
+    }
+
     @Test("TF names follow transformers' conversion rules")
     func tensorflowNames() {
         let scheme = NamingScheme.tensorflowH5(scope: "tf_bert_for_sequence_classification")
