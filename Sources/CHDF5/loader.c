@@ -56,10 +56,12 @@ int bertinspect_hdf5_hl_resolve(void **slot, const char *name) {
     return *slot != NULL;
 }
 
-hid_t bertinspect_hdf5_global(const char *name) {
+/* The value of one of libhdf5's global identifiers; `slot` keeps where it lives, looked up once (the identifiers
+   themselves are set when the library initialises, which H5open makes sure of). */
+hid_t bertinspect_hdf5_global(hid_t **slot, const char *name) {
     if (H5open() < 0) return -1;
-    hid_t *variable = (hid_t *)dlsym(library, name);
-    return variable ? *variable : -1;
+    if (!*slot) *slot = (hid_t *)dlsym(library, name);
+    return *slot ? **slot : -1;
 }
 
 static herr_t (*H5open_real)(void);
@@ -486,6 +488,14 @@ herr_t H5Tclose(hid_t type_id) {
     return result;
 }
 
+static htri_t (*H5Tequal_real)(hid_t type1_id, hid_t type2_id);
+htri_t H5Tequal(hid_t type1_id, hid_t type2_id) {
+    if (!H5Tequal_real && !bertinspect_hdf5_resolve((void **)&H5Tequal_real, "H5Tequal")) { return -1; }
+    htri_t result = H5Tequal_real(type1_id, type2_id);
+    if (result < 0) failed_call = "H5Tequal";
+    return result;
+}
+
 static H5T_class_t (*H5Tget_class_real)(hid_t type_id);
 H5T_class_t H5Tget_class(hid_t type_id) {
     if (!H5Tget_class_real && !bertinspect_hdf5_resolve((void **)&H5Tget_class_real, "H5Tget_class")) { return (H5T_class_t)-1; }
@@ -628,12 +638,21 @@ hid_t H5LTopen_file_image(void *buf_ptr, size_t buf_size, unsigned flags) {
     return result;
 }
 
-hid_t chdf5_native_float(void) { return bertinspect_hdf5_global("H5T_NATIVE_FLOAT_g"); }
-hid_t chdf5_native_double(void) { return bertinspect_hdf5_global("H5T_NATIVE_DOUBLE_g"); }
-hid_t chdf5_ieee_f32le(void) { return bertinspect_hdf5_global("H5T_IEEE_F32LE_g"); }
-hid_t chdf5_ieee_f64le(void) { return bertinspect_hdf5_global("H5T_IEEE_F64LE_g"); }
-hid_t chdf5_c_s1(void) { return bertinspect_hdf5_global("H5T_C_S1_g"); }
-hid_t chdf5_fapl_class(void) { return bertinspect_hdf5_global("H5P_CLS_FILE_ACCESS_ID_g"); }
-hid_t chdf5_lapl_class(void) { return bertinspect_hdf5_global("H5P_CLS_LINK_ACCESS_ID_g"); }
-hid_t chdf5_dcpl_class(void) { return bertinspect_hdf5_global("H5P_CLS_DATASET_CREATE_ID_g"); }
-hid_t chdf5_lcpl_class(void) { return bertinspect_hdf5_global("H5P_CLS_LINK_CREATE_ID_g"); }
+static hid_t *H5T_NATIVE_FLOAT_g_slot;
+hid_t chdf5_native_float(void) { return bertinspect_hdf5_global(&H5T_NATIVE_FLOAT_g_slot, "H5T_NATIVE_FLOAT_g"); }
+static hid_t *H5T_NATIVE_DOUBLE_g_slot;
+hid_t chdf5_native_double(void) { return bertinspect_hdf5_global(&H5T_NATIVE_DOUBLE_g_slot, "H5T_NATIVE_DOUBLE_g"); }
+static hid_t *H5T_IEEE_F32LE_g_slot;
+hid_t chdf5_ieee_f32le(void) { return bertinspect_hdf5_global(&H5T_IEEE_F32LE_g_slot, "H5T_IEEE_F32LE_g"); }
+static hid_t *H5T_IEEE_F64LE_g_slot;
+hid_t chdf5_ieee_f64le(void) { return bertinspect_hdf5_global(&H5T_IEEE_F64LE_g_slot, "H5T_IEEE_F64LE_g"); }
+static hid_t *H5T_C_S1_g_slot;
+hid_t chdf5_c_s1(void) { return bertinspect_hdf5_global(&H5T_C_S1_g_slot, "H5T_C_S1_g"); }
+static hid_t *H5P_CLS_FILE_ACCESS_ID_g_slot;
+hid_t chdf5_fapl_class(void) { return bertinspect_hdf5_global(&H5P_CLS_FILE_ACCESS_ID_g_slot, "H5P_CLS_FILE_ACCESS_ID_g"); }
+static hid_t *H5P_CLS_LINK_ACCESS_ID_g_slot;
+hid_t chdf5_lapl_class(void) { return bertinspect_hdf5_global(&H5P_CLS_LINK_ACCESS_ID_g_slot, "H5P_CLS_LINK_ACCESS_ID_g"); }
+static hid_t *H5P_CLS_DATASET_CREATE_ID_g_slot;
+hid_t chdf5_dcpl_class(void) { return bertinspect_hdf5_global(&H5P_CLS_DATASET_CREATE_ID_g_slot, "H5P_CLS_DATASET_CREATE_ID_g"); }
+static hid_t *H5P_CLS_LINK_CREATE_ID_g_slot;
+hid_t chdf5_lcpl_class(void) { return bertinspect_hdf5_global(&H5P_CLS_LINK_CREATE_ID_g_slot, "H5P_CLS_LINK_CREATE_ID_g"); }

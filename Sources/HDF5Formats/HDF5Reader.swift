@@ -216,6 +216,9 @@ final class HDF5Reader {
     /// binary16/32/64 or bfloat16 (bit fields, exponent bias, implied normalisation, zero padding, byte order little
     /// or big endian); integers plain 8- to 64-bit two's complement or unsigned. Everything else is refused.
     private func elementType(_ type: hid_t, what: String) throws(HDF5Error) -> (DType, Bool) {
+        // Nearly every weight is float32 little-endian: one comparison with the predefined type decides it, which is
+        // what the field-by-field checks below conclude for it (a big-endian float32 is not equal and takes them).
+        if H5Tequal(type, chdf5_ieee_f32le()) > 0 { return (.f32, true) }
         let size = H5Tget_size(type)
         let typeClass = H5Tget_class(type)
         guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {

@@ -11,7 +11,7 @@ int bertinspect_hdf5_available(void);
 const char *bertinspect_hdf5_failure(void);
 int bertinspect_hdf5_resolve(void **slot, const char *name);
 int bertinspect_hdf5_hl_resolve(void **slot, const char *name);
-hid_t bertinspect_hdf5_global(const char *name);
+hid_t bertinspect_hdf5_global(hid_t **slot, const char *name);
 /* The libhdf5 function whose last call failed (returned a negative value), or NULL; clears it. */
 const char *bertinspect_hdf5_take_failed_call(void);
 
