@@ -38,7 +38,7 @@ extension ModelSummary {
             ("parameter_bytes", .integer(Int64(parameterBytes))),
             ("tied_values", .integer(Int64(tiedValues))),
             ("file_size", .integer(Int64(fileSize))),
-            ("dtypes", .object(dtypes.keys.sorted { $0.rawValue < $1.rawValue }.map { ($0.rawValue, .integer(Int64(dtypes[$0]!))) })),
+            ("dtypes", .object(dtypes.map { ($0.dtype.rawValue, .integer(Int64($0.parameters))) })),
             ("frozen", .array(frozen.map { .string($0) })),
             ("layers", .array(layers.map(Self.json))),
             ("warnings", .array(warnings.map { .string($0) })),

@@ -22,6 +22,12 @@ public struct SummaryNode: Sendable, Equatable {
     }
 }
 
+/// How many parameters one stored dtype holds.
+public struct DTypeCount: Sendable, Equatable {
+    public var dtype: DType
+    public var parameters: Int
+}
+
 /// One stored tensor as `summary --tensors` lists it.
 public struct TensorRow: Sendable, Equatable {
     public var storedName: String
@@ -65,8 +71,8 @@ public struct ModelSummary: Sendable {
     /// The stored names of those second copies.
     public var tiedNames: [String]
     public var fileSize: Int
-    /// Parameter count per stored dtype.
-    public var dtypes: [DType: Int]
+    /// Parameter count per stored dtype, by dtype name.
+    public var dtypes: [DTypeCount]
     public var layers: [SummaryNode]
     public var warnings: [String]
     /// Every stored tensor, in file order; empty unless asked for (`listingTensors`).
@@ -102,7 +108,7 @@ public struct ModelSummary: Sendable {
         nonTrainable = model.trainableRecorded ? counts.nonTrainable : nil
         bytes = store.tensors.reduce(0) { $0 + $1.byteCount }
         var parameterBytes = 0, trainableBytes = 0
-        var dtypes: [DType: Int] = [:]
+        var dtypes: [DTypeCount] = []
         // Top-level layer → indices of the parameters it owns, in binding order.
         var owned = [[Int]](repeating: [], count: model.layers.count)
         let layerNames = model.layers.map(\.name)
@@ -111,13 +117,17 @@ public struct ModelSummary: Sendable {
                 let count = parameters[index].spec.elementCount, dtype = parameters[index].stored.dtype
                 parameterBytes += count * dtype.size
                 if parameters[index].trainable { trainableBytes += count * dtype.size }
-                dtypes[dtype, default: 0] += count
+                if let known = dtypes.firstIndex(where: { $0.dtype == dtype }) {
+                    dtypes[known].parameters += count
+                } else {
+                    dtypes.append(DTypeCount(dtype: dtype, parameters: count))
+                }
                 for layer in layerNames.indices where layerNames[layer] == parameters[index].layer { owned[layer].append(index) }
             }
         }
         self.parameterBytes = parameterBytes
         self.trainableBytes = model.trainableRecorded ? trainableBytes : nil
-        self.dtypes = dtypes
+        self.dtypes = dtypes.sorted { $0.dtype.rawValue < $1.dtype.rawValue }
         tiedNames = model.report.tiedCopies
         if tiedNames.isEmpty {
             tiedValues = 0

@@ -72,7 +72,7 @@ public final class SafetensorsFile: TensorStore, Sendable {
         }
         guard headerLength > 0, headerBytes[0] == UInt8(ascii: "{") else { throw .headerNotObject(path: path) }
         var metadata: [String: String] = [:]
-        var entries: [(tensor: StoredTensor, begin: Int, end: Int)] = []
+        var entries: [SafetensorsHeaderScan.Entry] = []
         var ranges: [String: Range<Int>] = [:]
         if let scanned = SafetensorsHeaderScan.scan(headerBytes, maximumEntries: maximumTensorCount, maximumValues: maximumHeaderValues) {
             ranges.reserveCapacity(scanned.entries.count)
@@ -103,7 +103,7 @@ public final class SafetensorsFile: TensorStore, Sendable {
         guard members.count <= maximumTensorCount + 1 else { throw .tooManyTensors(path: path, count: members.count) }
 
         var metadata: [String: String] = [:]
-        var entries: [(tensor: StoredTensor, begin: Int, end: Int)] = []
+        var entries: [SafetensorsHeaderScan.Entry] = []
         entries.reserveCapacity(members.count)
         for (key, value) in members {
             if key == "__metadata__" {
@@ -125,7 +125,7 @@ public final class SafetensorsFile: TensorStore, Sendable {
 
     /// Checks the entries' offsets and sizes against each other and the file, in data order.
     private static func validated(
-        entries: [(tensor: StoredTensor, begin: Int, end: Int)], metadata: [String: String], ranges: [String: Range<Int>],
+        entries: [SafetensorsHeaderScan.Entry], metadata: [String: String], ranges: [String: Range<Int>],
         bytes: UnsafeRawBufferPointer, headerLength: Int, path: String
     ) throws(TensorFormatError) -> Header {
         var entries = entries
@@ -151,7 +151,7 @@ public final class SafetensorsFile: TensorStore, Sendable {
 
     private static func parseEntry(
         _ name: String, _ value: JSONValue, path: String
-    ) throws(TensorFormatError) -> (tensor: StoredTensor, begin: Int, end: Int) {
+    ) throws(TensorFormatError) -> SafetensorsHeaderScan.Entry {
         guard value.objectValue != nil else { throw .invalidEntry(path: path, tensor: name, reason: "it is not an object") }
         guard let dtypeName = value["dtype"]?.stringValue else {
             throw .invalidEntry(path: path, tensor: name, reason: "'dtype' is missing or not a string")
@@ -174,6 +174,6 @@ public final class SafetensorsFile: TensorStore, Sendable {
             throw .invalidEntry(path: path, tensor: name, reason: "'data_offsets' must be two non-negative integers")
         }
         guard end >= begin else { throw .invalidOffsets(path: path, tensor: name, begin: begin, end: end) }
-        return (StoredTensor(name: name, dtype: dtype, shape: shape), begin, end)
+        return SafetensorsHeaderScan.Entry(tensor: StoredTensor(name: name, dtype: dtype, shape: shape), begin: begin, end: end)
     }
 }

@@ -4,7 +4,13 @@
 /// repeated key, a number it does not take) makes it give up and return nil: the general parser then reads the
 /// header and reports the exact problem, so both paths accept and refuse the same headers.
 struct SafetensorsHeaderScan {
-    typealias Entry = (tensor: StoredTensor, begin: Int, end: Int)
+    /// One tensor of the header and its byte range in the data buffer. (A struct rather than a tuple: an array of
+    /// tuples needs its type built at run time, which costs more than reading a small header.)
+    struct Entry {
+        var tensor: StoredTensor
+        var begin: Int
+        var end: Int
+    }
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
@@ -69,7 +75,7 @@ struct SafetensorsHeaderScan {
             }
         } while consume(UInt8(ascii: ","))
         guard consume(UInt8(ascii: "}")), let dtype, let shape, let offsets, offsets[1] >= offsets[0] else { return nil }
-        return (StoredTensor(name: name, dtype: dtype, shape: shape), offsets[0], offsets[1])
+        return Entry(tensor: StoredTensor(name: name, dtype: dtype, shape: shape), begin: offsets[0], end: offsets[1])
     }
 
     private mutating func stringObject() -> [String: String]? {

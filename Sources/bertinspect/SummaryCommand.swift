@@ -79,13 +79,14 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
             default: return c.integer(name).map { field(name, grouped($0)) }
             }
         }
-        out += "Config:        " + fields.prefix(4).joined(separator: ", ") + "\n"
-        out += "               " + fields.dropFirst(4).joined(separator: ", ") + "\n"
+        out += "Config:        " + Array(fields.prefix(4)).joined(separator: ", ") + "\n"
+        out += "               " + Array(fields.dropFirst(4)).joined(separator: ", ") + "\n"
     }
     if !summary.frozen.isEmpty { out += "Frozen:        " + summary.frozen.map(shown).joined(separator: ", ") + "\n" }
     out += "\n"
 
-    var rows: [(String, String, String, String)] = []
+    struct Row { var layer, dims, count, trainable: String }
+    var rows: [Row] = []
     func yesNo(_ node: SummaryNode) -> String {
         if node.parameters == 0 { return "-" }
         if node.trainableParameters == nil { return "?" }
@@ -93,7 +94,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     }
     func visit(_ node: SummaryNode, level: Int) {
         let indent = String(repeating: "  ", count: level)
-        rows.append((indent + "\(shown(node.name)) (\(shown(node.type)))", node.dims ?? "", grouped(node.parameters), yesNo(node)))
+        rows.append(Row(layer: indent + "\(shown(node.name)) (\(shown(node.type)))", dims: node.dims ?? "", count: grouped(node.parameters), trainable: yesNo(node)))
         let layers = node.children.filter { $0.name.hasPrefix("layer.") }
         guard level + 1 < depth else {
             // Encoder layers are folded into one line until --depth reaches them.
@@ -102,7 +103,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
                 let uniform = layers.allSatisfy { $0.parameters == first.parameters }
                 let trainable = Set(layers.map(yesNo)).count == 1 ? yesNo(first) : "partly"
                 let count = uniform ? "\(layers.count) × \(grouped(first.parameters))" : grouped(node.parameters)
-                rows.append((indent + "  " + label, "", count, trainable))
+                rows.append(Row(layer: indent + "  " + label, dims: "", count: count, trainable: trainable))
             }
             return
         }
@@ -111,14 +112,14 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
     for layer in summary.layers { visit(layer, level: 0) }
 
     let headers = ("Layer (type)", "Shape / dims", "Param #", "Trainable")
-    let w0 = max(headers.0.count, rows.map(\.0.count).max() ?? 0) + 2
-    let w1 = max(headers.1.count, rows.map(\.1.count).max() ?? 0) + 2
-    let w2 = max(headers.2.count, rows.map(\.2.count).max() ?? 0)
+    let w0 = max(headers.0.count, rows.map(\.layer.count).max() ?? 0) + 2
+    let w1 = max(headers.1.count, rows.map(\.dims.count).max() ?? 0) + 2
+    let w2 = max(headers.2.count, rows.map(\.count.count).max() ?? 0)
     let rule = String(repeating: "─", count: w0 + w1 + w2 + 12) + "\n"
     out += pad(headers.0, w0) + pad(headers.1, w1) + pad(headers.2, w2, right: true) + "   " + headers.3 + "\n"
     out += rule
     for row in rows {
-        out += pad(row.0, w0) + pad(row.1, w1) + pad(row.2, w2, right: true) + "   " + row.3 + "\n"
+        out += pad(row.layer, w0) + pad(row.dims, w1) + pad(row.count, w2, right: true) + "   " + row.trainable + "\n"
     }
     out += rule
     out += "Total params: \(grouped(summary.total)) (\(humanSize(summary.parameterBytes)))\n"
@@ -129,7 +130,7 @@ func renderSummary(_ summary: ModelSummary, depth: Int, tensors: Bool) -> String
         out += "Trainable params: ? (not recorded in this format; bertinspect freeze records it)\n"
         out += "Non-trainable params: ?\n"
     }
-    let dtypeText = summary.dtypes.keys.sorted { $0.rawValue < $1.rawValue }.map { "\($0.rawValue) \(grouped(summary.dtypes[$0]!))" }
+    let dtypeText = summary.dtypes.map { "\($0.dtype.rawValue) \(grouped($0.parameters))" }
     if summary.tiedValues > 0 {
         out += "Tied: + \(grouped(summary.tiedValues)) values stored again as \(summary.tiedNames.prefix(2).map(shown).joined(separator: ", "))\(summary.tiedNames.count > 2 ? " and \(summary.tiedNames.count - 2) more" : ""), counted once\n"
     }
