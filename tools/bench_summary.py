@@ -4,14 +4,16 @@ Builds (once, cached in --workdir) bert-base-cased-sized checkpoints with random
 frameworks: TFBertForSequenceClassification.save_pretrained (tf_model.h5) and BertForSequenceClassification
 .save_pretrained (model.safetensors), hidden 768, 12 layers, vocab 28996, ~440 MB each. Then times, in one run,
 the median wall time of N process runs of:
-  - bertinspect summary on each bert-base file and on fixtures/tf-seqcls/tf_model.h5 (tiny);
+  - bertinspect summary on each bert-base file and on fixtures/tf-seqcls/tf_model.h5 (tiny), and on the safetensors
+    file given five times (one process), which splits its time into process start, one-time costs and work;
   - python -c '<h5py listing every dataset with its shape>' and '<safetensors.safe_open listing every tensor>';
   - bertinspect summary and torch.load(weights_only=True, mmap=True) on a pytorch_model.bin of the same model
     (save_pretrained(safe_serialization=False)), and bertinspect summary on the TF model's save_weights("weights")
     TF checkpoint;
   - bertinspect --version (process start alone) and h5ls -r (HDF5's own lister, Debian's hdf5-tools) on tf_model.h5;
-and prints ratios. Times come from hyperfine (-N, no shell) when it is installed, else from Python's clock around
-each run (which adds about a millisecond of its own). Run: make bench-summary
+and prints ratios; the two goal ratios are measured again with the commands interleaved. Times come from hyperfine
+(-N, no shell) when it is installed, else from Python's clock around each run (which adds about a millisecond of its
+own). Run: make bench-summary
 """
 import argparse
 import json
@@ -87,6 +89,9 @@ rows = [
     ("bertinspect summary tiny tf_model.h5", [args.binary, "summary", tiny]),
     ("bertinspect summary bert-base tf_model.h5", [args.binary, "summary", tf_dir + "/tf_model.h5"]),
     ("bertinspect summary bert-base model.safetensors", [args.binary, "summary", pt_dir + "/model.safetensors"]),
+    # The same file given 5 times: one process, so (this − the row above) / 4 is what one more summary costs once
+    # the process has started and the code has run once (no page faults, no type metadata built, no libraries).
+    ("bertinspect summary bert-base model.safetensors x5", [args.binary, "summary"] + [pt_dir + "/model.safetensors"] * 5),
     ("python h5py listing bert-base tf_model.h5", [sys.executable, "-c", h5_listing, tf_dir + "/tf_model.h5"]),
     ("python safe_open listing bert-base model.safetensors", [sys.executable, "-c", st_listing, pt_dir + "/model.safetensors"]),
     ("bertinspect summary bert-base pytorch_model.bin", [args.binary, "summary", bin_dir + "/pytorch_model.bin"]),
@@ -105,6 +110,9 @@ tiny_ms = results["bertinspect summary tiny tf_model.h5"]
 h5 = results["bertinspect summary bert-base tf_model.h5"]
 st = results["bertinspect summary bert-base model.safetensors"]
 print(f"summary safetensors / --version: {st / version:.2f}x (goal 1.2x);  bert-base h5 / tiny: {h5 / tiny_ms:.2f}x")
+warm = (results["bertinspect summary bert-base model.safetensors x5"] - st) / 4
+print(f"summary safetensors, split: process start (--version) {version:.1f} ms + first summary's one-time costs "
+      f"{st - version - warm:.1f} ms + the summary's own work {warm:.1f} ms (each further PATH in the same process)")
 print(f"python h5py / bertinspect (h5): {results['python h5py listing bert-base tf_model.h5'] / h5:.1f}x;  "
       f"python safe_open / bertinspect (safetensors): {results['python safe_open listing bert-base model.safetensors'] / st:.1f}x")
 binary = results["bertinspect summary bert-base pytorch_model.bin"]
@@ -115,3 +123,24 @@ if h5ls:
     print(f"bertinspect summary tf_model.h5 / h5ls -r: {h5 / results['h5ls -r bert-base tf_model.h5']:.2f}x (goal at most 1x)")
 else:
     print("h5ls not installed (apt-get install hdf5-tools): no h5ls row")
+
+
+def interleaved(commands, runs):
+    """Median wall time of each command, the commands run in turn (A B A B ...), so that a machine whose speed drifts
+    during the run (a shared VM) slows every command alike; the block-wise timings above can differ by a few percent
+    from one block to the next."""
+    times = [[] for _ in commands]
+    for _ in range(runs):
+        for i, command in enumerate(commands):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times[i].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(t) for t in times]
+
+
+pairs = [("summary bert-base safetensors / --version", rows[3][1], rows[0][1], "goal 1.2x")]
+if h5ls:
+    pairs.append(("summary bert-base tf_model.h5 / h5ls -r", rows[2][1], [h5ls, "-r", tf_dir + "/tf_model.h5"], "goal at most 1x"))
+for label, ours, theirs, goal in pairs:
+    a, b = interleaved([ours, theirs], args.runs)
+    print(f"interleaved ({args.runs} runs each, Python's clock): {label}: {a:.1f} / {b:.1f} ms = {a / b:.2f}x ({goal})")
