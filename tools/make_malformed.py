@@ -77,6 +77,9 @@ safetensors("st-unknown-dtype.safetensors", {"a": {"dtype": "F31", "shape": [2],
 safetensors("st-negative-shape.safetensors", {"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}, b"\0" * 8, expect="invalid shape")
 safetensors("st-float-shape.safetensors", {"a": {"dtype": "F32", "shape": [2.5], "data_offsets": [0, 8]}}, b"\0" * 8, expect="invalid shape")
 safetensors("st-overflow-shape.safetensors", {"a": {"dtype": "F32", "shape": [2**40, 2**40], "data_offsets": [0, 8]}}, b"\0" * 8, expect="invalid shape")
+# Integers of more than 18 digits, which overflowed the direct header scan's accumulator (a trap, found by FuzzSafetensors).
+safetensors("st-huge-dimension.safetensors", {"a": {"dtype": "F32", "shape": [10**20 - 1], "data_offsets": [0, 8]}}, b"\0" * 8, expect="invalid shape")
+safetensors("st-huge-offset.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8 * 10**20]}}, b"\0" * 8, expect="'data_offsets' must be")
 safetensors("st-missing-offsets.safetensors", {"a": {"dtype": "F32", "shape": [2]}}, b"\0" * 8, expect="'data_offsets' must be")
 safetensors("st-offsets-reversed.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [8, 0]}}, b"\0" * 8, expect="end before they begin")
 safetensors("st-offset-gap.safetensors", {"a": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}, b"\0" * 12, expect="gap or overlap")

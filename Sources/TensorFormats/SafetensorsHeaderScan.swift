@@ -107,11 +107,14 @@ struct SafetensorsHeaderScan {
             let start = index
             var value = 0
             while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+                // At most 15 digits, counted before adding one (a longer number would overflow `value`): the general
+                // parser decides about longer ones.
+                guard index - start < 15 else { return nil }
                 value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
                 index += 1
             }
             let digits = index - start
-            guard digits > 0, digits <= 15, !(digits > 1 && bytes[start] == UInt8(ascii: "0")), count() else { return nil }
+            guard digits > 0, !(digits > 1 && bytes[start] == UInt8(ascii: "0")), count() else { return nil }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 return nil
             }
