@@ -272,8 +272,8 @@ public enum ModelLoader {
         let declared = config?["architectures"]?.arrayValue?.compactMap(\.stringValue) ?? []
         if heads.contains("mlm___cls") { return heads.contains("nsp___cls") ? .preTraining : .maskedLM }
         if heads.contains("classifier") {
-            if declared.contains(where: { contains($0, "TokenClassification") }) { return .tokenClassification }
-            if declared.contains(where: { contains($0, "SequenceClassification") }) { return .sequenceClassification }
+            if declared.contains(where: { containsBytes($0.utf8, "TokenClassification".utf8) }) { return .tokenClassification }
+            if declared.contains(where: { containsBytes($0.utf8, "SequenceClassification".utf8) }) { return .sequenceClassification }
             return hasPooler ? .sequenceClassification : .tokenClassification
         }
         return .bertModel
@@ -310,14 +310,6 @@ public enum ModelLoader {
         default: break
         }
         return layers
-    }
-
-    /// Whether `needle` occurs in `text`, compared byte for byte.
-    static func contains(_ text: String, _ needle: String) -> Bool {
-        let haystack = Array(text.utf8), pattern = Array(needle.utf8)
-        guard !pattern.isEmpty else { return true }
-        guard haystack.count >= pattern.count else { return false }
-        return (0...(haystack.count - pattern.count)).contains { start in haystack[start..<(start + pattern.count)].elementsEqual(pattern) }
     }
 
     /// The name of the top-level layer owning `spec`: the longest matching parameter prefix (the first of equals).

@@ -202,16 +202,10 @@ public struct ModelSummary: Sendable {
         // costs less than hashing every parameter's key.
         var groups: [(key: String, members: [Int])] = []
         for i in members {
-            let key: String
-            do {
-                let path = all[i].spec.path
-                guard path.count > depth + 1 else { continue }
-                if path[depth] == "layer", path.count > depth + 2, Int(path[depth + 1]) != nil {
-                    key = "layer." + path[depth + 1]
-                } else {
-                    key = path[depth]
-                }
-            }
+            let path = all[i].spec.path
+            guard path.count > depth + 1 else { continue }
+            let isLayer = path[depth] == "layer" && path.count > depth + 2 && Int(path[depth + 1]) != nil
+            let key = isLayer ? "layer." + path[depth + 1] : path[depth]
             if let last = groups.indices.last, groups[last].key == key {
                 groups[last].members.append(i)
             } else if let found = groups.firstIndex(where: { $0.key == key }) {

@@ -74,63 +74,60 @@ extension BERTConfiguration {
         let h = hiddenSize, i = intermediateSize
         var specs: [ParameterSpec] = []
         specs.reserveCapacity(6 + 16 * min(max(0, numHiddenLayers), ModelLoader.maximumEncoderLayers) + 2)
-        func add(_ base: [String], _ leaf: String, _ shape: [Int], _ kind: ParameterKind) {
-            var path = base
-            path.append(leaf)
-            specs.append(ParameterSpec(path: path, shape: shape, kind: kind))
-        }
-        func linear(_ base: [String], out: Int, in inputs: Int) {
-            add(base, "weight", [out, inputs], .linearWeight)
-            add(base, "bias", [out], .bias)
-        }
-        func norm(_ base: [String]) {
-            add(base, "weight", [h], .normWeight)
-            add(base, "bias", [h], .normBias)
-        }
-        add(["bert", "embeddings", "word_embeddings"], "weight", [vocabSize, h], .embedding)
-        add(["bert", "embeddings", "position_embeddings"], "weight", [maxPositionEmbeddings, h], .embedding)
-        add(["bert", "embeddings", "token_type_embeddings"], "weight", [typeVocabSize, h], .embedding)
-        norm(["bert", "embeddings", "LayerNorm"])
+        Self.add(["bert", "embeddings", "word_embeddings"], "weight", [vocabSize, h], .embedding, to: &specs)
+        Self.add(["bert", "embeddings", "position_embeddings"], "weight", [maxPositionEmbeddings, h], .embedding, to: &specs)
+        Self.add(["bert", "embeddings", "token_type_embeddings"], "weight", [typeVocabSize, h], .embedding, to: &specs)
+        Self.norm(["bert", "embeddings", "LayerNorm"], h, to: &specs)
         for layer in 0..<max(0, numHiddenLayers) {
             let index = String(layer)
             for projection in ["query", "key", "value"] {
-                linear(["bert", "encoder", "layer", index, "attention", "self", projection], out: h, in: h)
+                Self.linear(["bert", "encoder", "layer", index, "attention", "self", projection], out: h, in: h, to: &specs)
             }
-            linear(["bert", "encoder", "layer", index, "attention", "output", "dense"], out: h, in: h)
-            norm(["bert", "encoder", "layer", index, "attention", "output", "LayerNorm"])
-            linear(["bert", "encoder", "layer", index, "intermediate", "dense"], out: i, in: h)
-            linear(["bert", "encoder", "layer", index, "output", "dense"], out: h, in: i)
-            norm(["bert", "encoder", "layer", index, "output", "LayerNorm"])
+            Self.linear(["bert", "encoder", "layer", index, "attention", "output", "dense"], out: h, in: h, to: &specs)
+            Self.norm(["bert", "encoder", "layer", index, "attention", "output", "LayerNorm"], h, to: &specs)
+            Self.linear(["bert", "encoder", "layer", index, "intermediate", "dense"], out: i, in: h, to: &specs)
+            Self.linear(["bert", "encoder", "layer", index, "output", "dense"], out: h, in: i, to: &specs)
+            Self.norm(["bert", "encoder", "layer", index, "output", "LayerNorm"], h, to: &specs)
         }
-        if pooler { linear(["bert", "pooler", "dense"], out: h, in: h) }
+        if pooler { Self.linear(["bert", "pooler", "dense"], out: h, in: h, to: &specs) }
         return specs
     }
 
     /// Parameters of the head of `architecture` (CNN heads excluded: they come from the file's layers).
     func headParameters(_ architecture: Architecture) -> [ParameterSpec] {
         let h = hiddenSize
+        var specs: [ParameterSpec] = []
         switch architecture {
         case .sequenceClassification, .tokenClassification:
-            return Self.linear(["classifier"], out: numLabels ?? 0, in: h)
+            Self.linear(["classifier"], out: numLabels ?? 0, in: h, to: &specs)
         case .preTraining, .maskedLM:
-            var specs = Self.linear(["cls", "predictions", "transform", "dense"], out: h, in: h)
-            specs += Self.norm(["cls", "predictions", "transform", "LayerNorm"], h)
-            specs.append(ParameterSpec(path: ["cls", "predictions", "bias"], shape: [vocabSize], kind: .bias))
-            if architecture == .preTraining { specs += Self.linear(["cls", "seq_relationship"], out: 2, in: h) }
-            return specs
+            Self.linear(["cls", "predictions", "transform", "dense"], out: h, in: h, to: &specs)
+            Self.norm(["cls", "predictions", "transform", "LayerNorm"], h, to: &specs)
+            Self.add(["cls", "predictions"], "bias", [vocabSize], .bias, to: &specs)
+            if architecture == .preTraining { Self.linear(["cls", "seq_relationship"], out: 2, in: h, to: &specs) }
         case .bertModel, .bertCNN, .kerasCNN:
-            return []
+            break
         }
+        return specs
     }
 
-    static func linear(_ base: [String], out: Int, in inputs: Int) -> [ParameterSpec] {
-        [ParameterSpec(path: base + ["weight"], shape: [out, inputs], kind: .linearWeight),
-         ParameterSpec(path: base + ["bias"], shape: [out], kind: .bias)]
+    /// Appends the parameter `base` + `leaf` (the path built once, without temporary arrays).
+    static func add(_ base: [String], _ leaf: String, _ shape: [Int], _ kind: ParameterKind, to specs: inout [ParameterSpec]) {
+        var path = base
+        path.append(leaf)
+        specs.append(ParameterSpec(path: path, shape: shape, kind: kind))
     }
 
-    static func norm(_ base: [String], _ width: Int) -> [ParameterSpec] {
-        [ParameterSpec(path: base + ["weight"], shape: [width], kind: .normWeight),
-         ParameterSpec(path: base + ["bias"], shape: [width], kind: .normBias)]
+    /// Appends a Linear layer's weight `[out, in]` and bias.
+    static func linear(_ base: [String], out: Int, in inputs: Int, to specs: inout [ParameterSpec]) {
+        add(base, "weight", [out, inputs], .linearWeight, to: &specs)
+        add(base, "bias", [out], .bias, to: &specs)
+    }
+
+    /// Appends a LayerNorm's weight and bias.
+    static func norm(_ base: [String], _ width: Int, to specs: inout [ParameterSpec]) {
+        add(base, "weight", [width], .normWeight, to: &specs)
+        add(base, "bias", [width], .normBias, to: &specs)
     }
 }
 

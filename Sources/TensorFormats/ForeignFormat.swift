@@ -34,16 +34,7 @@ public enum ForeignFormat: Sendable, Equatable {
     /// where a zip keeps its directory of member names), or nil.
     public static func identify(name: String, prefix: UnsafeRawBufferPointer, suffix: UnsafeRawBufferPointer) -> ForeignFormat? {
         let head = Array(prefix.prefix(16))
-        func contains(_ text: String, in bytes: UnsafeRawBufferPointer) -> Bool {
-            let needle = Array(text.utf8)
-            guard bytes.count >= needle.count, let first = needle.first else { return false }
-            var index = 0
-            while index + needle.count <= bytes.count {
-                if bytes[index] == first, needle.indices.allSatisfy({ bytes[index + $0] == needle[$0] }) { return true }
-                index += 1
-            }
-            return false
-        }
+        func contains(_ text: String, in bytes: UnsafeRawBufferPointer) -> Bool { containsBytes(bytes, text.utf8) }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
             if contains("model.weights.h5", in: suffix) || contains("metadata.json", in: suffix) { return .keras3Archive }
             if contains("/code/", in: suffix) || contains("constants.pkl", in: suffix) { return .torchScript }
@@ -81,4 +72,19 @@ public enum ForeignFormat: Sendable, Equatable {
         }
         return nil
     }
+}
+
+/// Whether `needle` occurs in `haystack`, compared byte for byte: no Unicode processing, and none of the substring
+/// search machinery `String.contains` brings in (costly to set up in a short-lived process).
+@inlinable
+public func containsBytes<Haystack: Collection, Needle: Collection>(_ haystack: Haystack, _ needle: Needle) -> Bool
+    where Haystack.Element == UInt8, Needle.Element == UInt8
+{
+    guard let first = needle.first else { return true }
+    var start = haystack.startIndex
+    while let found = haystack[start...].firstIndex(of: first) {
+        if haystack[found...].starts(with: needle) { return true }
+        start = haystack.index(after: found)
+    }
+    return false
 }

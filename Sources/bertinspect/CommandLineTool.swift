@@ -12,7 +12,9 @@ let commands: [Command] = [
     tokenizeCommand, completionsCommand,
 ]
 
-/// The command called `name`, initialising only its own description (`commands` builds all of them).
+/// The command called `name`, initialising only its own description (`commands` builds all of them). A switch, not a
+/// table of closures beside `commands`: such a table cost `summary` about 20 more page faults (0.2 ms) at start. The
+/// command-lookup test checks that every listed command resolves here.
 func command(named name: String) -> Command? {
     switch name {
     case "summary": return summaryCommand
