@@ -166,9 +166,10 @@ public struct Checkpoint: Sendable {
 
     /// Reads a small JSON companion file.
     static func readJSON(_ path: String) throws(TensorFormatError) -> JSONValue {
-        let file = try MappedFile(path: path)
-        guard file.count <= maximumConfigSize else { throw .invalidCompanion(path: path, reason: "the file is larger than 16 MiB") }
-        do { return try file.withBytes { bytes throws(JSONParseError) in try JSONParser.parse(bytes) } } catch {
+        guard let bytes = try InputFile.contents(of: path, limit: maximumConfigSize) else {
+            throw .invalidCompanion(path: path, reason: "the file is larger than 16 MiB")
+        }
+        do { return try JSONParser.parse(bytes) } catch {
             throw .invalidCompanion(path: path, reason: "not valid JSON: \(error.description)")
         }
     }

@@ -66,6 +66,25 @@ public enum InputFile {
         return (Array(bytes.prefix(filled)), opened.size)
     }
 
+    /// The whole contents of the small regular file at `path`, read into memory (cheaper than mapping a config.json
+    /// of a few hundred bytes), or nil when it is larger than `limit` bytes; nothing beyond the limit is read.
+    public static func contents(of path: String, limit: Int) throws(TensorFormatError) -> [UInt8]? {
+        let opened = try open(path)
+        defer { close(opened.descriptor) }
+        guard opened.size <= limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: opened.size)
+        var filled = 0
+        while filled < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(opened.descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw .cannotOpen(path: path, reason: "reading failed: " + systemError()) }
+            guard n > 0 else { break }
+            filled += n
+        }
+        bytes.removeLast(bytes.count - filled)  // the file shrank while it was read
+        return bytes
+    }
+
     /// What kind of file a `stat` mode describes, for messages (`a FIFO`, `a directory`).
     public static func describe(mode: mode_t) -> String {
         switch mode & S_IFMT {

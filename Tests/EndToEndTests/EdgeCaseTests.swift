@@ -426,6 +426,30 @@ struct ConfigurationEdgeTests {
         #expect(written["hidden_size"]?.intValue == reference["config"]?["hidden_size"]?.intValue)
     }
 
+    @Test("a config.json that cannot be read as JSON, or is over 16 MiB, is named with its problem (exit 3) and left as it was")
+    func unreadableConfig() throws {
+        let folder = try copyFixture("pt-seqcls")
+        let config = folder + "/config.json"
+        let cases: [(bytes: [UInt8], problem: String)] = [
+            (Array("{\"hidden_size\": 32,".utf8), "not valid JSON: the JSON ends early (byte 19)"),
+            (Array("{\"model_type\": \"bert".utf8) + [0xFF, 0x22, 0x7D], "not valid JSON: the text is not valid UTF-8"),
+            ([], "not valid JSON: the JSON ends early (byte 0)"),
+        ]
+        for (bytes, problem) in cases {
+            try Data(bytes).write(to: URL(fileURLWithPath: config))
+            let summary = try bertinspect(arguments: ["summary", folder], timeout: 60)
+            #expect(summary.code == 3, "\(problem)")
+            #expect(summary.stderr == "bertinspect summary: \(config): \(problem).\n")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: config)) == Data(bytes))
+        }
+        // Refused from its size alone: a sparse file of 17 MiB whose bytes (zeros) are never read.
+        try Data().write(to: URL(fileURLWithPath: config))
+        #expect(truncate(config, off_t(17 << 20)) == 0)
+        let summary = try bertinspect(arguments: ["summary", folder], timeout: 60)
+        #expect(summary.code == 3)
+        #expect(summary.stderr == "bertinspect summary: \(config): the file is larger than 16 MiB.\n")
+    }
+
     @Test("config.json values that contradict the tensors are warnings naming the file and field; the tensors are used")
     func contradictingConfig() throws {
         let folder = try copyFixture("pt-seqcls")
