@@ -37,6 +37,7 @@ func runSummary(_ parsed: ParsedArguments) throws -> ExitCode {
             } else {
                 emit((index > 0 ? "\n" : "") + renderSummary(summary, depth: depth, tensors: parsed.has("--tensors")), terminator: "")
             }
+            if index == parsed.positionals.count - 1 { keepUntilExit((checkpoint, model, summary)) }
         } catch {
             guard several else { throw error }
             printErrorLine("bertinspect summary: \(error)")
