@@ -12,7 +12,8 @@ let runCommand = Command(
     runs the encoder in batches of --batch-size texts (results are printed as each batch finishes, so memory does
     not grow with the number of texts) and prints, per text, the logits, softmax probabilities and the label from
     id2label. A bare BertModel prints its pooler output (or --output); the notebook's Keras CNN models print their
-    sigmoid output. The device line goes to stderr.
+    sigmoid output; with a head, --output adds that encoder output (last_hidden_state, pooler_output or
+    mean_pooled) to each result. The device line goes to stderr.
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder (then more texts may follow).", count: 1...Int.max)],
     options: [
@@ -20,7 +21,7 @@ let runCommand = Command(
         SharedOptions.input, SharedOptions.inputFormat, SharedOptions.textColumn, SharedOptions.pairColumn,
         .value("--pair", placeholder: "TEXT", help: "A second text for every text ([CLS] a [SEP] b [SEP])."),
         SharedOptions.maxLength, SharedOptions.batchSize,
-        .value("--output", placeholder: "NAME", help: "What a bare BertModel prints.", default: "pooler_output",
+        .value("--output", placeholder: "NAME", help: "Encoder output to print: a bare BertModel's result (default pooler_output); with a head, printed as well.",
                choices: ["last_hidden_state", "pooler_output", "mean_pooled"]),
         SharedOptions.json,
     ] + SharedOptions.tokenizer + SharedOptions.model,
@@ -42,6 +43,15 @@ func runRun(_ parsed: ParsedArguments) throws -> ExitCode {
     let threads = parsed.value("--threads").map { _ in parsed.integer("--threads", default: 1) }
     let device = deviceChoice(parsed)
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
+    if let output {
+        // Checked before anything runs: an encoder output the model cannot give is a request that does not fit it.
+        guard session.model.architecture.hasEncoder else {
+            throw UsageError("--output \(output): this model (\(session.model.architectureName)) has no BERT encoder, only its own output")
+        }
+        guard output != "pooler_output" || session.model.hasPooler else {
+            throw UsageError("--output pooler_output: this model has no pooler; use mean_pooled or last_hidden_state")
+        }
+    }
     let maxLength = try session.maxLength(requestedLength)
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
     let json = parsed.has("--json")
@@ -105,22 +115,28 @@ func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutput
     case .tokenClassification:
         guard let logits = outputs.logits else { throw RuntimeError.unsupported(reason: "the model produced no logits").naming(session.checkpoint.weightsPath) }
         let width = logits.shape.last ?? 1, length = logits.shape.count > 1 ? logits.shape[1] : 1
-        var tagged: [JSONValue] = []
+        var tagged: [(token: String, label: String)] = []
         for (position, token) in encoding.tokens.enumerated() where position < length && encoding.attentionMask[position] == 1 {
             let start = (i * length + position) * width
             let scores = Array(logits.values[start..<(start + width)])
             let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
-            let label = labels[best] ?? "LABEL_\(best)"
-            tagged.append(.object([("token", .string(token)), ("label", .string(label))]))
-            lines += "    \(shown(token))\t\(shown(label))\n"
+            tagged.append((token, labels[best] ?? "LABEL_\(best)"))
         }
-        members.append(("labels", .array(tagged)))
+        // One token per line, labels in a column (a tab would be escaped as `\t` like any control character).
+        let column = (tagged.map { shown($0.token).count }.max() ?? 0) + 2
+        for (token, label) in tagged { lines += "    " + pad(shown(token), column) + shown(label) + "\n" }
+        members.append(("labels", .array(tagged.map { .object([("token", .string($0.token)), ("label", .string($0.label))]) })))
     case .preTraining:
         let probabilities = ModelOutputs.softmax(try ModelOutputs.row(outputs.seqRelationshipLogits, i))
         members.append(("is_next_probability", .number(Double(probabilities[0]))))
         lines += "    next sentence: p(is next) = \(fixed(probabilities[0]))\n"
     case .bertModel, .maskedLM:
-        let name = output ?? "pooler_output"
+        break
+    }
+    // A bare encoder prints its pooled output (pooler_output unless --output says otherwise); a model with a head
+    // prints the encoder output --output names as well, as transformers gives hidden states on request.
+    let encoderOutput = session.model.architecture == .bertModel || session.model.architecture == .maskedLM ? output ?? "pooler_output" : output
+    if let name = encoderOutput {
         let vector = try outputs.pooled(PooledOutput(rawValue: name) ?? .poolerOutput, row: i, mask: input.attentionMask[i])
         members.append((name, floats(vector)))
         let width = outputs.lastHiddenState?.shape.last ?? vector.count

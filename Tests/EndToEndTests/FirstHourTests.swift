@@ -133,6 +133,68 @@ struct FirstHourTests {
         let json = try JSONParser.parse(try bertinspect(arguments: ["verify", Fixtures.path("tf-tokcls"), "--golden", work + "/golden.json", "--json"], timeout: 60).stdout)
         #expect(json["outputs"]?.arrayValue?.first?["max_abs_diff"] == .null)
     }
+
+    @Test("run --output on a model with a head adds that encoder output, equal to what transformers computed")
+    func encoderOutputWithHead() throws {
+        // Row 1 of the golden file PyTorch wrote: its ids, read back as the words they are, give the text to run.
+        let golden = try JSONParser.parse(try String(contentsOfFile: Fixtures.path("pt-seqcls/golden.json"), encoding: .utf8))
+        let vocab = try String(contentsOfFile: Fixtures.path("pt-seqcls/vocab.txt"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func row(_ value: JSONValue?) -> [Double] { value?.arrayValue?.compactMap(\.doubleValue) ?? [] }
+        let mask = row(golden["inputs"]?["attention_mask"]?.arrayValue?[1]).map(Int.init)
+        let ids = row(golden["inputs"]?["input_ids"]?.arrayValue?[1]).map(Int.init).prefix(mask.reduce(0, +))
+        #expect(ids.count >= 3)
+        let tokens = ids.map { vocab[$0] }
+        let words = Array(tokens.dropFirst().dropLast())
+        #expect(!words.isEmpty && words.allSatisfy { !$0.hasPrefix("##") && !$0.hasPrefix("[") }, "\(tokens)")
+        let atol = try #require(golden["tolerance"]?["atol"]?.doubleValue), rtol = try #require(golden["tolerance"]?["rtol"]?.doubleValue)
+        func close(_ a: [Double], _ b: [Double]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= atol + rtol * abs($1) }
+        }
+        let hiddenRows = try #require(golden["outputs"]?["last_hidden_state"]?.arrayValue?[1].arrayValue)
+        let expected: [String: [Double]] = [
+            "last_hidden_state": hiddenRows.prefix(ids.count).flatMap(row),
+            "pooler_output": row(golden["outputs"]?["pooler_output"]?.arrayValue?[1]),
+        ]
+        let logits = row(golden["outputs"]?["logits"]?.arrayValue?[1])
+        #expect(!logits.isEmpty && !expected["pooler_output"]!.isEmpty)
+        for (name, values) in expected {
+            let run = try bertinspect(arguments: ["run", Fixtures.path("pt-seqcls"), "--text", words.joined(separator: " "), "--output", name, "--json"], timeout: 60)
+            #expect(run.code == 0, "\(run.stderr)")
+            let result = try #require(try JSONParser.parse(run.stdout)["results"]?.arrayValue?.first)
+            #expect(result["tokens"]?.arrayValue?.compactMap(\.stringValue) == tokens)
+            #expect(close(row(result["logits"]), logits))
+            #expect(close(row(result[name]), values), "\(name)")
+            let text = try bertinspect(arguments: ["run", Fixtures.path("pt-seqcls"), "--text", words.joined(separator: " "), "--output", name, "-q"], timeout: 60)
+            let width = expected["pooler_output"]!.count
+            #expect(text.stdout.contains("    \(name) \(name == "pooler_output" ? "[\(width)]" : "[\(ids.count), \(width)]"): "), "\(text.stdout)")
+        }
+
+        // An output the model cannot give is refused before anything runs.
+        let noEncoder = try bertinspect(arguments: ["run", Fixtures.path("keras-cnn-functional"), "--text", "x", "--output", "mean_pooled", "--json"], timeout: 60)
+        #expect(noEncoder.code == 2)
+        #expect(noEncoder.stdout.isEmpty)
+        #expect(noEncoder.stderr.hasPrefix("bertinspect run: --output mean_pooled: this model (") && noEncoder.stderr.hasSuffix(") has no BERT encoder, only its own output; see 'bertinspect run --help'\n"), "\(noEncoder.stderr)")
+        let noPooler = try bertinspect(arguments: ["run", Fixtures.path("tf-tokcls"), "--text", "x", "--output", "pooler_output"], timeout: 60)
+        #expect(noPooler.code == 2)
+        #expect(noPooler.stderr == "bertinspect run: --output pooler_output: this model has no pooler; use mean_pooled or last_hidden_state; see 'bertinspect run --help'\n")
+    }
+
+    @Test("run on a token classifier prints each token and its label in two columns, as the JSON gives them")
+    func tokenLabelsInColumns() throws {
+        let text = try bertinspect(arguments: ["run", Fixtures.path("tf-tokcls"), "--text", "a wonderful movie", "-q"], timeout: 60)
+        #expect(text.code == 0)
+        #expect(!text.stdout.contains("\\t"), "a tab escaped into the output: \(text.stdout)")
+        let json = try JSONParser.parse(try bertinspect(arguments: ["run", Fixtures.path("tf-tokcls"), "--text", "a wonderful movie", "--json"], timeout: 60).stdout)
+        let pairs = try #require(json["results"]?.arrayValue?.first?["labels"]?.arrayValue)
+        #expect(pairs.count >= 3)
+        let lines = text.stdout.split(separator: "\n").dropFirst().map(String.init)
+        #expect(lines.count == pairs.count)
+        let column = (pairs.compactMap { $0["token"]?.stringValue?.count }.max() ?? 0) + 2
+        for (line, pair) in zip(lines, pairs) {
+            let token = try #require(pair["token"]?.stringValue), label = try #require(pair["label"]?.stringValue)
+            #expect(line == "    " + token + String(repeating: " ", count: column - token.count) + label)
+        }
+    }
 }
 
 @Suite("Edges: streaming")
