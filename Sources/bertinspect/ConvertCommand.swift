@@ -135,6 +135,11 @@ func runConvert(_ parsed: ParsedArguments) throws -> ExitCode {
     let types = Set(plan.entries.map(\.dtype.rawValue)).sorted().joined(separator: ", ")
     status("wrote \(written.joined(separator: ", ")): \(plan.entries.count) tensors, \(humanSize(bytes)), \(types)")
     for line in companions { status(line) }
+    let fromConfig = model.configuration.sources.filter { $0.value == .read }.map(\.key).sorted()
+    if !destination.writesCompanions, model.architecture.hasEncoder, !fromConfig.isEmpty {
+        // Read back alone, the weights give the shapes only: a head count of hidden_size / 64 would be assumed.
+        status("note: \(destination.weightsPath) holds the weights alone; \(fromConfig.joined(separator: ", ")) came from config.json, which a file OUT does not get: give a folder OUT or --with-config to keep them")
+    }
     if overflows > 0 { status("note: \(grouped(overflows)) finite values exceeded the \(dtype?.rawValue ?? "") range and became ±inf") }
     return .success
 }

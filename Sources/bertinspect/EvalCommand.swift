@@ -57,7 +57,6 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
         throw UsageError("eval needs a sequence classifier; \(session.model.architectureName) is not one (use run)")
     }
     let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
-    let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed))
     let classes = sigmoid ? 2 : (session.model.configuration.numLabels ?? 2)
     let names = (0..<classes).map { session.model.configuration.id2label[$0] ?? (sigmoid ? ["negative", "positive"][$0] : "LABEL_\($0)") }
     func labelID(_ text: String) -> Int? {
@@ -74,6 +73,7 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
     if let other, other.idsOnly != sigmoid || (other.model.configuration.numLabels ?? 2) != (session.model.configuration.numLabels ?? 2) {
         throw UsageError("--against \(other.checkpoint.path) is a \(other.model.architectureName), not a classifier with the same outputs as \(session.model.architectureName)")
     }
+    let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed), comparedWith: other)
     guard let minimumAgreement = Double(parsed.value("--min-agreement") ?? "100"), (0...100).contains(minimumAgreement) else {
         throw UsageError("--min-agreement must be a percentage between 0 and 100")
     }

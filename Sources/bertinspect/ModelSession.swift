@@ -69,6 +69,17 @@ struct ModelSession {
                                                                          vocabulary: vocabulary, path: path))
     }
 
+    /// The tokenizer for texts both this model and `other` run on (verify and eval `--against`): this model's
+    /// (or `vocab`), or, when this model has no vocab.txt and `other` has (a converted file OUT gets none), `other`'s,
+    /// with a note saying so.
+    func tokenizer(vocab: String?, lowerCase: Bool?, comparedWith other: ModelSession?) throws -> BERTTokenizer {
+        if vocab == nil, checkpoint.vocabPath == nil, let other, let otherVocab = other.checkpoint.vocabPath {
+            status("note: \(checkpoint.path) has no vocab.txt; the texts are tokenized with \(otherVocab)")
+            return try other.tokenizer(vocab: nil, lowerCase: lowerCase)
+        }
+        return try tokenizer(vocab: vocab, lowerCase: lowerCase)
+    }
+
     /// Whether the model takes token ids only (the notebook's Keras models), padded to a fixed length, no mask.
     var idsOnly: Bool { model.architecture == .bertCNN || model.architecture == .kerasCNN }
 }

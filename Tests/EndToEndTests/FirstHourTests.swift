@@ -179,6 +179,40 @@ struct FirstHourTests {
         #expect(noPooler.stderr == "bertinspect run: --output pooler_output: this model has no pooler; use mean_pooled or last_hidden_state; see 'bertinspect run --help'\n")
     }
 
+    @Test("verify and eval --against tokenize with OTHER's vocab.txt when PATH has none, and say so")
+    func againstBorrowsVocabulary() throws {
+        // The weights and config.json alone, as a copy made without its tokenizer files.
+        let copy = try temporaryFolder()
+        let model = Fixtures.path("eval-sentiment/model")
+        for name in ["model.safetensors", "config.json"] {
+            try FileManager.default.copyItem(atPath: model + "/" + name, toPath: copy + "/" + name)
+        }
+        let note = "note: \(copy) has no vocab.txt; the texts are tokenized with \(model)/vocab.txt\n"
+        let reference = try Fixtures.reference("eval-sentiment")
+        let examples = try #require(reference["model"]?["per_example"]?.arrayValue)
+        let correct = examples.filter { $0["label"] == $0["predicted"] }.count
+
+        let eval = try bertinspect(arguments: ["eval", copy, "--against", model, "--input", Fixtures.path("eval-sentiment/test.csv"),
+                                               "--text-column", "review", "--json"], timeout: 120)
+        #expect(eval.code == 0, "\(eval.stderr)")
+        #expect(eval.stderr.contains(note), "\(eval.stderr)")
+        let json = try JSONParser.parse(eval.stdout)
+        #expect(json["accuracy"]?.doubleValue == Double(correct) / Double(examples.count))
+        #expect(json["against"]?["agreeing"]?.intValue == examples.count)
+
+        let text = try #require(try String(contentsOfFile: Fixtures.path("eval-sentiment/test.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().first?.split(separator: ",").dropFirst().first.map(String.init))
+        let verify = try bertinspect(arguments: ["verify", copy, "--against", model, "--text", text], timeout: 60)
+        #expect(verify.code == 0, "\(verify.stderr)")
+        #expect(verify.stderr.hasPrefix(note), "\(verify.stderr)")
+        #expect(verify.stdout.contains("PASS: every output matches."))
+
+        // With no vocab.txt on either side, the error still asks for --vocab.
+        let alone = try bertinspect(arguments: ["verify", copy, "--against", copy, "--text", text], timeout: 60)
+        #expect(alone.code == 3)
+        #expect(alone.stderr == "bertinspect verify: \(copy): no vocab.txt beside the weights; give --vocab FILE.\n")
+    }
+
     @Test("run on a token classifier prints each token and its label in two columns, as the JSON gives them")
     func tokenLabelsInColumns() throws {
         let text = try bertinspect(arguments: ["run", Fixtures.path("tf-tokcls"), "--text", "a wonderful movie", "-q"], timeout: 60)
@@ -423,15 +457,27 @@ struct OutputLocationTests {
     func outputRules() throws {
         let work = try temporaryFolder()
         let source = Fixtures.path("tf-seqcls")
-        #expect(try bertinspect(arguments: ["convert", source, "--to", "safetensors", "-o", work + "/seqcls-pt"], timeout: 60).code == 0)
+        let toFolder = try bertinspect(arguments: ["convert", source, "--to", "safetensors", "-o", work + "/seqcls-pt"], timeout: 60)
+        #expect(toFolder.code == 0)
+        #expect(!toFolder.stderr.contains("note:"), "\(toFolder.stderr)")
         let folder = Set(FilePath.contents(of: work + "/seqcls-pt"))
         #expect(folder == ["model.safetensors", "config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json"])
         // config.json is the source's own, byte for byte.
         #expect(try Data(contentsOf: URL(fileURLWithPath: work + "/seqcls-pt/config.json")) == Data(contentsOf: URL(fileURLWithPath: source + "/config.json")))
 
-        #expect(try bertinspect(arguments: ["convert", source, "--to", "safetensors", "-o", work + "/deep/er/x.safetensors"], timeout: 60).code == 0)
+        let toFile = try bertinspect(arguments: ["convert", source, "--to", "safetensors", "-o", work + "/deep/er/x.safetensors"], timeout: 60)
+        #expect(toFile.code == 0)
         #expect(FilePath.contents(of: work + "/deep/er") == ["x.safetensors"])
-        #expect(try bertinspect(arguments: ["convert", source, "--to", "h5", "-o", work + "/with/x.h5", "--with-config"], timeout: 60).code == 0)
+        // What the weights alone cannot say is named: read back alone, the file would get a head count of hidden / 64.
+        let config = try JSONParser.parse(try String(contentsOfFile: source + "/config.json", encoding: .utf8))
+        let heads = try #require(config["num_attention_heads"]?.intValue)
+        let alone = try JSONParser.parse(try bertinspect(arguments: ["summary", work + "/deep/er/x.safetensors", "--json"], timeout: 60).stdout)
+        #expect(alone["config"]?["num_attention_heads"]?.intValue != heads)
+        let note = try #require(toFile.stderr.split(separator: "\n").first { $0.hasPrefix("note: \(work)/deep/er/x.safetensors holds the weights alone; ") })
+        #expect(note.contains("num_attention_heads") && note.hasSuffix("came from config.json, which a file OUT does not get: give a folder OUT or --with-config to keep them"), "\(note)")
+        let withConfig = try bertinspect(arguments: ["convert", source, "--to", "h5", "-o", work + "/with/x.h5", "--with-config"], timeout: 60)
+        #expect(withConfig.code == 0)
+        #expect(!withConfig.stderr.contains("note:"), "\(withConfig.stderr)")
         #expect(Set(FilePath.contents(of: work + "/with")).isSuperset(of: ["x.h5", "config.json", "vocab.txt"]))
         let mismatch = try bertinspect(arguments: ["convert", source, "--to", "h5", "-o", work + "/y.safetensors"], timeout: 60)
         #expect(mismatch.code == 2)
