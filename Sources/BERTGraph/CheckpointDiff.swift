@@ -95,23 +95,29 @@ public struct CheckpointDiff: Sendable {
     /// Whether anything differs beyond `atol`, or exists on one side only.
     public var differs: Bool { !onlyInA.isEmpty || !onlyInB.isEmpty || tensors.contains(where: \.differs) }
 
-    /// The frozen module prefixes the comparison used for A (recorded in A, or given), nil when A records none.
+    /// The frozen module prefixes the comparison used for A (given, or recorded in A, or else in B), nil when neither
+    /// records a frozen state.
     public var frozenPrefixes: [String]?
+    /// Whether the frozen state is B's record, A having none: the usual order, A the pretrained file and B the
+    /// fine-tuned one saved with its flags (a Keras full-model save, or a file `freeze` wrote). What was frozen while
+    /// B was trained is what B records.
+    public var frozenStateFromB = false
 
     /// Compares every parameter of `a` with the parameter of the same canonical name in `b`, in PyTorch layout.
-    /// `frozen` overrides what A records (module prefixes as `LayerSpec.resolve` returns them).
+    /// `frozen` overrides what the files record (module prefixes as `LayerSpec.resolve` returns them).
     public init(a: BERTModel, storeA: any TensorStore, b: BERTModel, storeB: any TensorStore, atol: Double, frozen: [[String]]? = nil) throws {
-        let frozenPaths: [[String]]? = frozen ?? (a.trainableRecorded ? a.frozenPrefixes : nil)
-        let trainableInA = Dictionary(a.parameters.map { ($0.spec.name, $0.trainable) }, uniquingKeysWith: { x, _ in x })
+        let recorder: BERTModel? = frozen != nil ? nil : a.trainableRecorded ? a : b.trainableRecorded ? b : nil
+        frozenStateFromB = frozen == nil && !a.trainableRecorded && b.trainableRecorded
+        let trainable = Dictionary((recorder?.parameters ?? []).map { ($0.spec.name, $0.trainable) }, uniquingKeysWith: { x, _ in x })
         func isFrozen(_ parameter: BoundParameter) -> Bool? {
             if let frozen { return frozen.contains { parameter.spec.path.starts(with: $0) } }
-            return a.trainableRecorded ? !(trainableInA[parameter.spec.name] ?? true) : nil
+            return recorder == nil ? nil : !(trainable[parameter.spec.name] ?? true)
         }
-        frozenPrefixes = frozenPaths.map { $0.map { $0.joined(separator: ".") } }
-        if frozen == nil, a.trainableRecorded, a.frozenPrefixes.isEmpty {
+        frozenPrefixes = (frozen ?? recorder?.frozenPrefixes).map { $0.map { $0.joined(separator: ".") } }
+        if let recorder, recorder.frozenPrefixes.isEmpty {
             // A Keras full model records `trainable` per layer, not as prefixes: name the layers it froze.
             var layers: [String] = []
-            for parameter in a.parameters where !parameter.trainable && !layers.contains(parameter.layer) { layers.append(parameter.layer) }
+            for parameter in recorder.parameters where !parameter.trainable && !layers.contains(parameter.layer) { layers.append(parameter.layer) }
             frozenPrefixes = layers
         }
         self.atol = atol
@@ -296,6 +302,7 @@ public struct CheckpointDiff: Sendable {
                     ("frozen", .array(check.prefixes.map { .string($0) })), ("parameters", .integer(Int64(check.parameters))),
                     ("holds", .bool(check.holds)), ("violations", .array(check.violations.map { .string($0) })),
                     ("changed_layers", .array(check.changedLayers.map { .string($0) })),
+                    ("state_from_b", .bool(frozenStateFromB)),
                 ])
             } ?? .null),
             ("tensors", .array(tensors.map { t in

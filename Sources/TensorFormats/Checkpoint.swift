@@ -36,7 +36,10 @@ public struct Checkpoint: Sendable {
         // A TensorFlow checkpoint is named by its prefix (`…/weights`), which is no file itself, or its .index file.
         let tensorflowPrefix = TensorFlowCheckpoint.prefix(for: path)
         guard let isDirectory = tensorflowPrefix != nil ? false : FilePath.isDirectory(path) else {
-            throw TensorFormatError.cannotOpen(path: path, reason: "no such file or directory")
+            // Why stat failed, in the words of the other messages: "no such file or directory", "too many levels of
+            // symbolic links" (a link loop), "permission denied" (a folder on the way that cannot be searched).
+            let reason = systemError()
+            throw TensorFormatError.cannotOpen(path: path, reason: reason.prefix(1).lowercased() + reason.dropFirst())
         }
         let (weightsPath, others) = isDirectory ? try findWeights(in: path) : (tensorflowPrefix.map { $0 + ".index" } ?? path, [])
         let store = try openStore(weightsPath, formats: formats)

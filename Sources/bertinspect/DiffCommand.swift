@@ -14,7 +14,8 @@ let diffCommand = Command(
     each head), per module or per tensor, with the relative change ‖B − A‖ / ‖A‖ drawn as a bar on a log axis, and
     whether A has the rows frozen. --check-frozen answers "did freezing BERT really keep it fixed during
     fine-tuning?": every tensor A's frozen state covers (bertinspect's record, a Keras full model's flags, or
-    --frozen SPEC, since PyTorch's save_pretrained records none) must be bit-identical in B; it exits 1 naming the
+    --frozen SPEC, since PyTorch's save_pretrained records none) must be bit-identical in B; when A records none
+    and B does (the fine-tuned model saved with its flags), B's record is used, with a note. It exits 1 naming the
     frozen layers that changed, and 0 when they all held, whatever else training moved.
     """,
     arguments: [ArgumentSpec(name: "A", help: "The first checkpoint.", count: 1...1), ArgumentSpec(name: "B", help: "The second checkpoint.", count: 1...1)],
@@ -24,8 +25,8 @@ let diffCommand = Command(
                choices: CheckpointDiff.Grouping.allCases.map(\.rawValue)),
         .value("--top", placeholder: "N", help: "Show only the N rows that moved most (by relative change).", range: 1...1_000_000),
         .flag("--ascii", help: "Draw the bars with '#' instead of Unicode blocks."),
-        .flag("--check-frozen", help: "Check that everything frozen in A is bit-identical in B (exit 1 naming what moved)."),
-        .value("--frozen", placeholder: "SPEC", help: "The layers frozen in A (as freeze --layers takes them), when A records none."),
+        .flag("--check-frozen", help: "Check that everything frozen in A (or, when A records nothing, in B's record) is bit-identical in B (exit 1 naming what moved)."),
+        .value("--frozen", placeholder: "SPEC", help: "The layers frozen in A (as freeze --layers takes them), when neither file records them."),
         .flag("--json", help: "Print one JSON object (schema bertinspect.diff/1)."),
     ],
     examples: ["bertinspect diff fixtures/tf-seqcls fixtures/pt-seqcls",
@@ -49,7 +50,10 @@ func runDiff(_ parsed: ParsedArguments) throws -> ExitCode {
     let diff = try CheckpointDiff(a: modelA, storeA: a.store, b: ModelLoader.load(b), storeB: b.store, atol: atol, frozen: frozen)
     let checking = parsed.has("--check-frozen")
     if checking, diff.frozenCheck == nil {
-        throw UsageError("\(a.path) records no frozen layers (this format stores none); say which were frozen with --frozen SPEC, e.g. --frozen bert")
+        throw UsageError("neither \(a.path) nor \(b.path) records frozen layers (these formats store none); say which were frozen with --frozen SPEC, e.g. --frozen bert")
+    }
+    if diff.frozenStateFromB {
+        status("note: \(a.path) records no frozen state; \(b.path)'s record is used (frozen: \(diff.frozenPrefixes.map { $0.isEmpty ? "nothing" : $0.joined(separator: ", ") } ?? "nothing"))")
     }
     if parsed.has("--json") {
         print(diff.json(pathA: a.path, pathB: b.path).serialized())
@@ -113,10 +117,11 @@ func renderDiff(_ diff: CheckpointDiff, a: String, b: String, grouping: Checkpoi
     out += "\n" + (diff.differs ? "\(differing) of \(total) tensors differ beyond atol \(diff.atol)." : "All \(total) tensors equal within atol \(diff.atol).") + "\n"
     if checking, let check = diff.frozenCheck {
         let what = check.prefixes.isEmpty ? "nothing" : "\(check.prefixes.joined(separator: ", ")) (\(grouped(check.parameters)) parameters)"
+        let side = diff.frozenStateFromB ? "B's record" : "A"
         if check.holds {
-            out += check.prefixes.isEmpty ? "Frozen check: A has nothing frozen.\n" : "Frozen check: \(what) unchanged, as frozen.\n"
+            out += check.prefixes.isEmpty ? "Frozen check: \(side) has nothing frozen.\n" : "Frozen check: \(what) unchanged, as frozen.\n"
         } else {
-            out += "Frozen check FAILED: \(what) frozen in A, but \(check.changedLayers.map(shown).joined(separator: ", ")) moved in B ("
+            out += "Frozen check FAILED: \(what) frozen in \(side), but \(check.changedLayers.map(shown).joined(separator: ", ")) moved in B ("
                 + "\(check.violations.count) tensor(s), e.g. \(shown(check.violations[0])))\n"
         }
     }

@@ -242,8 +242,9 @@ struct ReportPage {
                 out += "<p class=\"fail\">Frozen check failed: \(escapedHTML(check.prefixes.joined(separator: ", "))) frozen in A, but \(escapedHTML(check.changedLayers.joined(separator: ", "))) moved in B (\(check.violations.count) tensors).</p>\n"
             }
         } else {
-            out += "<p class=\"muted\">A records no frozen layers; pass --frozen SPEC for a frozen verdict.</p>\n"
+            out += "<p class=\"muted\">Neither A nor B records frozen layers; pass --frozen SPEC for a frozen verdict.</p>\n"
         }
+        if diff.frozenStateFromB { out += "<p class=\"muted\">A records no frozen state: B's record says what was frozen.</p>\n" }
         let rows = diff.rows(by: .layer)
         let labelWidth = 200, chartWidth = 480, rowHeight = 24
         let width = labelWidth + chartWidth + 170, height = rows.count * rowHeight + 34

@@ -135,11 +135,42 @@ struct FrozenDiffTests {
         }
     }
 
-    @Test("--check-frozen on a file that records no frozen state asks for --frozen (exit 2)")
+    @Test("--check-frozen on two files that record no frozen state asks for --frozen (exit 2)")
     func nothingRecorded() throws {
-        let result = try bertinspect("diff", Fixtures.path("finetune-frozen/before"), Fixtures.path("finetune-frozen/after-frozen-bert"), "--check-frozen")
+        let (a, b) = (Fixtures.path("finetune-frozen/before"), Fixtures.path("finetune-frozen/after-frozen-bert"))
+        let result = try bertinspect("diff", a, b, "--check-frozen")
         #expect(result.code == 2)
-        #expect(result.stderr.contains("records no frozen layers") && result.stderr.contains("--frozen SPEC"), "\(result.stderr)")
+        #expect(result.stderr == "bertinspect diff: neither \(a) nor \(b) records frozen layers (these formats store none); say which were frozen with --frozen SPEC, e.g. --frozen bert; see 'bertinspect diff --help'\n")
+    }
+
+    @Test("--check-frozen uses B's record when A has none (the fine-tuned file saved with its flags)",
+          arguments: [("after-frozen-bert", true), ("after-unfrozen", false)])
+    func frozenRecordedInB(entry: String, holds: Bool) throws {
+        // B: the fine-tuned weights PyTorch wrote, with bert recorded as frozen (as a Keras save after
+        // bert.trainable = False records it); A: the pretrained file, which records nothing.
+        let work = try temporaryFolder()
+        let b = work + "/after.safetensors"
+        #expect(try bertinspect("freeze", Fixtures.path("finetune-frozen/\(entry)/model.safetensors"), "--layers", "bert", "-o", b).code == 0)
+        let a = Fixtures.path("finetune-frozen/before")
+        let result = try bertinspect("diff", a, b, "--check-frozen", "--json")
+        #expect(result.code == (holds ? 0 : 1), "\(result.stderr)")
+        #expect(result.stderr == "note: \(a) records no frozen state; \(b)'s record is used (frozen: bert)\n")
+        let check = try #require(try JSONParser.parse(result.stdout)["frozen_check"])
+        #expect(check["holds"] == .bool(holds))
+        #expect(check["state_from_b"] == .bool(true))
+        // The layers named as moved are the bert layers PyTorch changed in training.
+        let tensors = try #require(Self.reference?[entry]?["tensors"]?.arrayValue)
+        let moved = Set(tensors.filter { $0["changed"] == .bool(true) && ($0["name"]?.stringValue ?? "").hasPrefix("bert.") }.compactMap { t -> String? in
+            let parts = (t["name"]?.stringValue ?? "").split(separator: ".")
+            return parts.count > 4 && parts[1] == "encoder" ? parts[0...3].joined(separator: ".") : parts[0...1].joined(separator: ".")
+        })
+        #expect(Set(check["changed_layers"]?.arrayValue?.compactMap(\.stringValue) ?? []) == moved)
+        #expect(moved.isEmpty == holds)
+        if !holds {
+            let text = try bertinspect("diff", a, b, "--check-frozen")
+            #expect(text.stdout.contains("Frozen check FAILED: bert ("), "\(text.stdout)")
+            #expect(text.stdout.contains(") frozen in B's record, but "), "\(text.stdout)")
+        }
     }
 
     @Test("--top N keeps the N rows that moved most, most first")

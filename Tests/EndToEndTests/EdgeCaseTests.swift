@@ -234,6 +234,20 @@ struct InputEdgeTests {
         }
     }
 
+    @Test("a PATH that cannot be reached says why: missing, a link loop, a file used as a folder")
+    func unreachablePaths() throws {
+        let work = try temporaryFolder()
+        #expect(symlink(work + "/b", work + "/a") == 0 && symlink(work + "/a", work + "/b") == 0)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: work + "/file"))
+        let cases = [(work + "/missing", ENOENT), (work + "/a", ELOOP), (work + "/file/model.safetensors", ENOTDIR)]
+        for (path, code) in cases {
+            let reason = String(cString: strerror(code))
+            let result = try bertinspect(arguments: ["summary", path], timeout: 20)
+            #expect(result.code == 3)
+            #expect(result.stderr == "bertinspect summary: \(path): cannot open the file: \(reason.prefix(1).lowercased() + reason.dropFirst()).\n")
+        }
+    }
+
     @Test("an input truncated while it is read: exit 3 'changed while it was read', no signal, no temporary file")
     func truncatedWhileRead() throws {
         let work = try temporaryFolder()
