@@ -23,7 +23,8 @@ its outputs, and does the same for the TensorFlow Model Garden checkpoints (fixt
 Model Garden's own outputs.
 
 ONNX and GGUF exports: --light converts every BERT / CNN fixture (tf-seqcls, pt-seqcls, pt-base, tf-pretraining,
-pt-pretraining, tf-tokcls, pt-f16, pt-bf16, keras-bert-cnn-functional, keras-cnn-functional, keras-full and the three
+pt-pretraining, tf-tokcls, pt-f16, pt-bf16, keras-bert-cnn-functional, keras-cnn-functional, keras-full, the two softmax
+CNN fixtures (keras-bert-cnn-softmax, keras-cnn-softmax) and the three
 Google BERT checkpoints of fixtures/tf-ckpt) with `convert --to onnx` (--graph standard and fused; pt-seqcls also with
 --external-data), reads each graph back with `convert OUT.onnx --to safetensors`, and compares every tensor, bitwise as
 float32, with framework-written tensors: a pt-* fixture's own model.safetensors (f16/bf16 widened exactly), the PyTorch
@@ -172,12 +173,14 @@ EXPORT_FIXTURES = [  # (fixture, how its framework-written tensors are read, whe
     ("pt-bf16", "pt", "pt-bf16"),
     ("keras-bert-cnn-functional", "h5", "keras-bert-cnn-functional/weights.h5"),
     ("keras-cnn-functional", "h5", "keras-cnn-functional/weights.h5"),
+    ("keras-bert-cnn-softmax", "h5", "keras-bert-cnn-softmax/weights.h5"),  # Dense(3, softmax) heads
+    ("keras-cnn-softmax", "h5", "keras-cnn-softmax/weights.h5"),
     ("keras-full", "h5", "keras-full/model.h5"),
     ("tf-ckpt/google-pretraining", "ckpt", "transformers_pytorch"),
     ("tf-ckpt/google-bare", "ckpt", "transformers_pytorch"),
     ("tf-ckpt/google-classifier", "ckpt", "intended_pytorch"),
 ]
-NO_ENCODER = {"keras-cnn-functional"}
+NO_ENCODER = {"keras-cnn-functional", "keras-cnn-softmax"}
 GGUF_SOURCES = [  # (fixture converted, source gguf_check compares with)
     ("pt-seqcls", "pt-seqcls"), ("pt-base", "pt-base"), ("pt-f16", "pt-f16"), ("pt-bf16", "pt-bf16"),
     ("pt-pretraining", "pt-pretraining"), ("tf-seqcls", "pt-seqcls"),
@@ -523,7 +526,8 @@ HF = {  # fixture: (PyTorch class, TF class)
     "pt-base": ("BertModel", "TFBertModel"),
     "pt-pretraining": ("BertForPreTraining", "TFBertForPreTraining"),
 }
-KERAS = ["keras-cnn-subclassed", "keras-cnn-functional", "keras-bert-cnn-subclassed", "keras-bert-cnn-functional", "keras-full", "keras3"]
+KERAS = ["keras-cnn-subclassed", "keras-cnn-functional", "keras-bert-cnn-subclassed", "keras-bert-cnn-functional", "keras-full", "keras3",
+         "keras-cnn-softmax", "keras-bert-cnn-softmax"]
 
 # 1. Round trips and the safetensors library (light).
 for name in list(HF) + KERAS + ["pt-f16", "pt-bf16"]:

@@ -1,10 +1,12 @@
 import BERTGraph
 
 /// The notebook's CNN head as its weights describe it: parallel Conv1D layers ('valid', ReLU) each max-pooled over
-/// time and concatenated, then a Dense ReLU layer and a Dense sigmoid layer (dropout is the identity at inference).
+/// time and concatenated, then a Dense ReLU layer and the output Dense layer: sigmoid for one unit, softmax for more
+/// (dropout is the identity at inference).
 ///
 /// Keras records no activations in a weights-only file, so they are those of the notebook's `CustomIMDBModel` and
-/// `BertIMDBEmbeddingModel`. The Dense order is worked out from shapes: the first takes the concatenated filters.
+/// `BertIMDBEmbeddingModel`, which build `Dense(1, "sigmoid")` for two classes and `Dense(n, "softmax")` for n. The
+/// Dense order is worked out from shapes: the first takes the concatenated filters.
 struct CNNHead: Sendable, Equatable {
     struct Convolution: Sendable, Equatable {
         /// Canonical prefix (the Keras layer name).
@@ -25,9 +27,12 @@ struct CNNHead: Sendable, Equatable {
     var embedding: String?
     /// Convolutions in the file's layer order, which is the concatenation order.
     var convolutions: [Convolution]
-    /// The hidden Dense layer (ReLU) and the output Dense layer (sigmoid).
+    /// The hidden Dense layer (ReLU) and the output Dense layer (sigmoid or softmax: see `softmaxOutput`).
     var hidden: Dense
     var output: Dense
+
+    /// Whether the output layer is a softmax over classes (more than one unit) rather than one sigmoid unit.
+    var softmaxOutput: Bool { output.outputs > 1 }
 
     /// Total filters: the width of the concatenated pooled features.
     var concatenatedWidth: Int { convolutions.reduce(0) { $0 + $1.filters } }
@@ -75,7 +80,7 @@ struct CNNHead: Sendable, Equatable {
         }
         let concatenated = convolutions.reduce(0) { $0 + $1.filters }
         guard denses.count == 2 else {
-            throw .unsupported(reason: "the CNN head has \(denses.count) Dense layers; the notebook's head has 2 (ReLU, then sigmoid)")
+            throw .unsupported(reason: "the CNN head has \(denses.count) Dense layers; the notebook's head has 2 (ReLU, then sigmoid or softmax)")
         }
         guard let first = denses.first(where: { $0.inputs == concatenated }) else {
             throw .unsupported(reason: "no Dense layer takes the \(concatenated) concatenated Conv1D filters")
@@ -84,5 +89,14 @@ struct CNNHead: Sendable, Equatable {
             throw .unsupported(reason: "the second Dense layer does not take the first one's \(first.outputs) outputs")
         }
         return CNNHead(embedding: embedding, convolutions: convolutions, hidden: first, output: second)
+    }
+}
+
+extension BERTModel {
+    /// The units of the notebook's CNN head's output layer (1: a sigmoid probability; more: softmax class
+    /// probabilities), nil for a model without that head or one whose head does not resolve.
+    public var cnnOutputUnits: Int? {
+        guard architecture == .bertCNN || architecture == .kerasCNN else { return nil }
+        return try? CNNHead.resolve(self).output.outputs
     }
 }

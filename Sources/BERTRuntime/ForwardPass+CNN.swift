@@ -1,6 +1,7 @@
 extension ForwardPass {
     /// The notebook's CNN head on `x` `[batch, time, channels]`: each Conv1D ('valid', ReLU) as one matrix product over
-    /// unfolded windows, global max pool over time, concatenation in layer order, Dense ReLU, Dense sigmoid.
+    /// unfolded windows, global max pool over time, concatenation in layer order, Dense ReLU, Dense sigmoid (one unit)
+    /// or softmax (more).
     func runCNN(_ head: CNNHead, _ x: Backend.Buffer, batch: Int, time: Int, channels: Int) throws -> FloatTensor {
         let concatenatedWidth = head.concatenatedWidth
         let pooled = try backend.makeBuffer(count: batch * concatenatedWidth)
@@ -34,8 +35,16 @@ extension ForwardPass {
         try backend.activate(hidden, offset: 0, count: batch * head.hidden.outputs, .relu)
         let output = try backend.makeBuffer(count: batch * head.output.outputs)
         try linear(MatrixOperand(hidden, leadingDimension: head.hidden.outputs), rows: batch, layer: head.output.name, into: output)
-        try backend.activate(output, offset: 0, count: batch * head.output.outputs, .sigmoid)
-        return FloatTensor(shape: [batch, head.output.outputs],
-                           values: try backend.read(output, offset: 0, count: batch * head.output.outputs))
+        let classes = head.output.outputs
+        guard head.softmaxOutput else {
+            try backend.activate(output, offset: 0, count: batch, .sigmoid)
+            return FloatTensor(shape: [batch, 1], values: try backend.read(output, offset: 0, count: batch))
+        }
+        // A softmax over a handful of classes per sequence: done on the host, on the values read back anyway.
+        let logits = try backend.read(output, offset: 0, count: batch * classes)
+        var probabilities: [Float] = []
+        probabilities.reserveCapacity(logits.count)
+        for row in 0..<batch { probabilities += ModelOutputs.softmax(Array(logits[(row * classes)..<((row + 1) * classes)])) }
+        return FloatTensor(shape: [batch, classes], values: probabilities)
     }
 }

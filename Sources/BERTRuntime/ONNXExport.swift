@@ -422,7 +422,7 @@ public enum ONNXExport {
         }
 
         /// The notebook's CNN head on `[batch, sequence, channels]` features: Conv1D ('valid', ReLU) each max-pooled
-        /// over time and concatenated, Dense ReLU, Dense sigmoid.
+        /// over time and concatenated, Dense ReLU, Dense sigmoid (one unit) or softmax (more).
         mutating func cnnHead(_ features: String, _ cnn: CNNHead) throws(RuntimeError) -> String {
             let channelsFirst = add("Transpose", [features], [("perm", .ints([0, 2, 1]))])
             var pooled: [String] = []
@@ -434,7 +434,8 @@ public enum ONNXExport {
             }
             let concatenated = pooled.count == 1 ? pooled[0] : add("Concat", pooled, [("axis", .int(1))])
             let hidden = add("Relu", [try dense(concatenated, cnn.hidden.name)])
-            return add("Sigmoid", [try dense(hidden, cnn.output.name)])
+            let output = try dense(hidden, cnn.output.name)
+            return cnn.softmaxOutput ? add("Softmax", [output], [("axis", .int(-1))]) : add("Sigmoid", [output])
         }
     }
 }

@@ -8,16 +8,18 @@ let evalCommand = Command(
     abstract: "Evaluate a classifier on a labelled file: accuracy, F1, per-class precision/recall, confusion matrix.",
     synopsis: ["PATH --input FILE [--label-column COL] [--text-column COL] [--pair-column COL] [--positive LABEL] [--threshold 0.5] [--predictions OUT.jsonl] [--json]"],
     discussion: """
-    The notebook's evaluate step on a whole test set: texts and labels come from --input (CSV or TSV with a header
-    row, RFC 4180 quoting, so reviews may hold commas, quotes and line breaks; JSON Lines; '-' reads standard input;
-    the format from the extension or --input-format), are tokenized and run in batches of --batch-size (memory does
-    not grow with the file), and each prediction is the argmax of the logits, or p ≥ --threshold for the notebook's
-    sigmoid CNN models. Labels may be ids or id2label names. Prints what scikit-learn prints (accuracy, binary F1 of
-    the positive class, macro and weighted F1, per-class precision, recall and support), the confusion matrix with
-    label names, how many texts were truncated at --max-length, and throughput. With --against OTHER, OTHER runs on
-    the same batches: the agreement of the predictions (count and %), the largest and mean |Δlogit|, and the first
-    disagreeing examples with their texts; exit 1 when the agreement is below --min-agreement (default 100%) or a
-    logit moved more than --atol. This is the CI check that a converted checkpoint behaves like the original.
+    The notebook's evaluate step on a whole test set: texts and labels come from --input (CSV or TSV with a
+    header row, RFC 4180 quoting, so reviews may hold commas, quotes and line breaks; JSON Lines; '-' reads
+    standard input; the format from the extension or --input-format), are tokenized and run in batches of
+    --batch-size (memory does not grow with the file), and each prediction is the argmax of the logits (of the
+    probabilities for the notebook's softmax CNN models), or p ≥ --threshold for its one-unit sigmoid CNN
+    models. Labels may be ids or id2label names. Prints what scikit-learn prints (accuracy, binary F1 of the
+    positive class, macro and weighted F1, per-class precision, recall and support), the confusion matrix with
+    label names, how many texts were truncated at --max-length, and throughput. With --against OTHER, OTHER runs
+    on the same batches: the agreement of the predictions (count and %), the largest and mean |Δlogit|, and the
+    first disagreeing examples with their texts; exit 1 when the agreement is below --min-agreement (default
+    100%) or a logit moved more than --atol. This is the CI check that a converted checkpoint behaves like the
+    original.
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "A sequence classifier: checkpoint file, shard index or model folder.", count: 1...1)],
     options: [
@@ -52,12 +54,16 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
     let threads = parsed.value("--threads").map { _ in parsed.integer("--threads", default: 1) }
     let device = deviceChoice(parsed)
     let session = try ModelSession(path: path, device: device, threads: threads, tf32: try tf32Option(parsed, device: device))
-    let sigmoid = session.idsOnly
-    guard sigmoid || session.model.architecture == .sequenceClassification else {
+    // The notebook's CNN models take padded ids only; their head ends in one sigmoid unit (two classes) or a softmax
+    // over n classes, whose outputs are probabilities already.
+    let idsOnly = session.idsOnly
+    let cnnClasses = session.model.cnnOutputUnits.flatMap { $0 > 1 ? $0 : nil }
+    let sigmoid = idsOnly && cnnClasses == nil
+    guard idsOnly || session.model.architecture == .sequenceClassification else {
         throw UsageError("eval needs a sequence classifier; \(session.model.architectureName) is not one (use run)")
     }
     let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
-    let classes = sigmoid ? 2 : (session.model.configuration.numLabels ?? 2)
+    let classes = sigmoid ? 2 : cnnClasses ?? (session.model.configuration.numLabels ?? 2)
     let names = (0..<classes).map { session.model.configuration.id2label[$0] ?? (sigmoid ? ["negative", "positive"][$0] : "LABEL_\($0)") }
     func labelID(_ text: String) -> Int? {
         if let id = Int(text.trimmingSpaces), id >= 0, id < classes { return id }
@@ -70,8 +76,13 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
                                   pair: parsed.value("--pair-column").map(TextColumn.init),
                                   label: TextColumn(parsed.value("--label-column") ?? "label"))
     let other = try parsed.value("--against").map { try ModelSession(path: $0, device: device, threads: threads, tf32: try tf32Option(parsed, device: device)) }
-    if let other, other.idsOnly != sigmoid || (other.model.configuration.numLabels ?? 2) != (session.model.configuration.numLabels ?? 2) {
-        throw UsageError("--against \(other.checkpoint.path) is a \(other.model.architectureName), not a classifier with the same outputs as \(session.model.architectureName)")
+    if let other, other.idsOnly != idsOnly || other.model.cnnOutputUnits != session.model.cnnOutputUnits
+        || (other.model.configuration.numLabels ?? 2) != (session.model.configuration.numLabels ?? 2) {
+        func outputs(_ s: ModelSession) -> String {
+            if let units = s.model.cnnOutputUnits { return units == 1 ? "one sigmoid output" : "\(units) softmax outputs" }
+            return s.idsOnly ? "ids-only outputs" : "\(s.model.configuration.numLabels ?? 2) logits"
+        }
+        throw UsageError("--against \(other.checkpoint.path) is a \(other.model.architectureName) with \(outputs(other)), not a classifier with the same outputs as \(path) (a \(session.model.architectureName) with \(outputs(session)))")
     }
     let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed), comparedWith: other)
     guard let minimumAgreement = Double(parsed.value("--min-agreement") ?? "100"), (0...100).contains(minimumAgreement) else {
@@ -96,7 +107,7 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
     let window = fileOrder ? batchSize : batchSize * 8
     let started = monotonicSeconds()
     func decide(_ row: [Float]) -> (probabilities: [Float], predicted: Int) {
-        let probabilities: [Float] = sigmoid ? [1 - row[0], row[0]] : ModelOutputs.softmax(row)
+        let probabilities: [Float] = sigmoid ? [1 - row[0], row[0]] : idsOnly ? row : ModelOutputs.softmax(row)
         let predicted = sigmoid ? (Double(row[0]) >= threshold ? 1 : 0) : (probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0)
         return (probabilities, predicted)
     }
@@ -115,11 +126,11 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
         let encodings = batch.map { tokenizer.encode($0.text, pair: $0.pair, maxLength: maxLength) }
         let lengths = encodings.map(\.inputIDs.count)
         let plan = fileOrder ? BatchPlan.inOrder(count: batch.count, batchSize: batchSize) : BatchPlan.byLength(lengths, batchSize: batchSize)
-        computed += BatchPlan.computedPositions(plan, lengths: lengths, minimum: sigmoid ? maxLength : 0)
+        computed += BatchPlan.computedPositions(plan, lengths: lengths, minimum: idsOnly ? maxLength : 0)
         var rows = [[Float]](repeating: [], count: batch.count)
         var otherRows = [[Float]](repeating: [], count: other == nil ? 0 : batch.count)
         for members in plan {
-            let input = encoderInput(tokenizer.pad(members.map { encodings[$0] }, to: sigmoid ? maxLength : nil), idsOnly: sigmoid)
+            let input = encoderInput(tokenizer.pad(members.map { encodings[$0] }, to: idsOnly ? maxLength : nil), idsOnly: idsOnly)
             let outputs = try session.run(input)
             let otherOutputs = try other?.run(input)
             for (j, i) in members.enumerated() {

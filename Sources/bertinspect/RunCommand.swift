@@ -12,7 +12,7 @@ let runCommand = Command(
     runs the encoder in batches of --batch-size texts (results are printed as each batch finishes, so memory does
     not grow with the number of texts) and prints, per text, the logits, softmax probabilities and the label from
     id2label. A bare BertModel prints its pooler output (or --output); the notebook's Keras CNN models print their
-    sigmoid output; with a head, --output adds that encoder output (last_hidden_state, pooler_output or
+    sigmoid output (one unit) or softmax probabilities and label (more); with a head, --output adds that encoder output (last_hidden_state, pooler_output or
     mean_pooled) to each result. The device line goes to stderr.
     """,
     arguments: [ArgumentSpec(name: "PATH", help: "Checkpoint file, shard index or model folder (then more texts may follow).", count: 1...Int.max)],
@@ -102,9 +102,15 @@ func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutput
     switch session.model.architecture {
     case .sequenceClassification, .bertCNN, .kerasCNN:
         let row = try ModelOutputs.row(outputs.logits, i)
-        if session.idsOnly {
+        if session.idsOnly && row.count == 1 {
             members.append(("score", .number(Double(row[0]))))
-            lines += "    sigmoid output \(fixed(row[0]))" + (row.count == 1 ? " → \(row[0] >= 0.5 ? "positive (≥ 0.5)" : "negative (< 0.5)")" : "") + "\n"
+            lines += "    sigmoid output \(fixed(row[0])) → \(row[0] >= 0.5 ? "positive (≥ 0.5)" : "negative (< 0.5)")\n"
+        } else if session.idsOnly {
+            // The notebook's CNN head for n > 2 classes ends in a softmax: its outputs are the probabilities.
+            let best = row.indices.max { row[$0] < row[$1] } ?? 0
+            let label = labels[best] ?? "LABEL_\(best)"
+            members += [("probabilities", floats(row)), ("label", .string(label))]
+            lines += "    label \(shown(label)) (p = \(fixed(row[best])))   softmax output \(list(row))\n"
         } else {
             let probabilities = ModelOutputs.softmax(row)
             let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0

@@ -26,6 +26,8 @@ let fixtureModels: [(String, String, Architecture)] = [
     ("keras-cnn-functional", "weights.h5", .kerasCNN),
     ("keras-bert-cnn-subclassed", "weights.h5", .bertCNN),
     ("keras-bert-cnn-functional", "weights.h5", .bertCNN),
+    ("keras-cnn-softmax", "weights.h5", .kerasCNN),
+    ("keras-bert-cnn-softmax", "weights.h5", .bertCNN),
     ("keras-full", "model.h5", .bertCNN),
     ("keras3", "model.weights.h5", .kerasCNN),
 ]

@@ -23,6 +23,7 @@ let goldenCases: [(checkpoint: String, golden: String)] = [
     ("keras-bert-cnn-subclassed", "golden.json"), ("keras-bert-cnn-subclassed", "golden-16.json"),
     ("keras-bert-cnn-functional", "golden.json"), ("keras-bert-cnn-functional", "golden-16.json"),
     ("keras-full", "golden.json"), ("keras-full", "golden-16.json"),
+    ("keras-bert-cnn-softmax", "golden.json"), ("keras-bert-cnn-softmax", "golden-16.json"),
 ]
 
 /// The folder a checkpoint path lives in.
@@ -63,8 +64,9 @@ struct GoldenFixtureTests {
         #expect(!found.isEmpty)
     }
 
-    /// The CNN models without BERT have no golden file; their reference.json holds `model.predict`'s sigmoid output.
-    @Test("Embedding + CNN models reproduce model.predict", arguments: ["keras-cnn-subclassed", "keras-cnn-functional", "keras3"])
+    /// The CNN models without BERT have no golden file; their reference.json holds `model.predict`'s output: one
+    /// sigmoid unit, or keras-cnn-softmax's three softmax probabilities.
+    @Test("Embedding + CNN models reproduce model.predict", arguments: ["keras-cnn-subclassed", "keras-cnn-functional", "keras3", "keras-cnn-softmax"])
     func cnnReferenceLogits(folder: String) throws {
         let (model, pass) = try cpuPass(folder)
         #expect(model.architecture == .kerasCNN)
@@ -73,7 +75,8 @@ struct GoldenFixtureTests {
         let expected = flatten(try #require(reference["logits"]))
         let outputs = try pass.run(EncoderInput(inputIDs: ids))
         let logits = try #require(outputs.logits)
-        #expect(logits.shape == [ids.count, 1])
+        let units = try #require(reference["logits"]?.arrayValue?.first?.arrayValue?.count)
+        #expect(logits.shape == [ids.count, units])
         #expect(outputs.lastHiddenState == nil)
         for (actual, wanted) in zip(logits.values, expected) {
             #expect(abs(Double(actual) - wanted) <= 1e-4 + 1e-4 * abs(wanted), "\(folder): \(actual) vs \(wanted)")
@@ -83,7 +86,7 @@ struct GoldenFixtureTests {
 
     @Test("BERT-bearing models reproduce reference.json's logits",
           arguments: ["tf-seqcls", "pt-seqcls", "tf-tokcls", "tf-pretraining", "pt-pretraining", "keras-bert-cnn-subclassed",
-                      "keras-bert-cnn-functional", "keras-full"])
+                      "keras-bert-cnn-functional", "keras-full", "keras-bert-cnn-softmax"])
     func referenceLogits(folder: String) throws {
         let (model, pass) = try cpuPass(folder)
         let reference = try #require(try Fixtures.reference(folder)["logits"])

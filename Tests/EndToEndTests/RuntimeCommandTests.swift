@@ -7,6 +7,7 @@ import TensorFormats
 let goldenFixtures: [String] = [
     "tf-seqcls", "tf-seqcls-fresh", "tf-base", "tf-pretraining", "tf-tokcls", "tf-sharded", "tf-safetensors", "pt-seqcls",
     "pt-base", "pt-sharded", "pt-f16", "pt-bf16", "pt-pretraining", "keras-bert-cnn-subclassed", "keras-bert-cnn-functional", "keras-full",
+    "keras-bert-cnn-softmax",
 ]
 
 func numbers(_ value: JSONValue?) -> [Double] { value?.arrayValue?.compactMap(\.doubleValue) ?? [] }
@@ -30,6 +31,49 @@ struct RuntimeCommandTests {
             for (a, b) in zip(actual, want) { #expect(abs(a - b) <= 1e-4 + 1e-4 * abs(b)) }
         }
         #expect(results[1]["label"]?.stringValue != nil)
+    }
+
+    @Test("the notebook's CNN model built for three classes: run gives Keras' softmax probabilities and their argmax label")
+    func softmaxCNN() throws {
+        let folder = Fixtures.path("keras-bert-cnn-softmax")
+        let golden = try MappedFile.withContents(of: folder + "/golden-16.json") { try JSONParser.parse($0) }
+        let long = "I thought this was a wonderful way to spend time on a too hot summer weekend, "
+            + "sitting in the air conditioned theater and watching a light-hearted comedy."
+        let texts = [long, "don't be so judgmental"]
+        let expected = try #require(golden["outputs"]?["logits"]?.arrayValue)
+        let result = try bertinspect("run", folder, "--max-length", "16", "--json", "--text", texts[0], "--text", texts[1])
+        #expect(result.code == 0, "\(result.stderr)")
+        let results = try #require(try JSONParser.parse(result.stdout)["results"]?.arrayValue)
+        let text = try bertinspect("run", folder, "--max-length", "16", "-q", "--text", texts[0], "--text", texts[1])
+        for row in 0..<2 {
+            let want = numbers(expected[row])
+            #expect(want.count == 3)
+            let actual = numbers(results[row]["probabilities"])
+            #expect(actual.count == want.count)
+            for (a, b) in zip(actual, want) { #expect(abs(a - b) <= 1e-4 + 1e-4 * abs(b)) }
+            let best = want.indices.max { want[$0] < want[$1] }!
+            #expect(results[row]["label"] == .string("LABEL_\(best)"))
+            #expect(text.stdout.contains("    label LABEL_\(best) (p = "), "\(text.stdout)")
+        }
+        #expect(results[0]["score"] == nil)
+        #expect(!text.stdout.contains("sigmoid"), "\(text.stdout)")
+
+        // eval predicts Keras' argmax over the three classes (labels written as Keras' own argmax: accuracy 1).
+        let work = try temporaryFolder()
+        let labels = (0..<2).map { row in numbers(expected[row]).indices.max { numbers(expected[row])[$0] < numbers(expected[row])[$1] }! }
+        try ("text\tlabel\n" + zip(texts, labels).map { "\($0)\t\($1)" }.joined(separator: "\n") + "\n")
+            .write(toFile: work + "/test.tsv", atomically: true, encoding: .utf8)
+        let eval = try bertinspect("eval", folder, "--input", work + "/test.tsv", "--max-length", "16", "--json", "-q")
+        #expect(eval.code == 0, "\(eval.stderr)")
+        let metrics = try JSONParser.parse(eval.stdout)
+        #expect(metrics["accuracy"]?.doubleValue == 1)
+        #expect(metrics["confusion_matrix"]?.arrayValue?.count == 3)
+        // Compared with a two-class sigmoid CNN, the outputs differ: refused, naming both.
+        let other = Fixtures.path("keras-bert-cnn-functional")
+        let against = try bertinspect("eval", folder, "--input", work + "/test.tsv", "--against", other)
+        #expect(against.code == 2)
+        #expect(against.stderr.contains("--against \(other) is a ") && against.stderr.contains(" with one sigmoid output, not a classifier with the same outputs as \(folder) (a ")
+                && against.stderr.contains(" with 3 softmax outputs)"), "\(against.stderr)")
     }
 
     @Test("every fixture passes its framework-written golden files", arguments: goldenFixtures)
