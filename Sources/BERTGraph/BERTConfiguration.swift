@@ -29,6 +29,10 @@ public struct BERTConfiguration: Sendable, Equatable {
     public var id2label: [Int: String] = [:]
     /// Whether the text is lower-cased before WordPiece (from tokenizer_config.json), when known.
     public var doLowerCase: Bool?
+    /// config.json settings that change the encoder's computation away from the original BERT, as config.json
+    /// spells them (`position_embedding_type: relative_key`, `is_decoder: true`, `add_cross_attention: true`); empty
+    /// for a plain BERT. The runtime refuses to compute such a model rather than give other outputs.
+    public var variantSettings: [String] = []
     /// Source of each field, keyed by its config.json name.
     public var sources: [String: ConfigSource] = [:]
 

@@ -53,6 +53,13 @@ extension ModelLoader {
                 }
             }
         }
+        // Settings transformers' BertModel honours that change what the encoder computes.
+        if let position = source?["position_embedding_type"]?.stringValue, position != "absolute" {
+            configuration.variantSettings.append("position_embedding_type: \(position)")
+        }
+        for flag in ["is_decoder", "add_cross_attention"] where source?[flag]?.boolValue == true {
+            configuration.variantSettings.append("\(flag): true")
+        }
         if let labels = source?["id2label"]?.objectValue {
             for (key, value) in labels.prefix(maximumLabels) {
                 if let index = Int(key), let label = value.stringValue { configuration.id2label[index] = label }

@@ -42,14 +42,17 @@ public enum GGUFExport {
         }
     }
 
-    /// Refuses a model GGUF cannot express (the notebook's CNN heads), naming the layer; call it before reading
-    /// the vocabulary, which such a model may not have.
+    /// Refuses a model GGUF cannot express (the notebook's CNN heads, naming the layer; a BERT variant config.json
+    /// sets up); call it before reading the vocabulary, which such a model may not have.
     public static func checkExpressible(_ model: BERTModel, path: String) throws(GraphError) {
         switch model.architecture {
         case .bertCNN, .kerasCNN:
             let layer = model.kerasLayers.first { $0.kind == .conv1D }?.name ?? "the CNN head"
             throw .unsupported(path: path, reason: "GGUF's BERT (llama.cpp) has no Conv1D layer for the CNN head ('\(layer)'); export it with --to onnx instead")
         default: break
+        }
+        guard model.configuration.variantSettings.isEmpty else {
+            throw .unsupported(path: path, reason: "config.json sets \(model.configuration.variantSettings.joined(separator: ", ")), which llama.cpp's BERT (absolute positions, bidirectional attention) does not compute")
         }
     }
 

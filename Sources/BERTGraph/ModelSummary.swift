@@ -146,6 +146,9 @@ public struct ModelSummary: Sendable {
         if !checkpoint.otherWeights.isEmpty {
             warnings.append("the folder also holds \(checkpoint.otherWeights.joined(separator: ", ")), not read; pass a file to read it")
         }
+        if !model.configuration.variantSettings.isEmpty {
+            warnings.append("config.json sets \(model.configuration.variantSettings.joined(separator: ", ")): a BERT variant whose outputs run, verify, eval, bench and export do not compute (they refuse it); summary, diff and convert read its tensors as usual")
+        }
         if !report.unexpected.isEmpty {
             warnings.append("\(report.unexpected.count) stored tensor(s) nothing uses: " + Self.list(report.unexpected))
         }

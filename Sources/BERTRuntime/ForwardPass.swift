@@ -11,6 +11,18 @@ func modelStructure(_ model: BERTModel) throws(RuntimeError) -> (activation: Act
             throw .unsupported(
                 reason: "hidden_size \(configuration.hiddenSize) is not a multiple of num_attention_heads \(configuration.numAttentionHeads)")
         }
+        guard configuration.variantSettings.isEmpty else {
+            throw .unsupported(reason: "config.json sets \(configuration.variantSettings.joined(separator: ", ")), a BERT variant the runtime does not compute (it implements absolute position embeddings and bidirectional self-attention)")
+        }
+        // Stored tensors of the embeddings or encoder that no parameter uses (relative-position distance embeddings
+        // whose config.json is gone, say) are part of a computation the runtime does not do: its outputs would not
+        // be this model's.
+        let inside = model.report.unexpected.filter { name in
+            name.split(whereSeparator: { $0 == "." || $0 == "/" }).contains { $0 == "encoder" || $0 == "embeddings" }
+        }
+        guard inside.isEmpty else {
+            throw .unsupported(reason: "\(inside.count) stored tensor(s) of the encoder that the runtime does not compute (\(inside.prefix(2).joined(separator: ", "))\(inside.count > 2 ? ", …" : "")); its outputs would not be this model's")
+        }
         switch model.architecture {
         case .sequenceClassification, .preTraining:
             guard model.hasPooler else {

@@ -482,3 +482,67 @@ struct ConfigurationEdgeTests {
         #expect(json["config"]?["hidden_size"]?.intValue == hidden)
     }
 }
+
+@Suite("Edges: BERT variants")
+struct VariantTests {
+    /// `key: value` as the refusal names the setting reference.json records (`is_decoder: true`).
+    func setting(_ variant: String) throws -> String {
+        let members = try #require(try Fixtures.reference("bert-variants")["variants"]?[variant]?["setting"]?.objectValue)
+        let (key, value) = try #require(members.first)
+        return "\(key): " + (value.stringValue ?? (value.boolValue.map { $0 ? "true" : "false" } ?? ""))
+    }
+
+    @Test("a config.json that makes the encoder another computation (relative positions, causal attention) is refused by every command that computes, and named by summary",
+          arguments: ["relative-key", "relative-key-query", "decoder"])
+    func refused(variant: String) throws {
+        // transformers' outputs for these weights differ from a plain BERT's (reference.json), which is what
+        // ignoring the setting would print.
+        let recorded = try #require(try Fixtures.reference("bert-variants")["variants"]?[variant])
+        #expect(recorded["logits"] != recorded["logits_as_plain_bert"])
+        let folder = Fixtures.path("bert-variants/\(variant)")
+        let weights = folder + "/model.safetensors"
+        let set = try setting(variant)
+        let work = try temporaryFolder()
+        try "text,label\nw5 w6,0\n".write(toFile: work + "/test.csv", atomically: true, encoding: .utf8)
+        let reason = "unsupported model: config.json sets \(set), a BERT variant the runtime does not compute (it implements absolute position embeddings and bidirectional self-attention)."
+        var cases: [([String], String)] = [
+            (["run", folder, "--text", "w5 w6"], reason),
+            (["verify", folder, "--record", work + "/golden.json", "--text", "w5"], reason),
+            (["eval", folder, "--input", work + "/test.csv"], reason),
+            (["bench", folder], reason),
+        ]
+        // An export refuses too: the decoder for its setting, the relative-position models already for their
+        // distance embeddings, which map to no parameter of a BERT.
+        let unused = recorded["tensors_a_plain_bert_does_not_use"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        cases.append((["convert", folder, "--to", "onnx", "-o", work + "/model.onnx"], unused.isEmpty
+            ? "unsupported checkpoint: cannot be exported to ONNX: config.json sets \(set), a BERT variant the runtime does not compute (it implements absolute position embeddings and bidirectional self-attention)."
+            : "cannot convert losslessly: \(unused.count) stored tensor(s) map to no parameter of the BertForSequenceClassification and would be dropped: \(unused.map { "'\($0)'" }.joined(separator: ", "))."))
+        for (arguments, message) in cases {
+            let result = try bertinspect(arguments: arguments, timeout: 60)
+            #expect(result.code == 3, "\(arguments)")
+            #expect(result.stderr.hasSuffix("bertinspect \(arguments[0]): \(weights): \(message)\n"), "\(arguments): \(result.stderr)")
+        }
+        if variant == "decoder" {  // (the relative-position models stop earlier: their distance embeddings map to no parameter)
+            let gguf = try bertinspect(arguments: ["convert", folder, "--to", "gguf", "-o", work + "/model.gguf"], timeout: 60)
+            #expect(gguf.code == 3)
+            #expect(gguf.stderr == "bertinspect convert: \(weights): unsupported checkpoint: config.json sets \(set), which llama.cpp's BERT (absolute positions, bidirectional attention) does not compute.\n")
+        }
+        #expect(FilePath.contents(of: work) == ["test.csv"], "nothing written")
+        let summary = try JSONParser.parse(try bertinspect(arguments: ["summary", folder, "--json"], timeout: 60).stdout)
+        let warnings = summary["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        #expect(warnings.contains("config.json sets \(set): a BERT variant whose outputs run, verify, eval, bench and export do not compute (they refuse it); summary, diff and convert read its tensors as usual"), "\(warnings)")
+    }
+
+    @Test("a relative-position model's weights without config.json: refused, naming the encoder tensors the runtime would ignore")
+    func orphanedDistanceEmbeddings() throws {
+        let work = try temporaryFolder()
+        for name in ["model.safetensors", "vocab.txt"] {
+            try FileManager.default.copyItem(atPath: Fixtures.path("bert-variants/relative-key/\(name)"), toPath: work + "/" + name)
+        }
+        let unused = try #require(try Fixtures.reference("bert-variants")["variants"]?["relative-key"]?["tensors_a_plain_bert_does_not_use"]?.arrayValue?.compactMap(\.stringValue))
+        #expect(unused.count == 2)
+        let result = try bertinspect(arguments: ["run", work, "--text", "w5"], timeout: 60)
+        #expect(result.code == 3)
+        #expect(result.stderr == "bertinspect run: \(work)/model.safetensors: unsupported model: 2 stored tensor(s) of the encoder that the runtime does not compute (\(unused.joined(separator: ", "))); its outputs would not be this model's.\n")
+    }
+}

@@ -1,0 +1,69 @@
+"""Writes fixtures/bert-variants/: BERT models whose config.json changes what the encoder computes, so that the
+runtime must refuse them rather than give other outputs.
+
+    /root/refenv/bin/python tools/make_variant_fixtures.py fixtures
+
+Each subfolder is `BertForSequenceClassification(BertConfig(...)).save_pretrained(dir)` (transformers 4.57.6, torch,
+seeded, then normal(0, 0.2) noise on every tensor) plus a 100-word vocab.txt: `relative-key/` (position_embedding_type "relative_key": per-layer
+distance_embedding tensors), `relative-key-query/` ("relative_key_query") and `decoder/` (is_decoder true: causal
+self-attention, no extra tensors). reference.json holds, per folder, transformers' logits for reference input ids
+and the logits of the same weights run as a plain BERT (position_embedding_type "absolute", is_decoder false), which
+differ: the outputs a runtime ignoring the setting would give.
+"""
+
+import json
+import os
+import shutil
+import sys
+
+import torch
+import transformers
+from transformers import BertConfig, BertForSequenceClassification
+
+VARIANTS = {
+    "relative-key": {"position_embedding_type": "relative_key"},
+    "relative-key-query": {"position_embedding_type": "relative_key_query"},
+    "decoder": {"is_decoder": True},
+}
+BASE = dict(vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+            max_position_embeddings=32, num_labels=2)
+IDS = [[2, 10, 11, 12, 13, 3], [2, 20, 21, 3, 0, 0]]
+MASK = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]
+
+
+def main():
+    out = os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "fixtures"), "bert-variants")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    torch.manual_seed(7101)
+    torch.use_deterministic_algorithms(True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
+    ids, mask = torch.tensor(IDS), torch.tensor(MASK)
+    reference = {"writer": f"torch {torch.__version__} / transformers {transformers.__version__}",
+                 "command": "/root/refenv/bin/python tools/make_variant_fixtures.py fixtures",
+                 "inputs": {"input_ids": IDS, "attention_mask": MASK}, "variants": {}}
+    for name, setting in VARIANTS.items():
+        model = BertForSequenceClassification(BertConfig(**BASE, **setting)).eval()
+        with torch.no_grad():  # seeded noise on every tensor, so that outputs depend visibly on every part
+            for parameter in model.parameters():
+                parameter.add_(torch.randn_like(parameter) * 0.2)
+        folder = os.path.join(out, name)
+        model.save_pretrained(folder)
+        with open(os.path.join(folder, "vocab.txt"), "w") as f:
+            f.write("\n".join(vocab) + "\n")
+        plain = BertForSequenceClassification(BertConfig(**BASE)).eval()
+        missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
+        with torch.no_grad():
+            logits = model(input_ids=ids, attention_mask=mask).logits.tolist()
+            as_plain = plain(input_ids=ids, attention_mask=mask).logits.tolist()
+        assert max(abs(a - b) for r, q in zip(logits, as_plain) for a, b in zip(r, q)) > 1e-4, name
+        reference["variants"][name] = {"setting": setting, "logits": logits, "logits_as_plain_bert": as_plain,
+                                       "tensors_a_plain_bert_does_not_use": sorted(unexpected)}
+    with open(os.path.join(out, "reference.json"), "w") as f:
+        json.dump(reference, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
