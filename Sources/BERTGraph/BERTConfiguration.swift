@@ -33,6 +33,9 @@ public struct BERTConfiguration: Sendable, Equatable {
     /// spells them (`position_embedding_type: relative_key`, `is_decoder: true`, `add_cross_attention: true`); empty
     /// for a plain BERT. The runtime refuses to compute such a model rather than give other outputs.
     public var variantSettings: [String] = []
+    /// config.json's `problem_type` (`single_label_classification`, `multi_label_classification`, `regression`),
+    /// which decides how a sequence classifier's logits become scores; nil when not recorded.
+    public var problemType: String?
     /// Source of each field, keyed by its config.json name.
     public var sources: [String: ConfigSource] = [:]
 

@@ -60,6 +60,7 @@ extension ModelLoader {
         for flag in ["is_decoder", "add_cross_attention"] where source?[flag]?.boolValue == true {
             configuration.variantSettings.append("\(flag): true")
         }
+        configuration.problemType = source?["problem_type"]?.stringValue
         if let labels = source?["id2label"]?.objectValue {
             for (key, value) in labels.prefix(maximumLabels) {
                 if let index = Int(key), let label = value.stringValue { configuration.id2label[index] = label }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BERTGraph
 
 /// What a person asks of a bare encoder's outputs (`run --output`).
 public enum PooledOutput: String, Sendable, CaseIterable {
@@ -47,5 +48,31 @@ extension ModelOutputs {
         let exps = values.map { Float(exp(Double($0 - top))) }
         let total = exps.reduce(0, +)
         return exps.map { $0 / total }
+    }
+}
+
+/// How a sequence classifier's logits become scores, decided as transformers' text-classification pipeline decides
+/// it: `problem_type` regression leaves them as they are; multi-label classification, or a single output, takes a
+/// sigmoid of each; otherwise a softmax over the classes.
+public enum ScoreFunction: String, Sendable {
+    case softmax, sigmoid, none
+
+    public init(_ configuration: BERTConfiguration) {
+        if configuration.problemType == "regression" {
+            self = .none
+        } else if configuration.problemType == "multi_label_classification" || configuration.numLabels == 1 {
+            self = .sigmoid
+        } else {
+            self = .softmax
+        }
+    }
+
+    /// The scores of one row of logits.
+    public func scores(_ logits: [Float]) -> [Float] {
+        switch self {
+        case .softmax: return ModelOutputs.softmax(logits)
+        case .sigmoid: return logits.map { Float(1 / (1 + exp(-Double($0)))) }
+        case .none: return logits
+        }
     }
 }

@@ -58,13 +58,23 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
     // over n classes, whose outputs are probabilities already.
     let idsOnly = session.idsOnly
     let cnnClasses = session.model.cnnOutputUnits.flatMap { $0 > 1 ? $0 : nil }
-    let sigmoid = idsOnly && cnnClasses == nil
+    let sigmoidCNN = idsOnly && cnnClasses == nil
     guard idsOnly || session.model.architecture == .sequenceClassification else {
         throw UsageError("eval needs a sequence classifier; \(session.model.architectureName) is not one (use run)")
     }
     let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
+    let scoring = ScoreFunction(session.model.configuration)
+    guard idsOnly || scoring == .softmax || (scoring == .sigmoid && session.model.configuration.numLabels == 1) else {
+        throw UsageError("eval measures single-label classification; \(path) is a \(session.model.configuration.problemType ?? "") model (config.json's problem_type), whose outputs are not one class per text")
+    }
+    // One output unit (no problem_type) is a binary classifier through a sigmoid, as transformers' pipeline scores it.
+    let sigmoid = sigmoidCNN || (!idsOnly && scoring == .sigmoid)
     let classes = sigmoid ? 2 : cnnClasses ?? (session.model.configuration.numLabels ?? 2)
-    let names = (0..<classes).map { session.model.configuration.id2label[$0] ?? (sigmoid ? ["negative", "positive"][$0] : "LABEL_\($0)") }
+    let recordedNames = session.model.configuration.id2label
+    let names = (0..<classes).map { i in
+        // A single sigmoid output names at most its positive class: the two classes are negative / positive.
+        sigmoid && recordedNames.count < 2 ? ["negative", "positive"][i] : recordedNames[i] ?? (sigmoid ? ["negative", "positive"][i] : "LABEL_\(i)")
+    }
     func labelID(_ text: String) -> Int? {
         if let id = Int(text.trimmingSpaces), id >= 0, id < classes { return id }
         return names.firstIndex(of: text)
@@ -107,8 +117,9 @@ func runEval(_ parsed: ParsedArguments) throws -> ExitCode {
     let window = fileOrder ? batchSize : batchSize * 8
     let started = monotonicSeconds()
     func decide(_ row: [Float]) -> (probabilities: [Float], predicted: Int) {
-        let probabilities: [Float] = sigmoid ? [1 - row[0], row[0]] : idsOnly ? row : ModelOutputs.softmax(row)
-        let predicted = sigmoid ? (Double(row[0]) >= threshold ? 1 : 0) : (probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0)
+        let p = sigmoidCNN ? row[0] : sigmoid ? ScoreFunction.sigmoid.scores(row)[0] : 0
+        let probabilities: [Float] = sigmoid ? [1 - p, p] : idsOnly ? row : ModelOutputs.softmax(row)
+        let predicted = sigmoid ? (Double(p) >= threshold ? 1 : 0) : (probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0)
         return (probabilities, predicted)
     }
     while true {

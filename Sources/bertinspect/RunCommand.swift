@@ -112,11 +112,26 @@ func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutput
             members += [("probabilities", floats(row)), ("label", .string(label))]
             lines += "    label \(shown(label)) (p = \(fixed(row[best])))   softmax output \(list(row))\n"
         } else {
-            let probabilities = ModelOutputs.softmax(row)
-            let best = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+            // Scores as transformers' text-classification pipeline gives them (see ScoreFunction): a softmax, a
+            // sigmoid per label for multi-label models and single outputs, the raw value for regression.
+            let function = ScoreFunction(session.model.configuration)
+            let scores = function.scores(row)
+            let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
             let label = labels[best] ?? "LABEL_\(best)"
-            members += [("logits", floats(row)), ("probabilities", floats(probabilities)), ("label", .string(label))]
-            lines += "    label \(shown(label)) (p = \(fixed(probabilities[best])))   logits \(list(row))   probabilities \(list(probabilities))\n"
+            switch function {
+            case .softmax:
+                members += [("logits", floats(row)), ("probabilities", floats(scores)), ("label", .string(label))]
+                lines += "    label \(shown(label)) (p = \(fixed(scores[best])))   logits \(list(row))   probabilities \(list(scores))\n"
+            case .sigmoid:
+                let chosen = scores.indices.filter { scores[$0] >= 0.5 }.map { labels[$0] ?? "LABEL_\($0)" }
+                members += [("logits", floats(row)), ("probabilities", floats(scores)), ("label", .string(label)),
+                            ("labels", .array(chosen.map { .string($0) }))]
+                lines += "    label \(shown(label)) (p = \(fixed(scores[best])))   logits \(list(row))   sigmoid probabilities \(list(scores))"
+                    + (row.count > 1 ? "   labels with p ≥ 0.5: \(chosen.isEmpty ? "none" : chosen.map(shown).joined(separator: ", "))" : "") + "\n"
+            case .none:
+                members += [("logits", floats(row)), ("score", floats(row).arrayValue?.first ?? .null)]
+                lines += "    score \(list(row)) (regression: the raw output)\n"
+            }
         }
     case .tokenClassification:
         guard let logits = outputs.logits else { throw RuntimeError.unsupported(reason: "the model produced no logits").naming(session.checkpoint.weightsPath) }

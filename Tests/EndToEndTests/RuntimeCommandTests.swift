@@ -198,3 +198,62 @@ struct RuntimeCommandTests {
         #expect(json["threads"]?.intValue == 1)
     }
 }
+
+@Suite("Sequence classifiers scored as transformers' pipeline scores them")
+struct ScoringTests {
+    @Test("run gives the scores transformers' text-classification pipeline gives: sigmoid per label, sigmoid of one output, raw regression value",
+          arguments: ["multi-label", "single-output", "regression"])
+    func pipelineScores(model: String) throws {
+        let recorded = try #require(try Fixtures.reference("seqcls-scoring")["models"]?[model])
+        let rows = try #require(recorded["texts"]?.arrayValue)
+        let folder = Fixtures.path("seqcls-scoring/\(model)")
+        var arguments = ["run", folder, "--json"]
+        for row in rows { arguments += ["--text", try #require(row["text"]?.stringValue)] }
+        let result = try bertinspect(arguments: arguments, timeout: 60)
+        #expect(result.code == 0, "\(result.stderr)")
+        let results = try #require(try JSONParser.parse(result.stdout)["results"]?.arrayValue)
+        #expect(results.count == rows.count)
+        for (row, got) in zip(rows, results) {
+            let pipeline = try #require(row["pipeline"]?.arrayValue)
+            var want: [Int: Double] = [:]
+            for entry in pipeline {
+                let label = try #require(entry["label"]?.stringValue)
+                want[try #require(Int(label.dropFirst("LABEL_".count)))] = try #require(entry["score"]?.doubleValue)
+            }
+            let scores = model == "regression" ? numbers(got["score"].map { .array([$0]) }) : numbers(got["probabilities"])
+            #expect(scores.count == want.count)
+            for (index, score) in scores.enumerated() {
+                let expected = try #require(want[index])
+                #expect(abs(score - expected) <= 1e-4 + 1e-4 * abs(expected), "\(model) \(row["text"]?.stringValue ?? ""): \(score) vs \(expected)")
+            }
+            if model != "regression" {
+                #expect(got["label"] == pipeline.first?["label"])
+            }
+            if model == "multi-label" {
+                let chosen = pipeline.filter { ($0["score"]?.doubleValue ?? 0) >= 0.5 }.compactMap { $0["label"]?.stringValue }
+                #expect(Set(got["labels"]?.arrayValue?.compactMap(\.stringValue) ?? []) == Set(chosen))
+            }
+        }
+    }
+
+    @Test("eval takes a one-output classifier as binary (sigmoid ≥ --threshold) and refuses multi-label and regression models")
+    func evalScoring() throws {
+        let work = try temporaryFolder()
+        let recorded = try #require(try Fixtures.reference("seqcls-scoring")["models"]?["single-output"]?["texts"]?.arrayValue)
+        // Labels written as the pipeline's own decision (score ≥ 0.5): accuracy 1.
+        let lines = try recorded.map { row -> String in
+            let score = try #require(row["pipeline"]?.arrayValue?.first?["score"]?.doubleValue)
+            return "\(try #require(row["text"]?.stringValue))\t\(score >= 0.5 ? 1 : 0)"
+        }
+        try ("text\tlabel\n" + lines.joined(separator: "\n") + "\n").write(toFile: work + "/test.tsv", atomically: true, encoding: .utf8)
+        let eval = try bertinspect(arguments: ["eval", Fixtures.path("seqcls-scoring/single-output"), "--input", work + "/test.tsv", "--json", "-q"], timeout: 60)
+        #expect(eval.code == 0, "\(eval.stderr)")
+        #expect(try JSONParser.parse(eval.stdout)["accuracy"]?.doubleValue == 1)
+        for (model, problem) in [("multi-label", "multi_label_classification"), ("regression", "regression")] {
+            let folder = Fixtures.path("seqcls-scoring/\(model)")
+            let refused = try bertinspect(arguments: ["eval", folder, "--input", work + "/test.tsv"], timeout: 60)
+            #expect(refused.code == 2)
+            #expect(refused.stderr == "bertinspect eval: eval measures single-label classification; \(folder) is a \(problem) model (config.json's problem_type), whose outputs are not one class per text; see 'bertinspect eval --help'\n")
+        }
+    }
+}
