@@ -92,18 +92,11 @@ public struct CPUBackend: ComputeBackend {
                 b.buffer.base + b.offset + index * b.batchStride, blasint(b.leadingDimension), beta,
                 cBase + c.offset + index * c.batchStride, blasint(c.leadingDimension))
         }
-        // A batch of small products (the attention heads) runs one product per thread, each on one OpenBLAS thread:
-        // OpenBLAS would otherwise split each small product across its threads and spend the time synchronising.
-        let workers = threadCount()
-        guard batchCount > 1, workers > 1 else {
-            for index in 0..<batchCount { product(index) }
-            return
-        }
-        setThreadCount(1)
-        defer { setThreadCount(workers) }
-        parallelFor(batchCount, workers: workers) { begin, end in
-            for index in begin..<end { product(index) }
-        }
+        // A batch of products (the attention heads) runs one after the other, each on OpenBLAS' own threads. Calling
+        // OpenBLAS from several threads of ours at once (one head per thread) was faster on small heads, but Debian's
+        // OpenBLAS 0.3.21 can then hang for good inside its buffer allocator (blas_memory_alloc), as a CI run did;
+        // OpenBLAS is only ever entered from one thread.
+        for index in 0..<batchCount { product(index) }
     }
 
     public func addBias(_ x: CPUBuffer, offset: Int, rows: Int, columns: Int, bias: CPUBuffer) throws {
