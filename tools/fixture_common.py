@@ -126,3 +126,8 @@ def read_safetensors(path):
     metadata = header.pop("__metadata__", None)
     tensors = sorted(header.items(), key=lambda item: item[1]["data_offsets"][0])
     return metadata, [(k, v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in tensors]
+
+
+def word_vocab(words=95):
+    """A tiny WordPiece vocabulary: the five special tokens, then `w0` … `w{words-1}` (whole words, no pieces)."""
+    return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(words)]

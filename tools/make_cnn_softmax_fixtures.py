@@ -29,6 +29,14 @@ NOTE = ("model takes input_ids only; logits = the softmax output (class probabil
         f"from the notebook's Dense(model_output_classes={CLASSES}, activation='softmax')")
 
 
+def built(model, seed, perturb):
+    """`model` built by calling it on a [2, 16] batch of input_ids, as the sibling fixtures are, and perturbed."""
+    model(tf.constant(np.asarray(mf.golden_inputs(16)["input_ids"][:2], dtype=np.int32)), training=False)
+    if perturb:
+        mf.perturb_tf(model.weights, seed + 1)
+    return model
+
+
 def finish_reference(path, ref, config):
     ref["config"] = config
     ref["logits"]["note"] = NOTE
@@ -41,13 +49,9 @@ def make_cnn():
 
     def factory(seed=351, perturb=False):
         mf.keras_session(seed)
-        m = mf.CustomIMDBModel(vocabulary_size=mf.V, embedding_dimensions=CNN["embedding_dim"],
-                               cnn_filters=CNN["cnn_filters"], dnn_units=CNN["dnn_units"],
-                               model_output_classes=CLASSES, dropout_rate=CNN["dropout_rate"])
-        m(tf.constant(np.asarray(mf.golden_inputs(16)["input_ids"][:2], dtype=np.int32)), training=False)
-        if perturb:
-            mf.perturb_tf(m.weights, seed + 1)
-        return m
+        return built(mf.CustomIMDBModel(vocabulary_size=mf.V, embedding_dimensions=CNN["embedding_dim"],
+                                        cnn_filters=CNN["cnn_filters"], dnn_units=CNN["dnn_units"],
+                                        model_output_classes=CLASSES, dropout_rate=CNN["dropout_rate"]), seed, perturb)
 
     model = factory(perturb=True)
     model.save_weights(os.path.join(path, "weights.h5"))
@@ -67,12 +71,9 @@ def make_bert_cnn():
 
     def factory(seed=361, perturb=False):
         mf.keras_session(seed)
-        m = mf.BertIMDBEmbeddingModel(config, cnn_filters=CNN["cnn_filters"], dnn_units=CNN["dnn_units"],
-                                      model_output_classes=CLASSES, dropout_rate=CNN["dropout_rate"])
-        m(tf.constant(np.asarray(mf.golden_inputs(16)["input_ids"][:2], dtype=np.int32)), training=False)
-        if perturb:
-            mf.perturb_tf(m.weights, seed + 1)
-        return m
+        return built(mf.BertIMDBEmbeddingModel(config, cnn_filters=CNN["cnn_filters"], dnn_units=CNN["dnn_units"],
+                                               model_output_classes=CLASSES, dropout_rate=CNN["dropout_rate"]),
+                     seed, perturb)
 
     model = factory(perturb=True)
     model.save_weights(os.path.join(path, "weights.h5"))
@@ -109,7 +110,7 @@ def write_section(out, refs):
     start = text.find(SECTION)
     if start >= 0:
         end = text.find("\n### ", start + len(SECTION))
-        text = text[:start] + body + ("\n" + text[end + 1:] if end >= 0 else "\n")
+        text = text[:start] + body + ("\n\n" + text[end + 1:] if end >= 0 else "\n")
     else:
         text = text.rstrip("\n") + "\n\n" + body + "\n"
     with open(readme, "w", encoding="utf-8", newline="\n") as f:

@@ -14,11 +14,13 @@ problem_type regression: the raw output). reference.json holds, per folder and t
 
 import json
 import os
-import shutil
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch
 import transformers
+from fixture_common import fresh_folder, word_vocab  # noqa: E402
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizer, pipeline
 
 MODELS = {
@@ -30,13 +32,10 @@ TEXTS = ["w5 w6 w7", "w40 w41", "w90 w3 w17 w17"]
 
 
 def main():
-    out = os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "fixtures"), "seqcls-scoring")
-    if os.path.exists(out):
-        shutil.rmtree(out)
-    os.makedirs(out)
+    out = fresh_folder(os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "fixtures"), "seqcls-scoring"))
     torch.manual_seed(7201)
     torch.use_deterministic_algorithms(True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
+    vocab = word_vocab()
     reference = {"writer": f"torch {torch.__version__} / transformers {transformers.__version__}",
                  "command": "/root/refenv/bin/python tools/make_scoring_fixtures.py fixtures",
                  "call": 'pipeline("text-classification", model=model, tokenizer=tokenizer, top_k=None)(text)',

@@ -13,11 +13,13 @@ differ: the outputs a runtime ignoring the setting would give.
 
 import json
 import os
-import shutil
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch
 import transformers
+from fixture_common import fresh_folder, word_vocab  # noqa: E402
 from transformers import BertConfig, BertForSequenceClassification
 
 VARIANTS = {
@@ -32,13 +34,10 @@ MASK = [[1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0]]
 
 
 def main():
-    out = os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "fixtures"), "bert-variants")
-    if os.path.exists(out):
-        shutil.rmtree(out)
-    os.makedirs(out)
+    out = fresh_folder(os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "fixtures"), "bert-variants"))
     torch.manual_seed(7101)
     torch.use_deterministic_algorithms(True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(95)]
+    vocab = word_vocab()
     ids, mask = torch.tensor(IDS), torch.tensor(MASK)
     reference = {"writer": f"torch {torch.__version__} / transformers {transformers.__version__}",
                  "command": "/root/refenv/bin/python tools/make_variant_fixtures.py fixtures",
