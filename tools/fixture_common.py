@@ -131,3 +131,15 @@ def read_safetensors(path):
 def word_vocab(words=95):
     """A tiny WordPiece vocabulary: the five special tokens, then `w0` … `w{words-1}` (whole words, no pieces)."""
     return ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(words)]
+
+
+def save_noisy(model, folder, std, vocab):
+    """Adds seeded normal(0, `std`) noise to every tensor of the PyTorch `model` (so that outputs depend visibly on
+    every part), saves it with `save_pretrained(folder)` and writes `vocab` as its vocab.txt."""
+    import torch  # only the PyTorch fixture tools need it
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * std)
+    model.save_pretrained(folder)
+    with open(os.path.join(folder, "vocab.txt"), "w") as f:
+        f.write("\n".join(vocab) + "\n")

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch
 import transformers
-from fixture_common import fresh_folder, word_vocab  # noqa: E402
+from fixture_common import fresh_folder, save_noisy, word_vocab  # noqa: E402
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizer, pipeline
 
 MODELS = {
@@ -44,13 +44,8 @@ def main():
         model = BertForSequenceClassification(BertConfig(
             vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
             max_position_embeddings=32, **extra)).eval()
-        with torch.no_grad():
-            for parameter in model.parameters():
-                parameter.add_(torch.randn_like(parameter) * 0.3)
         folder = os.path.join(out, name)
-        model.save_pretrained(folder)
-        with open(os.path.join(folder, "vocab.txt"), "w") as f:
-            f.write("\n".join(vocab) + "\n")
+        save_noisy(model, folder, 0.3, vocab)
         tokenizer = BertTokenizer(os.path.join(folder, "vocab.txt"), do_lower_case=False)
         tokenizer.save_pretrained(folder)
         classify = pipeline("text-classification", model=model, tokenizer=tokenizer, top_k=None)

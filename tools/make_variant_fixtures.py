@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import torch
 import transformers
-from fixture_common import fresh_folder, word_vocab  # noqa: E402
+from fixture_common import fresh_folder, save_noisy, word_vocab  # noqa: E402
 from transformers import BertConfig, BertForSequenceClassification
 
 VARIANTS = {
@@ -44,13 +44,7 @@ def main():
                  "inputs": {"input_ids": IDS, "attention_mask": MASK}, "variants": {}}
     for name, setting in VARIANTS.items():
         model = BertForSequenceClassification(BertConfig(**BASE, **setting)).eval()
-        with torch.no_grad():  # seeded noise on every tensor, so that outputs depend visibly on every part
-            for parameter in model.parameters():
-                parameter.add_(torch.randn_like(parameter) * 0.2)
-        folder = os.path.join(out, name)
-        model.save_pretrained(folder)
-        with open(os.path.join(folder, "vocab.txt"), "w") as f:
-            f.write("\n".join(vocab) + "\n")
+        save_noisy(model, os.path.join(out, name), 0.2, vocab)
         plain = BertForSequenceClassification(BertConfig(**BASE)).eval()
         missing, unexpected = plain.load_state_dict(model.state_dict(), strict=False)
         with torch.no_grad():

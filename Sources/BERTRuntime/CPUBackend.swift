@@ -93,9 +93,9 @@ public struct CPUBackend: ComputeBackend {
                 cBase + c.offset + index * c.batchStride, blasint(c.leadingDimension))
         }
         // A batch of products (the attention heads) runs one after the other, each on OpenBLAS' own threads. Calling
-        // OpenBLAS from several threads of ours at once (one head per thread) was no faster (bench, bert-base), and Debian's
-        // OpenBLAS 0.3.21 can then hang for good inside its buffer allocator (blas_memory_alloc), as a CI run did;
-        // OpenBLAS is only ever entered from one thread.
+        // OpenBLAS from several threads of ours at once (one head per thread) was no faster (bench, bert-base), and
+        // Debian's OpenBLAS 0.3.21 can then hang for good inside its buffer allocator (blas_memory_alloc), as a CI run
+        // did: OpenBLAS is only ever entered from one thread.
         for index in 0..<batchCount { product(index) }
     }
 

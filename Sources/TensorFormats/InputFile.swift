@@ -56,14 +56,24 @@ public enum InputFile {
         let opened = try open(path)
         defer { close(opened.descriptor) }
         var bytes = [UInt8](repeating: 0, count: min(count, opened.size))
+        _ = fill(&bytes, from: opened.descriptor)  // (a read error leaves a shorter head, which no format matches)
+        return (bytes, opened.size)
+    }
+
+    /// Reads the start of `descriptor` into `bytes` with `pread` until it is full or the file ends, and shortens
+    /// `bytes` to what was read (a file that shrank meanwhile gives fewer); false after a read error.
+    private static func fill(_ bytes: inout [UInt8], from descriptor: Int32) -> Bool {
         var filled = 0
+        var failed = false
         while filled < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { pread(opened.descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(filled)) }
+            let n = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, $0.count - filled, off_t(filled)) }
             if n < 0, errno == EINTR { continue }
+            if n < 0 { failed = true }
             guard n > 0 else { break }
             filled += n
         }
-        return (Array(bytes.prefix(filled)), opened.size)
+        bytes.removeLast(bytes.count - filled)
+        return !failed
     }
 
     /// The whole contents of the small regular file at `path`, read into memory (cheaper than mapping a config.json
@@ -73,15 +83,7 @@ public enum InputFile {
         defer { close(opened.descriptor) }
         guard opened.size <= limit else { return nil }
         var bytes = [UInt8](repeating: 0, count: opened.size)
-        var filled = 0
-        while filled < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(opened.descriptor, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw .cannotOpen(path: path, reason: "reading failed: " + systemError()) }
-            guard n > 0 else { break }
-            filled += n
-        }
-        bytes.removeLast(bytes.count - filled)  // the file shrank while it was read
+        guard fill(&bytes, from: opened.descriptor) else { throw .cannotOpen(path: path, reason: "reading failed: " + systemError()) }
         return bytes
     }
 

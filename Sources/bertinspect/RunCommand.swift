@@ -129,7 +129,7 @@ func describe(row i: Int, text: String, encoding: Encoding, outputs: ModelOutput
                 lines += "    label \(shown(label)) (p = \(fixed(scores[best])))   logits \(list(row))   sigmoid probabilities \(list(scores))"
                     + (row.count > 1 ? "   labels with p ≥ 0.5: \(chosen.isEmpty ? "none" : chosen.map(shown).joined(separator: ", "))" : "") + "\n"
             case .none:
-                members += [("logits", floats(row)), ("score", floats(row).arrayValue?.first ?? .null)]
+                members += [("logits", floats(row)), ("score", row.first.map { .number(Double($0)) } ?? .null)]
                 lines += "    score \(list(row)) (regression: the raw output)\n"
             }
         }

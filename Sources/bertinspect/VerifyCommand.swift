@@ -72,21 +72,18 @@ func runVerify(_ parsed: ParsedArguments) throws -> ExitCode {
     let golden: GoldenFile
     let goldenPath = parsed.value("--golden")
     if let other = parsed.value("--against") {
+        let reference = try ModelSession(path: other, device: device, threads: threads, tf32: tf32)
         let input: EncoderInput
-        var otherSession: ModelSession?
         if let goldenPath {
             input = try GoldenFile.read(path: goldenPath).input
         } else {
             var source = try TextSource(parsed)
             let items = try source.batch(Int.max)
             guard !items.isEmpty else { throw UsageError("--against needs --golden FILE or --text TEXT") }
-            let reference = try ModelSession(path: other, device: device, threads: threads, tf32: tf32)
-            otherSession = reference
             let tokenizer = try session.tokenizer(vocab: parsed.value("--vocab"), lowerCase: try lowerCaseOption(parsed), comparedWith: reference)
             let maxLength = try session.maxLength(parsed.value("--max-length").map { _ in parsed.integer("--max-length", default: 128) })
             input = encodeBatch(items, tokenizer: tokenizer, maxLength: maxLength, idsOnly: session.idsOnly).input
         }
-        let reference = try otherSession ?? ModelSession(path: other, device: device, threads: threads, tf32: tf32)
         golden = GoldenFile(input: input, outputs: try reference.run(input, source: goldenPath), tolerance: .standard, writer: other)
     } else {
         golden = try GoldenFile.read(path: goldenPath!)
